@@ -1,0 +1,117 @@
+//! Small pieces shared by pages: form fields with their errors, the page
+//! status setter, the error page.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Sets the HTTP status of the page being rendered (server side only).
+pub fn set_status(status: u16) {
+    #[cfg(feature = "ssr")]
+    if let (Some(res), Ok(code)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::StatusCode::from_u16(status),
+    ) {
+        res.set_status(code);
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = status;
+}
+
+/// A labelled input whose error, if any, is tied to it with
+/// `aria-describedby` and shown right under it.
+#[component]
+pub fn Field(
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(into, optional)] value: Signal<Option<String>>,
+) -> impl IntoView {
+    let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described_by = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:has-error=move || error.get().is_some()>
+            <label for=name>{label}</label>
+            {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
+            <input
+                id=name
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                required=true
+                value=move || value.get().unwrap_or_default()
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described_by
+            />
+            {move || {
+                error
+                    .get()
+                    .map(|msg| view! { <p class="field-error" id=error_id.clone()>{msg}</p> })
+            }}
+        </div>
+    }
+}
+
+/// A form-level message (errors not tied to one field).
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|err| {
+            view! {
+                <p class="form-error" role="alert">
+                    {err.to_string()}
+                </p>
+            }
+        })
+    }
+}
+
+/// A whole page for an error: a heading, what happened, a way on.
+#[component]
+pub fn ErrorPage(error: AppError) -> impl IntoView {
+    set_status(error.status());
+    let title = match &error {
+        AppError::NotFound => "Page not found",
+        AppError::Unauthorized => "Please log in",
+        AppError::Forbidden | AppError::CrossSite => "Not allowed",
+        AppError::Unavailable => "Temporarily unavailable",
+        AppError::RateLimited { .. } => "Slow down",
+        AppError::Invalid(_) | AppError::BadRequest(_) | AppError::BadCredentials => {
+            "Something is not right"
+        }
+        AppError::Internal => "Something went wrong",
+    };
+    let message = if matches!(error, AppError::NotFound) {
+        "There is nothing at this address. It may have moved, or the link may be mistyped."
+            .to_string()
+    } else {
+        error.to_string()
+    };
+    view! {
+        <section class="error-page">
+            <leptos_meta::Title text=title />
+            <h1>{title}</h1>
+            <p>{message}</p>
+            <p>
+                <a href="/">"Go to the home page"</a>
+            </p>
+        </section>
+    }
+}

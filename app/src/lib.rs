@@ -1,0 +1,119 @@
+//! Proofwork's user interface: the HTML shell, the routes, and one module
+//! per page. Every page renders completely on the server (`SsrMode::Async`)
+//! and every action is a plain form post, so nothing needs JavaScript.
+
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod rate_limit;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::auth::{CurrentUser, Logout};
+use crate::components::ErrorPage;
+use crate::error::AppError;
+use crate::pages::{home::HomePage, login::LoginPage, signup::SignupPage};
+
+/// Set by the server when a compiled client (`/pkg/<name>.js`) exists, so
+/// pages ask for hydration only when there is something to hydrate with.
+pub static CLIENT_BUILT: AtomicBool = AtomicBool::new(false);
+
+/// The document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let hydrate = CLIENT_BUILT.load(Ordering::Relaxed);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="stylesheet" href="/pkg/proofwork.css" />
+                {hydrate.then(|| view! { <HydrationScripts options /> })}
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The signed-in user for this request, shared by the navigation and pages.
+pub fn me() -> Resource<Option<CurrentUser>> {
+    expect_context::<Resource<Option<CurrentUser>>>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let me = Resource::new(|| (), |_| async { auth::get_me().await.ok().flatten() });
+    provide_context(me);
+    view! {
+        <Title formatter=|text: String| format!("{text} · Proofwork") />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Nav />
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <ErrorPage error=AppError::NotFound /> }>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+            <footer class="site-footer">
+                <p>"Proofwork: proof over pitch."</p>
+            </footer>
+        </Router>
+    }
+}
+
+/// The top bar: the brand, and either the signed-in user with a log-out
+/// button or the log-in and sign-up links.
+#[component]
+fn Nav() -> impl IntoView {
+    let me = me();
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="site-header">
+            <nav aria-label="Main">
+                <a class="brand" href="/">"Proofwork"</a>
+                <div class="nav-account">
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            match me.await {
+                                Some(user) => view! {
+                                    <span class="nav-user" title="Signed in">{user.username}</span>
+                                    <ActionForm action=logout attr:class="inline-form">
+                                        <button type="submit" class="link-button">"Log out"</button>
+                                    </ActionForm>
+                                }
+                                .into_any(),
+                                None => view! {
+                                    <a href="/login">"Log in"</a>
+                                    <a class="button primary small" href="/signup">"Sign up"</a>
+                                }
+                                .into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </div>
+            </nav>
+        </header>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,83 @@
+//! Configuration: built-in defaults, overridden by environment variables
+//! (see `.env.example`), overridden by command-line flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use clap::Args;
+
+/// A value that must never be printed (database URLs carry passwords).
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_string()))
+    }
+}
+
+/// Where the data lives.
+#[derive(Debug, Clone, Args)]
+pub struct DbConfig {
+    /// PostgreSQL connection URL.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Secret,
+    /// Largest number of PostgreSQL connections this instance opens.
+    #[arg(long, env = "PROOFWORK_DB_POOL_SIZE", default_value_t = 20)]
+    pub db_pool_size: u32,
+}
+
+/// Everything `serve` needs beyond the database.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "PROOFWORK_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Redis URL (cache and signal bus; the site works without it).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<Secret>,
+    /// Longest wait for any Redis command, in milliseconds.
+    #[arg(long, env = "PROOFWORK_REDIS_TIMEOUT_MS", default_value_t = 250)]
+    pub redis_timeout_ms: u64,
+    /// Mark cookies Secure (set when the site is served over TLS).
+    #[arg(long, env = "PROOFWORK_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
+    #[arg(long, env = "PROOFWORK_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+    /// Sign-out after this many days without a request.
+    #[arg(long, env = "PROOFWORK_SESSION_IDLE_DAYS", default_value_t = 7)]
+    pub session_idle_days: i64,
+    /// Sign-out this many days after log-in, active or not.
+    #[arg(long, env = "PROOFWORK_SESSION_MAX_DAYS", default_value_t = 30)]
+    pub session_max_days: u64,
+    /// Failed log-ins allowed per client address per window.
+    #[arg(
+        long,
+        env = "PROOFWORK_LOGIN_FAILURES_PER_WINDOW",
+        default_value_t = 10
+    )]
+    pub login_failures_per_window: usize,
+    /// The log-in failure window, in seconds.
+    #[arg(long, env = "PROOFWORK_LOGIN_WINDOW_SECS", default_value_t = 300)]
+    pub login_window_secs: u64,
+    /// Accounts that one client address may create per hour.
+    #[arg(long, env = "PROOFWORK_SIGNUP_PER_HOUR", default_value_t = 20)]
+    pub signup_per_hour: usize,
+    /// With `--demo-data`: demo data scale (1.0 = 5,000 users, 10,000 projects).
+    #[arg(long, env = "PROOFWORK_DEMO_SCALE", default_value_t = 1.0)]
+    pub demo_scale: f64,
+    /// With `--demo-data`: the random seed of the demo data.
+    #[arg(long, env = "PROOFWORK_DEMO_SEED", default_value_t = 42)]
+    pub demo_seed: u64,
+    /// Load demo data at start when the database has no users yet.
+    #[arg(long)]
+    pub demo_data: bool,
+}

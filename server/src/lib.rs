@@ -1,0 +1,8 @@
+//! The Proofwork server: configuration, start-up, the router and the CLI
+//! commands. `main.rs` only parses arguments.
+
+pub mod cli;
+pub mod config;
+pub mod middleware;
+pub mod startup;
+pub mod telemetry;

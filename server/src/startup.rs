@@ -1,0 +1,189 @@
+//! Building the application: connections, migrations, the router and its
+//! layers. `main` only parses the command line and calls in here, so tests
+//! start the real thing on port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use app::rate_limit::RateLimiter;
+use app::state::{AppState, Settings};
+use app::{shell, App};
+
+use crate::config::{DbConfig, ServeConfig};
+use crate::middleware;
+
+static CSS: &str = include_str!("../../style/main.css");
+static FAVICON: &str = include_str!("../../public/favicon.svg");
+
+/// Opens the pool and brings the schema (ours and the session store's) up
+/// to date.
+pub async fn connect_and_migrate(db: &DbConfig) -> anyhow::Result<data::PgPool> {
+    let pool = data::db::connect(&db.database_url.0, db.db_pool_size).await?;
+    data::db::migrate(&pool).await?;
+    PostgresStore::new(pool.clone()).migrate().await?;
+    Ok(pool)
+}
+
+/// A running server: where it listens and the future that serves.
+pub struct Application {
+    pub addr: SocketAddr,
+    listener: tokio::net::TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(pool: data::PgPool, cfg: &ServeConfig) -> anyhow::Result<Application> {
+        let redis = match &cfg.redis_url {
+            Some(url) => {
+                Some(data::db::redis(&url.0, Duration::from_millis(cfg.redis_timeout_ms)).await?)
+            }
+            None => None,
+        };
+        let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
+        let addr = listener.local_addr()?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("proofwork")
+            .site_root("target/site")
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+        let client_js = std::path::Path::new("target/site/pkg/proofwork.js");
+        app::CLIENT_BUILT.store(client_js.exists(), std::sync::atomic::Ordering::Relaxed);
+
+        let state = AppState {
+            leptos_options: leptos_options.clone(),
+            pool: pool.clone(),
+            redis,
+            settings: Arc::new(Settings {
+                trust_proxy: cfg.trust_proxy,
+                session_max_secs: cfg.session_max_days * 24 * 3600,
+            }),
+            login_limiter: Arc::new(RateLimiter::new(
+                cfg.login_failures_per_window,
+                Duration::from_secs(cfg.login_window_secs),
+            )),
+            signup_limiter: Arc::new(RateLimiter::new(
+                cfg.signup_per_hour,
+                Duration::from_secs(3600),
+            )),
+        };
+
+        let store = PostgresStore::new(pool.clone());
+        tokio::spawn(delete_expired_sessions(store.clone()));
+        let sessions = SessionManagerLayer::new(store)
+            .with_name("proofwork_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(cfg.secure_cookies)
+            .with_expiry(Expiry::OnInactivity(
+                tower_sessions::cookie::time::Duration::days(cfg.session_idle_days),
+            ));
+
+        let routes = generate_route_list(App);
+        let router = Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/readyz", get(readyz))
+            .route("/pkg/proofwork.css", get(css))
+            .route("/favicon.svg", get(favicon))
+            .leptos_routes_with_context(&state, routes, || (), {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            })
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+            .layer(axum::middleware::from_fn(middleware::server_fn_status))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                middleware::load_current_user,
+            ))
+            .layer(sessions)
+            .layer(axum::middleware::from_fn(middleware::reject_cross_site))
+            .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+            .layer(axum::middleware::from_fn(middleware::security_headers))
+            .layer(TraceLayer::new_for_http())
+            .with_state(state);
+        Ok(Application {
+            addr,
+            listener,
+            router,
+        })
+    }
+
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+}
+
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    if data::db::ping(&state.pool).await {
+        (axum::http::StatusCode::OK, "ready")
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unreachable",
+        )
+    }
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        CSS,
+    )
+}
+
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+}
+
+async fn delete_expired_sessions(store: PostgresStore) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        if let Err(err) = tower_sessions::ExpiredDeletion::delete_expired(&store).await {
+            tracing::warn!(%err, "could not delete expired sessions");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

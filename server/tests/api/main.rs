@@ -1,0 +1,6 @@
+//! HTTP integration tests: the real server on port 0, a fresh database per
+//! test on the PostgreSQL named by DATABASE_URL, real HTTP with reqwest.
+
+mod auth;
+mod helpers;
+mod shell;
