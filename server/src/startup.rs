@@ -163,7 +163,8 @@ async fn favicon() -> impl IntoResponse {
 }
 
 async fn delete_expired_sessions(store: PostgresStore) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let period = Duration::from_secs(600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tick.tick().await;
         if let Err(err) = tower_sessions::ExpiredDeletion::delete_expired(&store).await {

@@ -150,15 +150,15 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         let admin_url = self.admin_url.clone();
         let db_name = self.db_name.clone();
-        let pool = self.pool.clone();
-        // Drop the database on a thread with its own runtime: Drop cannot await.
+        // Drop the database on a thread with its own runtime: Drop cannot
+        // await. Never wait for the app's pool here: its connections belong
+        // to the test's runtime, which this thread blocks; FORCE ends them.
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                pool.close().await;
                 if let Ok(admin) = data::db::connect(&admin_url, 1).await {
                     let _ = sqlx::query(&format!("drop database if exists {db_name} with (force)"))
                         .execute(&admin)
