@@ -4,6 +4,7 @@
 
 pub mod db;
 pub mod reconcile;
+pub mod refresher;
 pub mod seed;
 pub mod users;
 
