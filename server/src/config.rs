@@ -77,6 +77,13 @@ pub struct ServeConfig {
     /// With `--demo-data`: the random seed of the demo data.
     #[arg(long, env = "PROOFWORK_DEMO_SEED", default_value_t = 42)]
     pub demo_seed: u64,
+    /// Run the view refresher in this instance (only one instance leads at
+    /// a time; the others stand by).
+    #[arg(long, env = "PROOFWORK_REFRESHER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub refresher: bool,
+    /// Debounce window of view refreshes, in milliseconds.
+    #[arg(long, env = "PROOFWORK_REFRESH_DEBOUNCE_MS", default_value_t = 500)]
+    pub refresh_debounce_ms: u64,
     /// Load demo data at start when the database has no users yet.
     #[arg(long)]
     pub demo_data: bool,

@@ -51,6 +51,17 @@ impl Application {
             }
             None => None,
         };
+        if cfg.refresher {
+            let refresher = data::refresher::Refresher::new(
+                pool.clone(),
+                redis.clone(),
+                data::refresher::RefresherConfig {
+                    debounce: Duration::from_millis(cfg.refresh_debounce_ms),
+                    ..Default::default()
+                },
+            );
+            tokio::spawn(refresher.run(shutdown_signal()));
+        }
         let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
         let addr = listener.local_addr()?;
         let leptos_options = LeptosOptions::builder()
