@@ -128,8 +128,8 @@ const STEPS: &[&str] = &[
     "analyze",
 ];
 
-/// The tables counted in [`SeedReport::counts`].
-const TABLES: &[&str] = &[
+/// The tables the seed fills, counted in [`SeedReport::counts`].
+pub const TABLES: &[&str] = &[
     "users",
     "investor_requests",
     "projects",

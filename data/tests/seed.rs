@@ -6,29 +6,10 @@ use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use data::seed::{self, SeedError, SeedOptions, SeedStep, DEMO_ACCOUNTS, DEMO_PASSWORD};
+use data::seed::{self, SeedError, SeedOptions, SeedStep, DEMO_ACCOUNTS, DEMO_PASSWORD, TABLES};
 use data::users;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
-
-const TABLES: &[&str] = &[
-    "users",
-    "investor_requests",
-    "projects",
-    "upvotes",
-    "comments",
-    "validation_badges",
-    "chains",
-    "chain_followers",
-    "chain_projects",
-    "chain_posts",
-    "chain_post_votes",
-    "chain_post_comments",
-    "direct_messages",
-    "intro_requests",
-    "notifications",
-    "reports",
-];
 
 fn no_progress(_: SeedStep) {}
 
