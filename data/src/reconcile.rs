@@ -14,28 +14,102 @@
 //! repair run that finds differences then locks the source and derived
 //! tables against writers (readers go on), checks again under the lock and
 //! rewrites what differs, all in one transaction.
+//!
+//! [`run`] also compares each materialized view (Category B) with its own
+//! defining query, read back from the catalog, in the same kind of snapshot.
+//! A view is allowed to lag: a difference while the view is marked dirty
+//! (or reads the clock and refreshes on a timer) is *stale*, reported but
+//! expected; a difference while the refresher considers the view clean is
+//! *drift* (a lost mark, a broken refresh) and is reported like a counter
+//! drift. Every [`run`] is recorded in `reconcile_log`; [`schedule`] runs
+//! it periodically from the server, once across all instances.
 
 use std::fmt;
-use std::time::Instant;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
-use serde::Serialize;
-use sqlx::{PgPool, Postgres, Transaction};
+use serde::{Deserialize, Serialize};
+use sqlx::{Connection, PgConnection, PgPool, Postgres, Row, Transaction};
+use time::OffsetDateTime;
 
 /// How many example keys a report keeps per kind of difference.
 pub const EXAMPLES: usize = 5;
 
 /// The outcome of one reconciliation run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReconcileReport {
     /// One entry per derived structure, in repair order.
     pub tables: Vec<TableReport>,
+    /// One entry per registered materialized view, by name; empty when the
+    /// run did not compare views.
+    #[serde(default)]
+    pub views: Vec<ViewReport>,
     /// True when differences were found and rewritten.
     pub repaired: bool,
     pub duration_ms: u64,
 }
 
+/// A materialized view compared with its defining query.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ViewReport {
+    pub view: String,
+    /// Rows in the view.
+    pub rows: u64,
+    /// Rows of the view its definition no longer produces (multiset).
+    pub extra_rows: u64,
+    /// Rows the definition produces that the view lacks (multiset).
+    pub missing_rows: u64,
+    /// A few such rows as JSON, cut to [`EXAMPLE_CHARS`] characters.
+    pub extra_examples: Vec<String>,
+    pub missing_examples: Vec<String>,
+    /// Writes marked the view dirty since its last complete refresh.
+    pub dirty: bool,
+    pub pending_marks: i64,
+    /// The view reads the clock and is refreshed on a timer too.
+    pub timer: bool,
+    /// Seconds since its last successful refresh (None: never refreshed).
+    pub age_secs: Option<f64>,
+    pub status: ViewStatus,
+    pub duration_ms: u64,
+}
+
+/// How a view compares with its definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ViewStatus {
+    /// Equal to its definition.
+    Ok,
+    /// Different, and a refresh is due (dirty, or its content decays with
+    /// time): the lag the design allows.
+    Stale,
+    /// Different although the refresher considers it up to date.
+    Drift,
+    /// Never populated: nothing to compare yet.
+    Unpopulated,
+}
+
+impl ViewStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ViewStatus::Ok => "ok",
+            ViewStatus::Stale => "stale",
+            ViewStatus::Drift => "DRIFT",
+            ViewStatus::Unpopulated => "unpopulated",
+        }
+    }
+}
+
+impl ViewReport {
+    pub fn differences(&self) -> u64 {
+        self.extra_rows + self.missing_rows
+    }
+}
+
+/// Characters kept of an example row of a view.
+pub const EXAMPLE_CHARS: i32 = 300;
+
 /// Differences found in one derived table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableReport {
     /// The table, e.g. `user_dashboard_stats`.
     pub table: String,
@@ -58,7 +132,7 @@ pub struct TableReport {
 }
 
 /// Rows of one table whose stored value of one column differs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ColumnReport {
     pub column: String,
     pub rows: u64,
@@ -67,7 +141,7 @@ pub struct ColumnReport {
 
 /// One example: the row's key, what is stored, what the definition says.
 /// Values are rendered as PostgreSQL text; NULL is `None`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Difference {
     pub key: String,
     pub stored: Option<String>,
@@ -78,6 +152,24 @@ impl ReconcileReport {
     /// Missing rows + extra rows + differing (row, column) pairs, over all tables.
     pub fn total_differences(&self) -> u64 {
         self.tables.iter().map(TableReport::differences).sum()
+    }
+
+    /// Views that differ from their definition while considered clean.
+    pub fn views_drifted(&self) -> usize {
+        self.views
+            .iter()
+            .filter(|v| v.status == ViewStatus::Drift)
+            .count()
+    }
+
+    /// True when nothing is wrong: no counter differs and no view drifted
+    /// (stale views are the allowed lag).
+    pub fn is_clean(&self) -> bool {
+        self.total_differences() == 0 && self.views_drifted() == 0
+    }
+
+    pub fn view(&self, name: &str) -> Option<&ViewReport> {
+        self.views.iter().find(|v| v.view == name)
     }
 
     pub fn table(&self, name: &str) -> Option<&TableReport> {
@@ -138,6 +230,44 @@ impl fmt::Display for ReconcileReport {
             }
             if self.repaired && t.repaired_rows > 0 {
                 writeln!(f, "    repaired rows: {}", t.repaired_rows)?;
+            }
+        }
+        if !self.views.is_empty() {
+            writeln!(
+                f,
+                "views: {} drifted, {} stale",
+                self.views_drifted(),
+                self.views
+                    .iter()
+                    .filter(|v| v.status == ViewStatus::Stale)
+                    .count()
+            )?;
+        }
+        for v in &self.views {
+            let age = v.age_secs.map_or_else(
+                || "never refreshed".to_string(),
+                |a| format!("refreshed {a:.0} s ago"),
+            );
+            writeln!(
+                f,
+                "  {:<30} {:>6} rows  {}  ({age}, {} pending mark(s), {} ms)",
+                v.view,
+                v.rows,
+                v.status.as_str(),
+                v.pending_marks,
+                v.duration_ms
+            )?;
+            if v.extra_rows > 0 {
+                writeln!(f, "    rows not in its definition: {}", v.extra_rows)?;
+                for e in &v.extra_examples {
+                    writeln!(f, "      {e}")?;
+                }
+            }
+            if v.missing_rows > 0 {
+                writeln!(f, "    rows of its definition missing: {}", v.missing_rows)?;
+                for e in &v.missing_examples {
+                    writeln!(f, "      {e}")?;
+                }
             }
         }
         Ok(())
@@ -359,18 +489,27 @@ pub async fn reconcile(pool: &PgPool, repair: bool) -> Result<ReconcileReport, s
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
-    let tables = check_all(&mut tx).await?;
+    let tables = check_all(&mut tx, &mut |_| ()).await?;
     tx.commit().await?;
 
     let found = tables.iter().map(TableReport::differences).sum::<u64>();
     if !repair || found == 0 {
         return Ok(ReconcileReport {
             tables,
+            views: Vec::new(),
             repaired: false,
             duration_ms: elapsed_ms(started),
         });
     }
+    repair_tables(pool, found, started).await
+}
 
+/// Takes the repair lock, checks again under it, and rewrites what differs.
+async fn repair_tables(
+    pool: &PgPool,
+    found: u64,
+    started: Instant,
+) -> Result<ReconcileReport, sqlx::Error> {
     tracing::warn!(differences = found, "derived data drifted; repairing");
     let mut tx = pool.begin().await?;
     sqlx::query("SET LOCAL lock_timeout = '10s'")
@@ -382,7 +521,7 @@ pub async fn reconcile(pool: &PgPool, repair: bool) -> Result<ReconcileReport, s
     sqlx::query("SET LOCAL proofwork.reconciling = 'on'")
         .execute(&mut *tx)
         .await?;
-    let mut tables = check_all(&mut tx).await?;
+    let mut tables = check_all(&mut tx, &mut |_| ()).await?;
     for (derived, report) in DERIVED.iter().zip(tables.iter_mut()) {
         if report.differences() > 0 {
             report.repaired_rows = repair_one(&mut tx, derived).await?;
@@ -391,18 +530,362 @@ pub async fn reconcile(pool: &PgPool, repair: bool) -> Result<ReconcileReport, s
     tx.commit().await?;
     Ok(ReconcileReport {
         tables,
+        views: Vec::new(),
         repaired: true,
         duration_ms: elapsed_ms(started),
     })
+}
+
+// ------------------------------------------------------- whole runs --
+
+/// Who asked for a run (`reconcile_log.triggered_by`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunBy {
+    Schedule,
+    Cli,
+    Admin,
+    Test,
+}
+
+impl RunBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunBy::Schedule => "schedule",
+            RunBy::Cli => "cli",
+            RunBy::Admin => "admin",
+            RunBy::Test => "test",
+        }
+    }
+}
+
+/// What a [`run`] does.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Rewrite the trigger-maintained rows that differ.
+    pub repair: bool,
+    /// Compare every materialized view with its definition too (about as
+    /// costly as refreshing them all once).
+    pub views: bool,
+    pub triggered_by: RunBy,
+    /// Recorded as `reconcile_log.run_by`.
+    pub run_by: String,
+}
+
+/// One step of a run, for a progress bar: `done` of `total` steps are
+/// finished and `step` (a table or view name) starts now.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    pub done: usize,
+    pub total: usize,
+    pub step: &'a str,
+}
+
+/// A report as recorded in `reconcile_log`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedReport {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    pub triggered_by: String,
+    pub run_by: String,
+    pub report: ReconcileReport,
+}
+
+/// Checks every trigger-maintained table (repairing on request), then, if
+/// asked, every registered view; records the report in `reconcile_log` and
+/// returns it. `on_progress` is called before each step.
+#[tracing::instrument(skip(pool, on_progress), fields(by = opts.triggered_by.as_str()))]
+pub async fn run(
+    pool: &PgPool,
+    opts: &RunOptions,
+    on_progress: &(dyn Fn(Progress<'_>) + Send + Sync),
+) -> Result<ReconcileReport, sqlx::Error> {
+    let started = Instant::now();
+    let started_at = OffsetDateTime::now_utc();
+    let view_names: Vec<String> = if opts.views {
+        sqlx::query_scalar("SELECT view_name FROM mv_registry ORDER BY view_name")
+            .fetch_all(pool)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let total = DERIVED.len() + view_names.len();
+    let mut done = 0;
+
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let tables = check_all(&mut tx, &mut |step| {
+        on_progress(Progress { done, total, step });
+        done += 1;
+    })
+    .await?;
+    tx.commit().await?;
+
+    let found = tables.iter().map(TableReport::differences).sum::<u64>();
+    let mut report = if opts.repair && found > 0 {
+        repair_tables(pool, found, started).await?
+    } else {
+        ReconcileReport {
+            tables,
+            views: Vec::new(),
+            repaired: false,
+            duration_ms: 0,
+        }
+    };
+
+    if !view_names.is_empty() {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        for name in &view_names {
+            on_progress(Progress {
+                done,
+                total,
+                step: name,
+            });
+            done += 1;
+            report.views.push(check_view(&mut tx, name).await?);
+        }
+        tx.commit().await?;
+    }
+    on_progress(Progress {
+        done: total,
+        total,
+        step: "",
+    });
+    report.duration_ms = elapsed_ms(started);
+    record(pool, &report, started_at, opts).await?;
+    if !report.is_clean() {
+        tracing::warn!(
+            table_differences = report.total_differences(),
+            views_drifted = report.views_drifted(),
+            repaired = report.repaired,
+            "reconciler found differences"
+        );
+    }
+    Ok(report)
+}
+
+/// Compares one view with its definition inside the caller's snapshot.
+async fn check_view(
+    tx: &mut Transaction<'_, Postgres>,
+    view: &str,
+) -> Result<ViewReport, sqlx::Error> {
+    let started = Instant::now();
+    let status = sqlx::query(
+        "SELECT populated, dirty, pending_marks, timer IS NOT NULL AS has_timer,
+                extract(epoch FROM now() - last_refresh_at)::float8 AS age_secs,
+                pg_get_viewdef(to_regclass(quote_ident(view_name))) AS def
+           FROM mv_status WHERE view_name = $1",
+    )
+    .bind(view)
+    .fetch_one(&mut **tx)
+    .await?;
+    let populated: bool = status.try_get("populated")?;
+    let dirty: bool = status.try_get("dirty")?;
+    let pending_marks: i64 = status.try_get("pending_marks")?;
+    let timer: bool = status.try_get("has_timer")?;
+    let age_secs: Option<f64> = status.try_get("age_secs")?;
+    let mut report = ViewReport {
+        view: view.to_string(),
+        rows: 0,
+        extra_rows: 0,
+        missing_rows: 0,
+        extra_examples: Vec::new(),
+        missing_examples: Vec::new(),
+        dirty,
+        pending_marks,
+        timer,
+        age_secs,
+        status: ViewStatus::Unpopulated,
+        duration_ms: 0,
+    };
+    if !populated {
+        report.duration_ms = elapsed_ms(started);
+        return Ok(report);
+    }
+    let def: String = status.try_get("def")?;
+    let def = def.trim().trim_end_matches(';');
+    // The view name comes from mv_registry, whose CHECK allows only
+    // [a-z0-9_]; quote it anyway.
+    let sql = format!(
+        "WITH d AS MATERIALIZED ({def}),
+              v AS MATERIALIZED (SELECT * FROM \"{view}\"),
+              extra AS MATERIALIZED (SELECT * FROM v EXCEPT ALL SELECT * FROM d),
+              missing AS MATERIALIZED (SELECT * FROM d EXCEPT ALL SELECT * FROM v)
+         SELECT (SELECT count(*) FROM v) AS rows,
+                (SELECT count(*) FROM extra) AS extra_rows,
+                (SELECT count(*) FROM missing) AS missing_rows,
+                ARRAY(SELECT left(row_to_json(e)::text, {EXAMPLE_CHARS}) FROM extra e LIMIT {EXAMPLES})
+                    AS extra_examples,
+                ARRAY(SELECT left(row_to_json(m)::text, {EXAMPLE_CHARS}) FROM missing m LIMIT {EXAMPLES})
+                    AS missing_examples"
+    );
+    let row = sqlx::query(&sql).fetch_one(&mut **tx).await?;
+    let count = |name: &str| -> Result<u64, sqlx::Error> {
+        Ok(u64::try_from(row.try_get::<i64, _>(name)?).unwrap_or(0))
+    };
+    report.rows = count("rows")?;
+    report.extra_rows = count("extra_rows")?;
+    report.missing_rows = count("missing_rows")?;
+    report.extra_examples = row.try_get("extra_examples")?;
+    report.missing_examples = row.try_get("missing_examples")?;
+    report.status = if report.differences() == 0 {
+        ViewStatus::Ok
+    } else if dirty || timer {
+        ViewStatus::Stale
+    } else {
+        ViewStatus::Drift
+    };
+    report.duration_ms = elapsed_ms(started);
+    Ok(report)
+}
+
+async fn record(
+    pool: &PgPool,
+    report: &ReconcileReport,
+    started_at: OffsetDateTime,
+    opts: &RunOptions,
+) -> Result<i64, sqlx::Error> {
+    let json = serde_json::to_value(report).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query_scalar(
+        "INSERT INTO reconcile_log
+             (started_at, finished_at, duration_ms, triggered_by, table_differences,
+              views_drifted, repaired, run_by, report)
+         VALUES ($1, now(), $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id",
+    )
+    .bind(started_at)
+    .bind(i32::try_from(report.duration_ms).unwrap_or(i32::MAX))
+    .bind(opts.triggered_by.as_str())
+    .bind(i64::try_from(report.total_differences()).unwrap_or(i64::MAX))
+    .bind(opts.views.then(|| report.views_drifted() as i32))
+    .bind(report.repaired)
+    .bind(&opts.run_by)
+    .bind(json)
+    .fetch_one(pool)
+    .await
+}
+
+/// The newest recorded reports, newest first.
+pub async fn recent_reports(pool: &PgPool, limit: i64) -> Result<Vec<LoggedReport>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, started_at, finished_at, triggered_by, run_by, report
+           FROM reconcile_log ORDER BY started_at DESC, id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let report: serde_json::Value = r.try_get("report")?;
+            Ok(LoggedReport {
+                id: r.try_get("id")?,
+                started_at: r.try_get("started_at")?,
+                finished_at: r.try_get("finished_at")?,
+                triggered_by: r.try_get("triggered_by")?,
+                run_by: r.try_get("run_by")?,
+                report: serde_json::from_value(report)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            })
+        })
+        .collect()
+}
+
+/// The advisory lock that keeps two scheduled runs from overlapping.
+pub const SCHEDULE_LOCK_KEY: i64 = 0x7072_6f6f_665f_7263;
+
+/// When and how the server reconciles on its own.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    /// Time between runs (across all instances together).
+    pub every: Duration,
+    /// Repair what differs, or only report it.
+    pub repair: bool,
+    /// Compare the views too.
+    pub views: bool,
+    pub instance_id: String,
+}
+
+/// Runs [`run`] every `cfg.every` until `shutdown` resolves. Any number of
+/// server instances can run this: a run takes an advisory lock on a
+/// dedicated connection and is skipped when another instance holds it or
+/// has recorded a scheduled run in the last half interval, so the
+/// deployment reconciles about once per interval, not once per instance.
+pub async fn schedule(pool: PgPool, cfg: ScheduleConfig, shutdown: impl Future<Output = ()>) {
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(cfg.every) => {}
+        }
+        match scheduled_once(&pool, &cfg).await {
+            Ok(Some(report)) => tracing::info!(
+                table_differences = report.total_differences(),
+                views_drifted = report.views_drifted(),
+                duration_ms = report.duration_ms,
+                "scheduled reconciliation done"
+            ),
+            Ok(None) => tracing::debug!("scheduled reconciliation skipped: done elsewhere"),
+            Err(e) => tracing::error!(error = %e, "scheduled reconciliation failed"),
+        }
+    }
+}
+
+/// One scheduled run, unless another instance runs or ran one recently.
+pub async fn scheduled_once(
+    pool: &PgPool,
+    cfg: &ScheduleConfig,
+) -> Result<Option<ReconcileReport>, sqlx::Error> {
+    let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(SCHEDULE_LOCK_KEY)
+        .fetch_one(&mut conn)
+        .await?;
+    if !locked {
+        return Ok(None);
+    }
+    let recent: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM reconcile_log
+                         WHERE triggered_by = 'schedule'
+                           AND started_at > now() - make_interval(secs => $1))",
+    )
+    .bind(cfg.every.as_secs_f64() / 2.0)
+    .fetch_one(&mut conn)
+    .await?;
+    let result = if recent {
+        Ok(None)
+    } else {
+        let opts = RunOptions {
+            repair: cfg.repair,
+            views: cfg.views,
+            triggered_by: RunBy::Schedule,
+            run_by: cfg.instance_id.clone(),
+        };
+        run(pool, &opts, &|_| ()).await.map(Some)
+    };
+    // Closing the connection releases the lock whatever happened.
+    conn.close().await.ok();
+    result
 }
 
 fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-async fn check_all(tx: &mut Transaction<'_, Postgres>) -> Result<Vec<TableReport>, sqlx::Error> {
+async fn check_all(
+    tx: &mut Transaction<'_, Postgres>,
+    progress: &mut (dyn FnMut(&str) + Send),
+) -> Result<Vec<TableReport>, sqlx::Error> {
     let mut out = Vec::with_capacity(DERIVED.len());
     for derived in DERIVED {
+        progress(derived.table);
         out.push(check_one(tx, derived).await?);
     }
     Ok(out)
@@ -664,6 +1147,7 @@ mod tests {
                 }],
                 repaired_rows: 0,
             }],
+            views: vec![],
             repaired: false,
             duration_ms: 0,
         };

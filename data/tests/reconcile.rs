@@ -2,15 +2,23 @@
 //! nothing; each kind of drift (a wrong counter, a missing row, an extra
 //! row, a wrong last message, a wrong proof score) is reported with the
 //! right table, column, count and example; a repair fixes all of it and a
-//! second run reports nothing.
+//! second run reports nothing. Views: a lagging view is stale, a view
+//! that misses a write while considered clean is drift; every run is
+//! recorded; the schedule runs once across instances.
 //!
 //! Run: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test -p data --test reconcile`
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
-use data::reconcile::{reconcile, ReconcileReport};
-use sqlx::PgPool;
+use data::reconcile::{
+    recent_reports, reconcile, run, schedule, scheduled_once, ReconcileReport, RunBy, RunOptions,
+    ScheduleConfig, ViewStatus, SCHEDULE_LOCK_KEY,
+};
+use data::refresher::{refresh_now, TriggeredBy};
+use sqlx::{Connection, PgPool};
 use uuid::Uuid;
 
 /// A little of everything: projects with badges and votes, comments,
@@ -266,5 +274,222 @@ async fn report_serializes_for_the_admin_page(pool: PgPool) -> Res {
         report.to_string().contains("unread_messages: 1 row(s)"),
         "{report}"
     );
+    Ok(())
+}
+
+// ------------------------------------------------ views, log, schedule --
+
+fn opts(views: bool) -> RunOptions {
+    RunOptions {
+        repair: false,
+        views,
+        triggered_by: RunBy::Test,
+        run_by: "test".into(),
+    }
+}
+
+async fn refresh_every_view(pool: &PgPool) -> Res {
+    let views: Vec<String> =
+        sqlx::query_scalar("SELECT view_name FROM mv_registry ORDER BY view_name")
+            .fetch_all(pool)
+            .await?;
+    for v in views {
+        let outcome = refresh_now(pool, &v, TriggeredBy::Manual).await?;
+        assert!(outcome.ok, "refresh of {v} failed: {:?}", outcome.error);
+    }
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn run_compares_every_view_and_records_the_report(pool: PgPool) -> Res {
+    populate(&pool).await?;
+    // Written but not refreshed: the views lag, which is allowed.
+    let report = run(&pool, &opts(true), &|_| ()).await?;
+    let registered: i64 = sqlx::query_scalar("SELECT count(*) FROM mv_registry")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(report.views.len() as i64, registered);
+    let feed = report.view("mv_feed_projects").expect("feed compared");
+    assert_eq!(feed.status, ViewStatus::Stale, "{report}");
+    assert!(feed.dirty && feed.missing_rows > 0, "{report}");
+    assert_eq!(report.views_drifted(), 0, "{report}");
+
+    refresh_every_view(&pool).await?;
+    let progress = std::sync::Mutex::new(Vec::new());
+    let report = run(&pool, &opts(true), &|p| {
+        progress
+            .lock()
+            .unwrap()
+            .push((p.done, p.total, p.step.to_string()))
+    })
+    .await?;
+    for v in &report.views {
+        assert_eq!(v.status, ViewStatus::Ok, "{report}");
+        assert!(!v.dirty);
+    }
+    assert!(report.is_clean());
+    assert!(report.view("mv_feed_projects").unwrap().rows == 2);
+    // One progress call per table and view, then the end.
+    let progress = progress.into_inner().unwrap();
+    let total = report.tables.len() + report.views.len();
+    assert_eq!(progress.len(), total + 1);
+    assert!(progress.iter().all(|(_, t, _)| *t == total));
+    assert_eq!(progress[0].2, "projects");
+    assert_eq!(progress.last().unwrap().0, total);
+
+    let logged = recent_reports(&pool, 10).await?;
+    assert_eq!(logged.len(), 2, "both runs are recorded");
+    assert_eq!(logged[0].triggered_by, "test");
+    assert_eq!(logged[0].report.views.len(), report.views.len());
+    assert!(logged[0].report.is_clean());
+    let (diffs, drifted): (i64, Option<i32>) = sqlx::query_as(
+        "SELECT table_differences, views_drifted FROM reconcile_log ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await?;
+    assert_eq!((diffs, drifted), (0, Some(0)));
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_view_that_misses_a_write_while_clean_is_drift(pool: PgPool) -> Res {
+    let u = populate(&pool).await?;
+    refresh_every_view(&pool).await?;
+    // A write whose mark is lost: the refresher believes the view is clean.
+    exec(&pool, "ALTER TABLE upvotes DISABLE TRIGGER mv_mark_dirty").await?;
+    let p: Uuid = sqlx::query_scalar("SELECT id FROM projects WHERE user_id = $1")
+        .bind(u[0])
+        .fetch_one(&pool)
+        .await?;
+    upvote(&pool, u[2], p, true).await?;
+    exec(&pool, "ALTER TABLE upvotes ENABLE TRIGGER mv_mark_dirty").await?;
+
+    let report = run(&pool, &opts(true), &|_| ()).await?;
+    let feed = report.view("mv_feed_projects").unwrap();
+    assert_eq!(feed.status, ViewStatus::Drift, "{report}");
+    assert_eq!((feed.extra_rows, feed.missing_rows), (1, 1), "{report}");
+    assert!(
+        feed.extra_examples[0].contains(&p.to_string()),
+        "the example names the row: {:?}",
+        feed.extra_examples
+    );
+    assert!(report.views_drifted() >= 1);
+    assert!(!report.is_clean());
+    assert_eq!(report.total_differences(), 0, "the counters are right");
+    let text = report.to_string();
+    assert!(
+        text.contains("DRIFT") && text.contains("mv_feed_projects"),
+        "{text}"
+    );
+    let drifted: Option<i32> =
+        sqlx::query_scalar("SELECT views_drifted FROM reconcile_log ORDER BY id DESC LIMIT 1")
+            .fetch_one(&pool)
+            .await?;
+    assert!(drifted >= Some(1));
+
+    // The next refresh repairs a view: it is recomputed whole.
+    refresh_now(&pool, "mv_feed_projects", TriggeredBy::Manual).await?;
+    let report = run(&pool, &opts(true), &|_| ()).await?;
+    assert_eq!(
+        report.view("mv_feed_projects").unwrap().status,
+        ViewStatus::Ok
+    );
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn run_repairs_counters_and_says_so(pool: PgPool) -> Res {
+    let u = populate(&pool).await?;
+    exec(
+        &pool,
+        &format!(
+            "UPDATE user_dashboard_stats SET comment_count = 40 WHERE user_id = '{}'",
+            u[3]
+        ),
+    )
+    .await?;
+    let mut o = opts(false);
+    o.repair = true;
+    let report = run(&pool, &o, &|_| ()).await?;
+    assert!(report.repaired);
+    assert_eq!(
+        column_rows(&report, "user_dashboard_stats", "comment_count"),
+        1
+    );
+    assert!(report.views.is_empty());
+    let report = run(&pool, &opts(false), &|_| ()).await?;
+    assert_eq!(report.total_differences(), 0, "{report}");
+    let (repaired, drifted): (bool, Option<i32>) =
+        sqlx::query_as("SELECT repaired, views_drifted FROM reconcile_log ORDER BY id LIMIT 1")
+            .fetch_one(&pool)
+            .await?;
+    assert!(repaired);
+    assert_eq!(drifted, None, "views were not compared");
+    Ok(())
+}
+
+fn schedule_cfg(every: Duration) -> ScheduleConfig {
+    ScheduleConfig {
+        every,
+        repair: false,
+        views: false,
+        instance_id: "test".into(),
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_scheduled_run_happens_once_across_instances(pool: PgPool) -> Res {
+    populate(&pool).await?;
+    let cfg = schedule_cfg(Duration::from_secs(3600));
+    // Another instance is running one right now: skip.
+    let mut other = sqlx::PgConnection::connect_with(&pool.connect_options()).await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(SCHEDULE_LOCK_KEY)
+        .execute(&mut other)
+        .await?;
+    assert!(scheduled_once(&pool, &cfg).await?.is_none());
+    other.close().await?;
+    // Nobody ran one recently: run.
+    let report = scheduled_once(&pool, &cfg).await?.expect("a run");
+    assert_eq!(report.total_differences(), 0);
+    // It ran a moment ago (on any instance): skip until half the interval has passed.
+    assert!(scheduled_once(&pool, &cfg).await?.is_none());
+    let runs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM reconcile_log WHERE triggered_by = 'schedule'")
+            .fetch_one(&pool)
+            .await?;
+    assert_eq!(runs, 1);
+    Ok(())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_schedule_runs_until_shut_down(pool: PgPool) -> Res {
+    populate(&pool).await?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(schedule(
+        pool.clone(),
+        schedule_cfg(Duration::from_millis(300)),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let runs: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM reconcile_log WHERE triggered_by = 'schedule'",
+        )
+        .fetch_one(&pool)
+        .await?;
+        if runs >= 2 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {runs} scheduled run(s) in 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.send(()).ok();
+    tokio::time::timeout(Duration::from_secs(10), task).await??;
     Ok(())
 }

@@ -41,13 +41,19 @@ pub enum Command {
         seed: u64,
     },
     /// Recompute every trigger-maintained value from the source rows and
-    /// report differences; `--repair` fixes them. Exits 1 when differences
-    /// remain.
+    /// compare every materialized view with its defining query; report the
+    /// differences (and record them for the admin page). `--repair` rewrites
+    /// the counters that differ. Exits 1 when a counter differs (without
+    /// `--repair`) or a view drifted (differs while considered up to date).
     Reconcile {
         #[command(flatten)]
         db: DbConfig,
+        /// Rewrite the trigger-maintained rows that differ.
         #[arg(long)]
         repair: bool,
+        /// Skip the comparison of the views with their definitions.
+        #[arg(long)]
+        skip_views: bool,
     },
     /// Create an admin account (or promote the matching existing one).
     /// The password is read from PROOFWORK_ADMIN_PASSWORD or standard input.
@@ -84,19 +90,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             load_demo_data(&pool, scale, seed).await?;
         }
-        Command::Reconcile { db, repair } => {
+        Command::Reconcile {
+            db,
+            repair,
+            skip_views,
+        } => {
             let pool = connect_and_migrate(&db).await?;
-            let spinner = indicatif::ProgressBar::new_spinner();
-            spinner.set_message(if repair {
-                "reconciling and repairing"
-            } else {
-                "reconciling"
-            });
-            spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-            let report = data::reconcile::reconcile(&pool, repair).await?;
-            spinner.finish_and_clear();
+            let bar = indicatif::ProgressBar::new(1);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
+                )
+                .expect("valid template")
+                .progress_chars("=> "),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            let on_progress = {
+                let bar = bar.clone();
+                move |p: data::reconcile::Progress<'_>| {
+                    bar.set_length(p.total as u64);
+                    bar.set_position(p.done as u64);
+                    bar.set_message(p.step.to_string());
+                }
+            };
+            let opts = data::reconcile::RunOptions {
+                repair,
+                views: !skip_views,
+                triggered_by: data::reconcile::RunBy::Cli,
+                run_by: format!("cli@pid{}", std::process::id()),
+            };
+            let report = data::reconcile::run(&pool, &opts, &on_progress).await?;
+            bar.finish_and_clear();
             print!("{report}");
-            if report.total_differences() > 0 && !repair {
+            if (report.total_differences() > 0 && !report.repaired) || report.views_drifted() > 0 {
                 std::process::exit(1);
             }
         }

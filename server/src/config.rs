@@ -84,6 +84,17 @@ pub struct ServeConfig {
     /// Debounce window of view refreshes, in milliseconds.
     #[arg(long, env = "PROOFWORK_REFRESH_DEBOUNCE_MS", default_value_t = 500)]
     pub refresh_debounce_ms: u64,
+    /// Seconds between scheduled reconciliations (across all instances;
+    /// 0 turns the schedule off). `server reconcile` runs one on demand.
+    #[arg(long, env = "PROOFWORK_RECONCILE_EVERY_SECS", default_value_t = 3600)]
+    pub reconcile_every_secs: u64,
+    /// Let scheduled reconciliations repair the counters they find wrong
+    /// (off: they only report, in the log and on the admin health page).
+    #[arg(long, env = "PROOFWORK_RECONCILE_REPAIR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub reconcile_repair: bool,
+    /// Let scheduled reconciliations compare every view with its definition.
+    #[arg(long, env = "PROOFWORK_RECONCILE_VIEWS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub reconcile_views: bool,
     /// Load demo data at start when the database has no users yet.
     #[arg(long)]
     pub demo_data: bool,

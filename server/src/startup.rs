@@ -51,16 +51,31 @@ impl Application {
             }
             None => None,
         };
+        let instance_id = data::refresher::default_instance_id();
         if cfg.refresher {
             let refresher = data::refresher::Refresher::new(
                 pool.clone(),
                 redis.clone(),
                 data::refresher::RefresherConfig {
                     debounce: Duration::from_millis(cfg.refresh_debounce_ms),
+                    instance_id: instance_id.clone(),
                     ..Default::default()
                 },
             );
             tokio::spawn(refresher.run(shutdown_signal()));
+        }
+        if cfg.reconcile_every_secs > 0 {
+            let schedule = data::reconcile::ScheduleConfig {
+                every: Duration::from_secs(cfg.reconcile_every_secs),
+                repair: cfg.reconcile_repair,
+                views: cfg.reconcile_views,
+                instance_id,
+            };
+            tokio::spawn(data::reconcile::schedule(
+                pool.clone(),
+                schedule,
+                shutdown_signal(),
+            ));
         }
         let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
         let addr = listener.local_addr()?;
