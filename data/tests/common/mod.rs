@@ -9,6 +9,8 @@ use anyhow::{ensure, Context};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+pub mod workload;
+
 pub type Res<T = ()> = anyhow::Result<T>;
 
 // ------------------------------------------------------------- writers --

@@ -1,0 +1,190 @@
+//! The whole derived-data engine under a randomized concurrent workload:
+//! several tasks write in parallel across every source table (inserts,
+//! updates, deletes, soft deletes and un-deletes, status changes) while a
+//! real refresher refreshes the views. Afterwards the reconciler must find
+//! no counter that differs from its recomputation, and every view, as the
+//! refresher left it, must equal its own defining query.
+//!
+//! Run: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test -p data --test workload -- --nocapture`
+//! (`WORKLOAD_SEED=<n>` replays the choice of operations.)
+
+mod common;
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context};
+use common::workload::{any_op, Tally};
+use common::Res;
+use data::reconcile::{run, RunBy, RunOptions, ViewStatus};
+use data::refresher::{refresh_now, Refresher, RefresherConfig, TriggeredBy};
+use data::seed::{self, SeedOptions};
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use uuid::Uuid;
+
+const TASKS: usize = 6;
+const OPS_PER_TASK: usize = 1000;
+/// Writers share a few users so that their counters are contended.
+const HOT_USERS: i64 = 12;
+
+#[sqlx::test(migrations = "../migrations")]
+async fn concurrent_workload_with_the_refresher_leaves_everything_exact(
+    pool_opts: PgPoolOptions,
+    connect_opts: PgConnectOptions,
+) -> Res {
+    let pool = pool_opts
+        .max_connections(TASKS as u32 + 6)
+        .connect_with(connect_opts)
+        .await?;
+    seed::seed(
+        &pool,
+        &SeedOptions {
+            scale: 0.02,
+            seed: 11,
+        },
+        &|_| {},
+    )
+    .await
+    .context("seed")?;
+    let hot: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM users ORDER BY created_at, id LIMIT $1")
+            .bind(HOT_USERS)
+            .fetch_all(&pool)
+            .await?;
+
+    let (stop_refresher, stopped) = tokio::sync::oneshot::channel::<()>();
+    let refresher = Refresher::new(
+        pool.clone(),
+        None,
+        RefresherConfig {
+            debounce: Duration::from_millis(200),
+            poll: Duration::from_millis(50),
+            leader_retry: Duration::from_millis(200),
+            ..RefresherConfig::default()
+        },
+    );
+    let refresher = tokio::spawn(refresher.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let seed: u64 = std::env::var("WORKLOAD_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("workload seed {seed} (set WORKLOAD_SEED to replay the op choice)");
+    let log_before: i64 = sqlx::query_scalar("SELECT count(*) FROM mv_refresh_log")
+        .fetch_one(&pool)
+        .await?;
+    let tally = Arc::new(Tally::default());
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for t in 0..TASKS {
+        let (pool, hot, tally) = (pool.clone(), hot.clone(), tally.clone());
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_add(t as u64));
+        tasks.spawn(async move {
+            for _ in 0..OPS_PER_TASK {
+                if any_op(&pool, &mut rng, &hot).await? {
+                    tally.committed.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    tally.skipped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Res::Ok(())
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined??;
+    }
+    let committed = tally.committed.load(Ordering::Relaxed);
+    let skipped = tally.skipped.load(Ordering::Relaxed);
+    eprintln!(
+        "{} ops in {:?}: {committed} committed, {skipped} skipped",
+        TASKS * OPS_PER_TASK,
+        started.elapsed()
+    );
+    ensure!(
+        committed > (TASKS * OPS_PER_TASK) as u64 / 2,
+        "too few ops committed to mean anything"
+    );
+
+    // The refresher catches up on its own: nothing may stay dirty.
+    let caught_up = Instant::now();
+    loop {
+        let dirty: Vec<String> =
+            sqlx::query_scalar("SELECT view_name FROM mv_status WHERE dirty ORDER BY 1")
+                .fetch_all(&pool)
+                .await?;
+        if dirty.is_empty() {
+            break;
+        }
+        ensure!(
+            caught_up.elapsed() < Duration::from_secs(60),
+            "views still dirty 60 s after the writes: {dirty:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!(
+        "refresher caught up {:?} after the last write",
+        caught_up.elapsed()
+    );
+    let _ = stop_refresher.send(());
+    refresher.await?;
+
+    let (refreshes, failed): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE status = 'failed')
+           FROM mv_refresh_log WHERE id > $1",
+    )
+    .bind(log_before)
+    .fetch_one(&pool)
+    .await?;
+    eprintln!("{refreshes} refreshes for {committed} committed writes");
+    ensure!(failed == 0, "{failed} refreshes failed");
+    ensure!(refreshes > 0, "the refresher never refreshed");
+
+    // Views that read the clock may have changed by the passing of time
+    // alone; they are refreshed on a timer, here once more by hand.
+    let timed: Vec<String> =
+        sqlx::query_scalar("SELECT view_name FROM mv_registry WHERE timer IS NOT NULL")
+            .fetch_all(&pool)
+            .await?;
+    for view in &timed {
+        ensure!(refresh_now(&pool, view, TriggeredBy::Manual).await?.ok);
+    }
+
+    let report = run(
+        &pool,
+        &RunOptions {
+            repair: false,
+            views: true,
+            triggered_by: RunBy::Test,
+            run_by: "workload".into(),
+        },
+        &|_| (),
+    )
+    .await?;
+    ensure!(
+        report.total_differences() == 0,
+        "counters drifted:\n{report}"
+    );
+    for view in &report.views {
+        ensure!(
+            view.status == ViewStatus::Ok,
+            "{} differs from its definition:\n{report}",
+            view.view
+        );
+        ensure!(
+            view.rows > 0,
+            "{} is empty: the workload does not exercise it",
+            view.view
+        );
+    }
+    eprintln!(
+        "reconciler: 0 differences in {} tables; {} views equal their definitions",
+        report.tables.len(),
+        report.views.len()
+    );
+    Ok(())
+}
