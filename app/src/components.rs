@@ -115,3 +115,94 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
         </section>
     }
 }
+
+/// A labelled multi-line input, with its error tied to it like [`Field`].
+/// `id` must be unique on the page; `name` is the form field.
+#[component]
+pub fn TextArea(
+    id: String,
+    name: &'static str,
+    label: String,
+    #[prop(optional)] hint: Option<&'static str>,
+    error: Option<String>,
+    value: Option<String>,
+    #[prop(default = 4)] rows: u32,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let mut described = Vec::new();
+    if hint.is_some() {
+        described.push(hint_id.clone());
+    }
+    if error.is_some() {
+        described.push(error_id.clone());
+    }
+    let described_by = (!described.is_empty()).then(|| described.join(" "));
+    let has_error = error.is_some();
+    view! {
+        <div class="field" class:has-error=has_error>
+            <label for=id.clone()>{label}</label>
+            {hint.map(|h| view! { <p class="field-hint" id=hint_id.clone()>{h}</p> })}
+            <textarea
+                id=id.clone()
+                name=name
+                rows=rows
+                required=true
+                aria-invalid=has_error.then_some("true")
+                aria-describedby=described_by
+            >
+                {value.unwrap_or_default()}
+            </textarea>
+            {error.map(|msg| view! { <p class="field-error" id=error_id.clone()>{msg}</p> })}
+        </div>
+    }
+}
+
+/// The validation badge types of a project, as small labels.
+#[component]
+pub fn CardBadges(types: Vec<String>) -> impl IntoView {
+    (!types.is_empty()).then(|| {
+        let items = types
+            .into_iter()
+            .map(|t| {
+                let name = crate::pages::feed::label(&t);
+                view! { <li class=format!("badge badge-{t}")>{name}</li> }
+            })
+            .collect_view();
+        view! { <ul class="badges" aria-label="Validation badges">{items}</ul> }
+    })
+}
+
+/// Upvote, or remove the upvote, as a form that works without JavaScript.
+/// Signed-out readers get the same form: the server sends them to log in.
+#[component]
+pub fn UpvoteButton(
+    project_id: uuid::Uuid,
+    title: String,
+    upvoted: bool,
+    upvote: ServerAction<crate::pages::actions::Upvote>,
+    unvote: ServerAction<crate::pages::actions::RemoveUpvote>,
+) -> impl IntoView {
+    let id = project_id.to_string();
+    if upvoted {
+        view! {
+            <ActionForm action=unvote attr:class="inline-form vote-form">
+                <input type="hidden" name="project_id" value=id />
+                <button type="submit" class="button small upvoted" aria-label=format!("Remove upvote from {title}")>
+                    "▲ Upvoted"
+                </button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ActionForm action=upvote attr:class="inline-form vote-form">
+                <input type="hidden" name="project_id" value=id />
+                <button type="submit" class="button small" aria-label=format!("Upvote {title}")>
+                    "▲ Upvote"
+                </button>
+            </ActionForm>
+        }
+        .into_any()
+    }
+}

@@ -21,7 +21,7 @@ use leptos_router::{path, SsrMode};
 use crate::auth::{CurrentUser, Logout};
 use crate::components::ErrorPage;
 use crate::error::AppError;
-use crate::pages::{home::HomePage, login::LoginPage, signup::SignupPage};
+use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
 
 /// Set by the server when a compiled client (`/pkg/<name>.js`) exists, so
 /// pages ask for hydration only when there is something to hydrate with.
@@ -65,7 +65,8 @@ pub fn App() -> impl IntoView {
             <Nav />
             <main id="main" tabindex="-1">
                 <Routes fallback=|| view! { <ErrorPage error=AppError::NotFound /> }>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/") view=FeedPage ssr=SsrMode::Async />
+                    <Route path=path!("/p/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
                 </Routes>

@@ -1,5 +1,9 @@
 //! One module per page; each owns its view and its server functions.
+//! `actions` holds the writes shared by the feed and the project page.
 
+pub mod actions;
+pub mod feed;
 pub mod home;
 pub mod login;
+pub mod project;
 pub mod signup;

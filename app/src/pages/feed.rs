@@ -1,0 +1,377 @@
+//! `/`: the feed. Tabs (trending, top of a period, newest, featured) and
+//! the category filter are links with query parameters
+//! (`?tab=top&period=week&category=ai&after=<cursor>`); pages go on with a
+//! keyset cursor. Cards come from `mv_feed_projects`; whether the reader
+//! upvoted each one is read live, and the counts of projects the reader
+//! acted on in the last minutes are read live too (read your own writes).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::components::{set_status, CardBadges, ErrorPage, FormError, UpvoteButton};
+use crate::error::AppError;
+use crate::pages::actions::{RemoveUpvote, Upvote};
+
+/// One card as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardView {
+    pub id: Uuid,
+    pub title: String,
+    pub image_url: Option<String>,
+    pub category: String,
+    pub is_featured: bool,
+    pub created: String,
+    pub username: String,
+    pub proof_score: i32,
+    pub upvote_count: i64,
+    pub comment_count: i64,
+    pub badge_types: Vec<String>,
+    pub upvoted: bool,
+}
+
+/// What the feed page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedView {
+    pub tab: String,
+    pub period: Option<String>,
+    pub category: Option<String>,
+    pub cards: Vec<CardView>,
+    pub featured: Vec<CardView>,
+    pub next: Option<String>,
+    pub first_page: bool,
+    pub signed_in: bool,
+}
+
+pub const TABS: &[(&str, &str)] = &[
+    ("trending", "Trending"),
+    ("top", "Top"),
+    ("newest", "Newest"),
+    ("featured", "Featured"),
+];
+pub const PERIODS: &[(&str, &str)] = &[
+    ("today", "Today"),
+    ("week", "This week"),
+    ("month", "This month"),
+    ("all", "All time"),
+];
+
+/// A feed address with these parameters (defaults left out).
+pub fn feed_href(
+    tab: &str,
+    period: Option<&str>,
+    category: Option<&str>,
+    after: Option<&str>,
+) -> String {
+    let mut params = Vec::new();
+    if tab != "trending" {
+        params.push(format!("tab={tab}"));
+    }
+    if let (Some(p), "top") = (period, tab) {
+        params.push(format!("period={p}"));
+    }
+    if let Some(c) = category {
+        params.push(format!("category={c}"));
+    }
+    if let Some(a) = after {
+        params.push(format!("after={a}"));
+    }
+    if params.is_empty() {
+        "/".to_string()
+    } else {
+        format!("/?{}", params.join("&"))
+    }
+}
+
+/// A readable name for a category or badge type (`code_quality` → "Code quality").
+pub fn label(s: &str) -> String {
+    match s {
+        "ai" => "AI".to_string(),
+        "devtools" => "Dev tools".to_string(),
+        _ => {
+            let s = s.replace('_', " ");
+            let mut chars = s.chars();
+            match chars.next() {
+                Some(c) => c.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn card_view(card: data::feed::FeedCard, upvoted: bool) -> CardView {
+    CardView {
+        id: card.id,
+        title: card.title,
+        image_url: card.image_url.filter(|u| crate::pages::project::is_http_url(u)),
+        category: card.category,
+        is_featured: card.is_featured,
+        created: crate::pages::project::date(card.created_at),
+        username: card.username,
+        proof_score: card.proof_score,
+        upvote_count: card.upvote_count,
+        comment_count: card.total_comment_count,
+        badge_types: card.badge_types,
+        upvoted,
+    }
+}
+
+#[server(endpoint = "feed")]
+pub async fn get_feed(
+    tab: Option<String>,
+    period: Option<String>,
+    category: Option<String>,
+    after: Option<String>,
+) -> Result<FeedView, AppError> {
+    use data::feed::{self, Cursor, FeedQuery, Tab, CATEGORIES};
+
+    let tab = Tab::parse(tab.as_deref(), period.as_deref()).map_err(AppError::BadRequest)?;
+    let category = match category.as_deref() {
+        None | Some("") => None,
+        Some(c) if CATEGORIES.contains(&c) => Some(c.to_string()),
+        Some(c) => return Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
+    };
+    let after = match after.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
+    };
+    let state = crate::state::state()?;
+    let query = FeedQuery {
+        tab,
+        category: category.clone(),
+        after,
+        limit: feed::PAGE_SIZE,
+    };
+    let page = feed::page(&state.pool, &query).await?;
+    let featured = if after.is_none() && tab != Tab::Featured && category.is_none() {
+        feed::featured(&state.pool, 4).await?
+    } else {
+        Vec::new()
+    };
+    let ids: Vec<Uuid> = page
+        .cards
+        .iter()
+        .chain(featured.iter())
+        .map(|c| c.id)
+        .collect();
+    let viewer = crate::auth::session_user();
+    let upvoted = match &viewer {
+        Some(user) => feed::upvoted_among(&state.pool, user.id, &ids).await?,
+        None => Vec::new(),
+    };
+    // Read your own writes: the view may not hold the reader's latest
+    // votes and comments yet; read those few projects' counts live.
+    let recent: Vec<Uuid> = if viewer.is_some() {
+        let recent = crate::pages::actions::server::recent().await;
+        ids.iter().copied().filter(|id| recent.contains(id)).collect()
+    } else {
+        Vec::new()
+    };
+    let live = data::projects::live_counts(&state.pool, &recent).await?;
+    let to_view = |card: data::feed::FeedCard| {
+        let mut view = card_view(card, false);
+        view.upvoted = upvoted.contains(&view.id);
+        if let Some(l) = live.iter().find(|l| l.id == view.id) {
+            view.upvote_count = l.upvote_count;
+            view.comment_count = l.total_comment_count;
+        }
+        view
+    };
+    Ok(FeedView {
+        tab: tab.name().to_string(),
+        period: match tab {
+            Tab::Top(p) => Some(p.as_str().to_string()),
+            _ => None,
+        },
+        category,
+        first_page: after.is_none(),
+        next: page.next.map(|c| c.encode()),
+        cards: page.cards.into_iter().map(to_view).collect(),
+        featured: featured.into_iter().map(to_view).collect(),
+        signed_in: viewer.is_some(),
+    })
+}
+
+#[component]
+pub fn FeedPage() -> impl IntoView {
+    let query = use_query_map();
+    let upvote = ServerAction::<Upvote>::new();
+    let unvote = ServerAction::<RemoveUpvote>::new();
+    let action_error = upvote
+        .value()
+        .get_untracked()
+        .and_then(Result::err)
+        .or_else(|| unvote.value().get_untracked().and_then(Result::err));
+    if let Some(err) = &action_error {
+        set_status(err.status());
+    }
+    let feed = Resource::new(
+        move || query.get(),
+        |q| get_feed(q.get("tab"), q.get("period"), q.get("category"), q.get("after")),
+    );
+    view! {
+        <Suspense>
+            {move || {
+                let action_error = action_error.clone();
+                Suspend::new(async move {
+                    match feed.await {
+                        Ok(page) => {
+                            view! {
+                                <FeedBody page action_error upvote unvote />
+                            }
+                                .into_any()
+                        }
+                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn FeedBody(
+    page: FeedView,
+    action_error: Option<AppError>,
+    upvote: ServerAction<Upvote>,
+    unvote: ServerAction<RemoveUpvote>,
+) -> impl IntoView {
+    let tab = page.tab.clone();
+    let period = page.period.clone();
+    let category = page.category.clone();
+    let heading = match (&category, tab.as_str()) {
+        (Some(c), _) => format!("{} projects", label(c)),
+        (None, "top") => "Top projects".to_string(),
+        (None, "newest") => "Newest projects".to_string(),
+        (None, "featured") => "Featured projects".to_string(),
+        _ => "Trending projects".to_string(),
+    };
+    let tabs = TABS
+        .iter()
+        .map(|(t, name)| {
+            let href = feed_href(t, Some("week"), category.as_deref(), None);
+            let current = (*t == tab).then_some("page");
+            view! { <li><a href=href aria-current=current>{*name}</a></li> }
+        })
+        .collect_view();
+    let periods = (tab == "top").then(|| {
+        let items = PERIODS
+            .iter()
+            .map(|(p, name)| {
+                let href = feed_href("top", Some(p), category.as_deref(), None);
+                let current = (period.as_deref() == Some(*p)).then_some("page");
+                view! { <li><a href=href aria-current=current>{*name}</a></li> }
+            })
+            .collect_view();
+        view! { <nav class="tabs periods" aria-label="Period"><ul>{items}</ul></nav> }
+    });
+    let categories = {
+        let all_current = category.is_none().then_some("page");
+        let all = view! {
+            <li><a href=feed_href(&tab, period.as_deref(), None, None) aria-current=all_current>"All"</a></li>
+        };
+        let items = CATEGORIES_SHOWN
+            .iter()
+            .map(|c| {
+                let href = feed_href(&tab, period.as_deref(), Some(c), None);
+                let current = (category.as_deref() == Some(*c)).then_some("page");
+                view! { <li><a href=href aria-current=current>{label(c)}</a></li> }
+            })
+            .collect_view();
+        view! { <nav class="chips" aria-label="Category"><ul>{all}{items}</ul></nav> }
+    };
+    let featured = (!page.featured.is_empty()).then(|| {
+        let cards = page
+            .featured
+            .into_iter()
+            .map(|card| view! { <Card card upvote unvote anchor_prefix="f-" /> })
+            .collect_view();
+        view! {
+            <section class="featured-strip" aria-labelledby="featured-heading">
+                <h2 id="featured-heading">"Featured"</h2>
+                <ul class="cards compact">{cards}</ul>
+            </section>
+        }
+    });
+    let empty = page.cards.is_empty();
+    let cards = page
+        .cards
+        .into_iter()
+        .map(|card| view! { <Card card upvote unvote /> })
+        .collect_view();
+    let next = page.next.map(|cursor| {
+        let href = feed_href(&tab, period.as_deref(), category.as_deref(), Some(&cursor));
+        view! { <a class="button" rel="next" href=href>"Next page"</a> }
+    });
+    let first = (!page.first_page).then(|| {
+        view! { <a class="button" href=feed_href(&tab, period.as_deref(), category.as_deref(), None)>"First page"</a> }
+    });
+    let intro = (!page.signed_in && page.first_page).then(|| view! { <crate::pages::home::Intro /> });
+    view! {
+        <Title text="Proofwork: show the work" />
+        {intro}
+        <h1 class="feed-title">{heading}</h1>
+        <FormError error=Signal::derive(move || action_error.clone()) />
+        <nav class="tabs" aria-label="Order"><ul>{tabs}</ul></nav>
+        {periods}
+        {categories}
+        {featured}
+        <section aria-labelledby="feed-heading">
+            <h2 id="feed-heading" class="visually-hidden">"Projects"</h2>
+            {empty.then(|| view! { <p class="empty">"No projects here yet."</p> })}
+            <ul class="cards">{cards}</ul>
+        </section>
+        <nav class="pager" aria-label="Pages">{first}{next}</nav>
+    }
+}
+
+/// Categories in the filter, in the order shown.
+const CATEGORIES_SHOWN: &[&str] = &[
+    "ai", "web", "mobile", "devtools", "data", "infra", "security", "hardware", "games", "fintech",
+    "other",
+];
+
+/// One project card.
+#[component]
+pub fn Card(
+    card: CardView,
+    upvote: ServerAction<Upvote>,
+    unvote: ServerAction<RemoveUpvote>,
+    /// Prefix of the card's `id` (the redirect after a vote comes back to it).
+    #[prop(default = "p-")]
+    anchor_prefix: &'static str,
+) -> impl IntoView {
+    let href = format!("/p/{}", card.id);
+    let heading = view! { <h3 class="card-title"><a href=href>{card.title.clone()}</a></h3> };
+    let image = card.image_url.clone().map(|src| {
+        let alt = format!("Screenshot of {}", card.title);
+        view! { <img class="card-image" src=src alt=alt loading="lazy" width="320" height="180" /> }
+    });
+    let builder = format!("/u/{}", card.username);
+    view! {
+        <li class="card" id=format!("{anchor_prefix}{}", card.id)>
+            {image}
+            <div class="card-body">
+                {heading}
+                <p class="card-meta">
+                    "by " <a href=builder>{card.username.clone()}</a>
+                    " · " <span class="category">{label(&card.category)}</span>
+                    " · " <time>{card.created.clone()}</time>
+                </p>
+                <CardBadges types=card.badge_types.clone() />
+                <ul class="stats" aria-label="Numbers">
+                    <li><span class="stat-value">{card.proof_score}</span>" proof score"</li>
+                    <li><span class="stat-value upvote-count">{card.upvote_count}</span>
+                        {if card.upvote_count == 1 { " upvote" } else { " upvotes" }}</li>
+                    <li><a href=format!("/p/{}#comments", card.id)>
+                        <span class="stat-value">{card.comment_count}</span>
+                        {if card.comment_count == 1 { " comment" } else { " comments" }}</a></li>
+                </ul>
+                <UpvoteButton project_id=card.id title=card.title.clone() upvoted=card.upvoted upvote unvote />
+            </div>
+        </li>
+    }
+}
