@@ -2,6 +2,8 @@
 //! test on the PostgreSQL named by DATABASE_URL, real HTTP with reqwest.
 
 mod auth;
+mod feed;
 mod helpers;
+mod project;
 mod refresh;
 mod shell;
