@@ -81,9 +81,7 @@ pub mod server {
             .next()
             .unwrap_or("")
             .split('&')
-            .filter(|kv| {
-                !kv.is_empty() && !kv.starts_with("__err=") && !kv.starts_with("__path=")
-            })
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("__err=") && !kv.starts_with("__path="))
             .collect();
         Some(if kept.is_empty() {
             path.to_string()

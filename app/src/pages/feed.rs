@@ -106,7 +106,9 @@ fn card_view(card: data::feed::FeedCard, upvoted: bool) -> CardView {
     CardView {
         id: card.id,
         title: card.title,
-        image_url: card.image_url.filter(|u| crate::pages::project::is_http_url(u)),
+        image_url: card
+            .image_url
+            .filter(|u| crate::pages::project::is_http_url(u)),
         category: card.category,
         is_featured: card.is_featured,
         created: crate::pages::project::date(card.created_at),
@@ -166,7 +168,10 @@ pub async fn get_feed(
     // votes and comments yet; read those few projects' counts live.
     let recent: Vec<Uuid> = if viewer.is_some() {
         let recent = crate::pages::actions::server::recent().await;
-        ids.iter().copied().filter(|id| recent.contains(id)).collect()
+        ids.iter()
+            .copied()
+            .filter(|id| recent.contains(id))
+            .collect()
     } else {
         Vec::new()
     };
@@ -210,7 +215,14 @@ pub fn FeedPage() -> impl IntoView {
     }
     let feed = Resource::new(
         move || query.get(),
-        |q| get_feed(q.get("tab"), q.get("period"), q.get("category"), q.get("after")),
+        |q| {
+            get_feed(
+                q.get("tab"),
+                q.get("period"),
+                q.get("category"),
+                q.get("after"),
+            )
+        },
     );
     view! {
         <Suspense>
@@ -309,7 +321,8 @@ fn FeedBody(
     let first = (!page.first_page).then(|| {
         view! { <a class="button" href=feed_href(&tab, period.as_deref(), category.as_deref(), None)>"First page"</a> }
     });
-    let intro = (!page.signed_in && page.first_page).then(|| view! { <crate::pages::home::Intro /> });
+    let intro =
+        (!page.signed_in && page.first_page).then(|| view! { <crate::pages::home::Intro /> });
     view! {
         <Title text="Proofwork: show the work" />
         {intro}

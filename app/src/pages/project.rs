@@ -344,7 +344,8 @@ fn ProjectBody(p: ProjectView, actions: Actions, errors: Errors) -> impl IntoVie
         t
     };
     let general = errors.general();
-    let (comment_error, comment_value) = Errors::field_for(&errors.comment, &id.to_string()).unzip();
+    let (comment_error, comment_value) =
+        Errors::field_for(&errors.comment, &id.to_string()).unzip();
     let comment_form = if p.signed_in {
         view! {
             <ActionForm action=actions.comment attr:class="stack comment-form" attr:novalidate=true>
@@ -381,7 +382,9 @@ fn ProjectBody(p: ProjectView, actions: Actions, errors: Errors) -> impl IntoVie
     let newest = (!p.first_comments_page).then(|| {
         view! { <a class="button" href=format!("/p/{id}#comments")>"Newest comments"</a> }
     });
-    let verified = p.builder_verified.then(|| view! { <span class="verified">" (verified)"</span> });
+    let verified = p
+        .builder_verified
+        .then(|| view! { <span class="verified">" (verified)"</span> });
     let bio = (!p.builder_bio.is_empty()).then(|| view! { <p>{p.builder_bio.clone()}</p> });
     view! {
         <Title text=p.title.clone() />
@@ -438,12 +441,7 @@ fn ProjectBody(p: ProjectView, actions: Actions, errors: Errors) -> impl IntoVie
 /// One comment with its replies; reply / edit / delete forms open in a
 /// `<details>` (no JavaScript), already open when their post failed.
 #[component]
-fn Comment(
-    c: CommentView,
-    actions: Actions,
-    errors: Errors,
-    signed_in: bool,
-) -> impl IntoView {
+fn Comment(c: CommentView, actions: Actions, errors: Errors, signed_in: bool) -> impl IntoView {
     let cid = c.id.to_string();
     let (reply_error, reply_value) = Errors::field_for(&errors.reply, &cid).unzip();
     let (edit_error, edit_value) = Errors::field_for(&errors.edit, &cid).unzip();
@@ -514,7 +512,7 @@ fn Comment(
                 <p class="comment-meta">
                     <a href=format!("/u/{}", c.username)>{c.username.clone()}</a>
                     " · " <time>{c.created.clone()}</time>
-                    {c.edited.then(|| " · edited")}
+                    {c.edited.then_some(" · edited")}
                 </p>
                 <p class="comment-text">{c.content.clone()}</p>
                 <div class="comment-actions">{reply_form}{own_forms}</div>

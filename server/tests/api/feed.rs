@@ -87,7 +87,9 @@ fn next_href(html: &str) -> Option<String> {
 fn card_upvotes(html: &str, id: &str) -> i64 {
     let card = &html[html.find(&format!(r#"id="p-{id}""#)).expect("card shown")..];
     let at = card.find(r#"upvote-count">"#).unwrap() + r#"upvote-count">"#.len();
-    card[at..card[at..].find('<').unwrap() + at].parse().unwrap()
+    card[at..card[at..].find('<').unwrap() + at]
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -100,7 +102,10 @@ async fn the_feed_renders_demo_projects_with_tabs_and_keyset_pages() {
     for tab in ["Trending", "Top", "Newest", "Featured"] {
         assert!(html.contains(&format!(">{tab}</a>")), "tab {tab}");
     }
-    assert!(html.contains(r#"aria-labelledby="featured-heading""#), "featured strip");
+    assert!(
+        html.contains(r#"aria-labelledby="featured-heading""#),
+        "featured strip"
+    );
     // The first card is the view's most trending project.
     let top: (String, String) = sqlx::query_as(
         "select id::text, title from mv_feed_projects order by trending_score desc, id desc limit 1",
@@ -213,7 +218,11 @@ async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
     let ids = card_ids(&html);
     let id = ids
         .iter()
-        .find(|id| html.contains(&format!("value=\"{id}\"><button type=\"submit\" aria-label=\"Upvote ")))
+        .find(|id| {
+            html.contains(&format!(
+                "value=\"{id}\"><button type=\"submit\" aria-label=\"Upvote "
+            ))
+        })
         .expect("a project not upvoted yet")
         .clone();
     let before = card_upvotes(&html, &id);
@@ -241,7 +250,9 @@ async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
     let (status, html) = get(&app, &client, "/?tab=newest").await;
     assert_eq!(status, 200);
     assert_eq!(card_upvotes(&html, &id), before + 1);
-    assert!(html.contains(&format!("value=\"{id}\"><button type=\"submit\" aria-label=\"Remove upvote from ")));
+    assert!(html.contains(&format!(
+        "value=\"{id}\"><button type=\"submit\" aria-label=\"Remove upvote from "
+    )));
     // A second upvote changes nothing.
     let res = client
         .post(app.url("/api/upvote"))
@@ -269,5 +280,7 @@ async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
     assert_eq!(res.status().as_u16(), 302);
     let (_, html) = get(&app, &client, "/?tab=newest").await;
     assert_eq!(card_upvotes(&html, &id), before);
-    assert!(html.contains(&format!("value=\"{id}\"><button type=\"submit\" aria-label=\"Upvote ")));
+    assert!(html.contains(&format!(
+        "value=\"{id}\"><button type=\"submit\" aria-label=\"Upvote "
+    )));
 }

@@ -59,7 +59,9 @@ async fn comments(app: &TestApp) -> i64 {
 async fn shown_count(html: &str, class: &str) -> i64 {
     let marker = format!(r#"{class}">"#);
     let at = html.find(&marker).unwrap() + marker.len();
-    html[at..at + html[at..].find('<').unwrap()].parse().unwrap()
+    html[at..at + html[at..].find('<').unwrap()]
+        .parse()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -79,7 +81,10 @@ async fn the_project_page_shows_details_badges_chains_and_the_thread() {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert!(html.contains(&format!(r#"href="/u/{validator}""#)), "badge validator");
+    assert!(
+        html.contains(&format!(r#"href="/u/{validator}""#)),
+        "badge validator"
+    );
     let comment: String = sqlx::query_scalar(
         "select id::text from comments where project_id = $1::uuid and parent_id is null limit 1",
     )
@@ -139,8 +144,14 @@ async fn signed_out_actions_are_401_or_a_redirect_to_log_in_and_write_nothing() 
         ("/api/upvote", vec![("project_id", &id)]),
         ("/api/remove_upvote", vec![("project_id", &id)]),
         ("/api/comment", vec![("project_id", &id), ("content", "hi")]),
-        ("/api/reply", vec![("comment_id", &comment), ("content", "hi")]),
-        ("/api/edit_comment", vec![("comment_id", &comment), ("content", "hi")]),
+        (
+            "/api/reply",
+            vec![("comment_id", &comment), ("content", "hi")],
+        ),
+        (
+            "/api/edit_comment",
+            vec![("comment_id", &comment), ("content", "hi")],
+        ),
         ("/api/delete_comment", vec![("comment_id", &comment)]),
     ];
     let page = format!("/p/{id}");
@@ -170,12 +181,19 @@ async fn bad_comments_are_422_with_the_field_message_and_write_nothing() {
     let just_right = format!("  {}  ", "y".repeat(data::comments::CONTENT_MAX));
     for content in ["", "   \n\t ", too_long.as_str()] {
         for (path, form) in [
-            ("/api/comment", vec![("project_id", id.as_str()), ("content", content)]),
-            ("/api/reply", vec![("comment_id", other.as_str()), ("content", content)]),
+            (
+                "/api/comment",
+                vec![("project_id", id.as_str()), ("content", content)],
+            ),
+            (
+                "/api/reply",
+                vec![("comment_id", other.as_str()), ("content", content)],
+            ),
         ] {
             let res = post(&app, &client, path, None, &form).await;
             assert_eq!(res.status().as_u16(), 422, "{path} {}", content.len());
-            let err: app::error::AppError = serde_json::from_str(&res.text().await.unwrap()).unwrap();
+            let err: app::error::AppError =
+                serde_json::from_str(&res.text().await.unwrap()).unwrap();
             assert!(err.field_error("content").is_some(), "{path}");
         }
     }
@@ -240,7 +258,10 @@ async fn unknown_or_malformed_ids_are_404_and_write_nothing() {
             ("/api/remove_upvote", vec![("project_id", bad)]),
             ("/api/comment", vec![("project_id", bad), ("content", "hi")]),
             ("/api/reply", vec![("comment_id", bad), ("content", "hi")]),
-            ("/api/edit_comment", vec![("comment_id", bad), ("content", "hi")]),
+            (
+                "/api/edit_comment",
+                vec![("comment_id", bad), ("content", "hi")],
+            ),
             ("/api/delete_comment", vec![("comment_id", bad)]),
         ] {
             let res = post(&app, &client, path, None, &form).await;
@@ -281,7 +302,14 @@ async fn nobody_edits_or_deletes_someone_elses_comment() {
     )
     .await;
     assert_eq!(res.status().as_u16(), 403);
-    let res = post(&app, &client, "/api/delete_comment", None, &[("comment_id", &comment)]).await;
+    let res = post(
+        &app,
+        &client,
+        "/api/delete_comment",
+        None,
+        &[("comment_id", &comment)],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 403);
     assert_eq!(text(&app).await.as_deref(), Some(original.as_str()));
 
@@ -322,11 +350,25 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
 
     // Upvote (or remove and re-add): the count follows at once.
     if upvoted {
-        let res = post(&app, &client, "/api/remove_upvote", Some(&page), &[("project_id", &id)]).await;
+        let res = post(
+            &app,
+            &client,
+            "/api/remove_upvote",
+            Some(&page),
+            &[("project_id", &id)],
+        )
+        .await;
         assert_eq!(res.status().as_u16(), 302);
     }
     let base = if upvoted { upvotes - 1 } else { upvotes };
-    let res = post(&app, &client, "/api/upvote", Some(&page), &[("project_id", &id)]).await;
+    let res = post(
+        &app,
+        &client,
+        "/api/upvote",
+        Some(&page),
+        &[("project_id", &id)],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(location(&res), format!("{page}#p-{id}"));
     let (_, html) = get(&app, &client, &page).await;
@@ -339,18 +381,30 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
         &client,
         "/api/comment",
         Some(&page),
-        &[("project_id", &id), ("content", "  First light from the test  ")],
+        &[
+            ("project_id", &id),
+            ("content", "  First light from the test  "),
+        ],
     )
     .await;
     assert_eq!(res.status().as_u16(), 302);
     let loc = location(&res);
-    let cid = loc.rsplit_once("#comment-").expect("lands on the comment").1.to_string();
+    let cid = loc
+        .rsplit_once("#comment-")
+        .expect("lands on the comment")
+        .1
+        .to_string();
     let (_, html) = get(&app, &client, &page).await;
     assert_eq!(shown_count(&html, "comment-count").await, total + 1);
     let first = html.find(r#"class="comment""#).unwrap();
-    assert!(html[first..].starts_with(&format!(r#"class="comment" id="comment-{cid}""#))
-        || html[..first + 200].contains(&format!("comment-{cid}")));
-    assert!(html.contains(">First light from the test<"), "trimmed text shown");
+    assert!(
+        html[first..].starts_with(&format!(r#"class="comment" id="comment-{cid}""#))
+            || html[..first + 200].contains(&format!("comment-{cid}"))
+    );
+    assert!(
+        html.contains(">First light from the test<"),
+        "trimmed text shown"
+    );
 
     // Reply: nested under it.
     let res = post(
@@ -362,13 +416,20 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
     )
     .await;
     assert_eq!(res.status().as_u16(), 302);
-    let rid = location(&res).rsplit_once("#comment-").unwrap().1.to_string();
+    let rid = location(&res)
+        .rsplit_once("#comment-")
+        .unwrap()
+        .1
+        .to_string();
     let (_, html) = get(&app, &client, &page).await;
     assert_eq!(shown_count(&html, "comment-count").await, total + 2);
     let parent = html.find(&format!(r#"id="comment-{cid}""#)).unwrap();
     let child = html.find(&format!(r#"id="comment-{rid}""#)).unwrap();
     assert!(child > parent);
-    assert!(html[parent..child].contains(r#"class="thread replies""#), "reply is nested");
+    assert!(
+        html[parent..child].contains(r#"class="thread replies""#),
+        "reply is nested"
+    );
 
     // Edit: new text, marked edited.
     let res = post(
@@ -387,15 +448,24 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
     assert!(html.contains(" · edited"));
 
     // Delete: gone with its reply, counts follow.
-    let res = post(&app, &client, "/api/delete_comment", Some(&page), &[("comment_id", &cid)]).await;
+    let res = post(
+        &app,
+        &client,
+        "/api/delete_comment",
+        Some(&page),
+        &[("comment_id", &cid)],
+    )
+    .await;
     assert_eq!(res.status().as_u16(), 302);
     let (_, html) = get(&app, &client, &page).await;
     assert!(!html.contains(&format!("comment-{cid}")));
     assert!(!html.contains(&format!("comment-{rid}")));
     assert_eq!(shown_count(&html, "comment-count").await, total);
     assert_eq!(
-        app.count(&format!("select count(*) from comments where id in ('{cid}', '{rid}')"))
-            .await,
+        app.count(&format!(
+            "select count(*) from comments where id in ('{cid}', '{rid}')"
+        ))
+        .await,
         0
     );
 }
