@@ -189,7 +189,7 @@ pub fn UpvoteButton(
             <ActionForm action=unvote attr:class="inline-form vote-form">
                 <input type="hidden" name="project_id" value=id />
                 <button type="submit" class="button small upvoted" aria-label=format!("Remove upvote from {title}")>
-                    "▲ Upvoted"
+                    "▲ Remove upvote"
                 </button>
             </ActionForm>
         }

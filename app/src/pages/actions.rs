@@ -137,9 +137,17 @@ pub mod server {
     ) -> AppError {
         use data::comments::CommentError;
         match err {
+            // The text goes back into the form through the URL: keep it
+            // to a size a URL carries (a bit over the limit, to trim).
             CommentError::Invalid(msg) => AppError::Invalid(
                 Invalid::field(super::CONTENT, msg)
-                    .with_value(super::CONTENT, content)
+                    .with_value(
+                        super::CONTENT,
+                        &content
+                            .chars()
+                            .take(data::comments::CONTENT_MAX + 500)
+                            .collect::<String>(),
+                    )
                     .with_value(super::TARGET, target),
             ),
             CommentError::NotFound => AppError::NotFound,
