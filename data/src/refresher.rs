@@ -40,9 +40,13 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Tuning of the refresher. `Default` is the production setting.
 #[derive(Clone, Debug)]
 pub struct RefresherConfig {
-    /// After a view first becomes dirty, wait this long (collecting further
-    /// marks) before refreshing it once.
+    /// After a view first becomes dirty, wait at least this long
+    /// (collecting further marks) before refreshing it once. Views with a
+    /// looser staleness target wait longer (see [`coalescing_window`]).
     pub debounce: Duration,
+    /// Room kept between a view's coalescing window and its staleness
+    /// target, for the wait behind a refresh already running.
+    pub margin: Duration,
     /// How often the leader reads the marks.
     pub poll: Duration,
     /// First retry delay after a failed refresh; doubles per failure.
@@ -66,6 +70,7 @@ impl Default for RefresherConfig {
     fn default() -> Self {
         Self {
             debounce: Duration::from_millis(500),
+            margin: Duration::from_secs(1),
             poll: Duration::from_millis(100),
             min_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(60),
@@ -149,6 +154,8 @@ struct Status {
     refreshed_upto: i64,
     populated: bool,
     timer_due: bool,
+    /// `mv_registry.staleness_target`.
+    target: Duration,
 }
 
 /// Leader-local memory per view.
@@ -162,6 +169,8 @@ struct ViewState {
     /// transaction id the wait was for. Without new marks, the view is
     /// refreshed again as soon as the writers before that id have ended.
     awaiting: Option<(i64, i64)>,
+    /// Recent refresh duration (a moving average of successful refreshes).
+    est: Option<Duration>,
 }
 
 /// A refresh to do: the view, the mark it will cover, why.
@@ -179,6 +188,35 @@ enum Due {
     Now(Plan),
     /// Refresh once the writers older than this transaction id are done.
     WhenWritersDone(Plan, i64),
+}
+
+/// A view the leader may refresh next.
+struct Candidate {
+    due: Due,
+    /// When its staleness target runs out (earliest first).
+    deadline: Instant,
+    /// Its coalescing window has passed (or it is unpopulated, or its timer
+    /// is due): it makes the leader refresh something now.
+    ready: bool,
+}
+
+/// How long a dirty view collects marks before it is refreshed: as long as
+/// its staleness target allows once its own refresh time (twice, for the
+/// wait behind another refresh) and the margin are set aside, but never
+/// less than the debounce. A feed refreshed in 0.3 s with a 2 s target
+/// waits the debounce; a search index refreshed in 0.9 s with a 10 s
+/// target collects marks for about 7 s, which saves most of its refreshes
+/// under a steady write load.
+pub fn coalescing_window(
+    target: Duration,
+    refresh_time: Duration,
+    debounce: Duration,
+    margin: Duration,
+) -> Duration {
+    target
+        .saturating_sub(refresh_time * 2)
+        .saturating_sub(margin)
+        .max(debounce)
 }
 
 /// Result of waiting for the writers behind the marks.
@@ -292,75 +330,90 @@ impl Refresher {
                 Err(e) => tracing::warn!(error = %e, "pruning mv_refresh_log failed"),
             }
         }
-        let mut plans = Vec::new();
-        for due in self.plan(&rows, states, Instant::now()) {
-            match due {
-                Due::Now(plan) => plans.push(plan),
+        // One refresh per cycle, the most urgent first, so that a view with
+        // a tight target waits at most for one refresh already running,
+        // never for a whole round of them.
+        let now = Instant::now();
+        let mut candidates = Vec::new();
+        for c in self.plan(&rows, states, now) {
+            match &c.due {
+                Due::Now(_) => candidates.push(c),
                 Due::WhenWritersDone(plan, xid) => {
-                    if bounded(QUERY_TIMEOUT, writers_done(conn, xid, &plan.sources)).await? {
-                        plans.push(plan);
+                    if bounded(QUERY_TIMEOUT, writers_done(conn, *xid, &plan.sources)).await? {
+                        candidates.push(Candidate { ready: true, ..c });
                     }
                 }
             }
         }
-        if plans.is_empty() {
+        let Some(chosen) = pick(candidates) else {
             tokio::time::sleep(self.cfg.poll).await;
             return Ok(());
-        }
+        };
+        let plan = match chosen {
+            Due::Now(plan) | Due::WhenWritersDone(plan, _) => plan,
+        };
 
-        let mut sources: Vec<String> = plans.iter().flat_map(|p| p.sources.clone()).collect();
-        sources.sort();
-        sources.dedup();
         let xid = bounded(QUERY_TIMEOUT, take_xid(conn)).await?;
         let wait = bounded(
             self.cfg.commit_wait_limit + QUERY_TIMEOUT,
-            wait_for_writers(conn, xid, &sources, self.cfg.commit_wait_limit),
+            wait_for_writers(conn, xid, &plan.sources, self.cfg.commit_wait_limit),
         )
         .await?;
 
-        for plan in plans {
-            let outcome = bounded(
-                self.cfg.statement_timeout + QUERY_TIMEOUT,
-                refresh_view(
-                    conn,
-                    &plan,
-                    wait,
-                    &self.cfg.instance_id,
-                    self.cfg.statement_timeout,
-                ),
-            )
-            .await?;
-            let st = states.entry(plan.view_name.clone()).or_default();
-            st.dirty_since = None;
-            if outcome.ok {
-                st.failures = 0;
-                st.retry_at = None;
-                st.awaiting = (!outcome.complete).then_some((plan.seen, xid));
-                self.publish(&plan.view_name);
-            } else {
-                st.failures += 1;
-                let delay = backoff(self.cfg.min_backoff, self.cfg.max_backoff, st.failures);
-                st.retry_at = Some(Instant::now() + delay);
-                tracing::warn!(
-                    view = %plan.view_name,
-                    failures = st.failures,
-                    retry_in_ms = delay.as_millis() as u64,
-                    "refresh will be retried"
-                );
-            }
+        // While the refresh runs, keep noticing which views become dirty
+        // (from the pool: the leader connection is busy), so that their
+        // windows and deadlines start when their first mark came, not when
+        // this refresh ends.
+        let mut new_marks_at: Option<Instant> = None;
+        let refresh = bounded(
+            self.cfg.statement_timeout + QUERY_TIMEOUT,
+            refresh_view(
+                conn,
+                &plan,
+                wait,
+                &self.cfg.instance_id,
+                self.cfg.statement_timeout,
+            ),
+        );
+        let observe = observe_marks(&self.pool, self.cfg.poll, states, &plan, &mut new_marks_at);
+        let outcome = tokio::select! {
+            outcome = refresh => outcome?,
+            never = observe => match never {},
+        };
+
+        let st = states.entry(plan.view_name.clone()).or_default();
+        st.dirty_since = new_marks_at;
+        if outcome.ok {
+            let took = Duration::from_millis(outcome.duration_ms.max(0) as u64);
+            st.est = Some(st.est.map_or(took, |e| (e * 3 + took) / 4));
+            st.failures = 0;
+            st.retry_at = None;
+            st.awaiting = (!outcome.complete).then_some((plan.seen, xid));
+            self.publish(&plan.view_name);
+        } else {
+            st.failures += 1;
+            let delay = backoff(self.cfg.min_backoff, self.cfg.max_backoff, st.failures);
+            st.retry_at = Some(Instant::now() + delay);
+            tracing::warn!(
+                view = %plan.view_name,
+                failures = st.failures,
+                retry_in_ms = delay.as_millis() as u64,
+                "refresh will be retried"
+            );
         }
         Ok(())
     }
 
-    /// Which views to refresh now, and why.
+    /// Every view that may be refreshed next, with its deadline and
+    /// whether it is ready.
     fn plan(
         &self,
         rows: &[Status],
         states: &mut HashMap<String, ViewState>,
         now: Instant,
-    ) -> Vec<Due> {
+    ) -> Vec<Candidate> {
         states.retain(|name, _| rows.iter().any(|r| &r.view_name == name));
-        let mut plans = Vec::new();
+        let mut out = Vec::new();
         for row in rows {
             let st = states.entry(row.view_name.clone()).or_default();
             let dirty = row.mark > row.refreshed_upto;
@@ -390,22 +443,41 @@ impl Refresher {
             } else {
                 None
             };
-            let debounced = dirty
-                && lingering.is_none()
-                && st
-                    .dirty_since
-                    .is_some_and(|t| now.duration_since(t) >= self.cfg.debounce);
+            let since = st.dirty_since.unwrap_or(now);
+            let deadline = since + row.target;
+            let window = coalescing_window(
+                row.target,
+                st.est.unwrap_or_default(),
+                self.cfg.debounce,
+                self.cfg.margin,
+            );
             if !row.populated {
-                plans.push(Due::Now(plan(TriggeredBy::Startup)));
-            } else if debounced {
-                plans.push(Due::Now(plan(TriggeredBy::Writes)));
-            } else if row.timer_due {
-                plans.push(Due::Now(plan(TriggeredBy::Timer)));
+                out.push(Candidate {
+                    due: Due::Now(plan(TriggeredBy::Startup)),
+                    deadline: now,
+                    ready: true,
+                });
             } else if let Some(xid) = lingering {
-                plans.push(Due::WhenWritersDone(plan(TriggeredBy::Writes), xid));
+                out.push(Candidate {
+                    due: Due::WhenWritersDone(plan(TriggeredBy::Writes), xid),
+                    deadline,
+                    ready: false,
+                });
+            } else if dirty {
+                out.push(Candidate {
+                    due: Due::Now(plan(TriggeredBy::Writes)),
+                    deadline,
+                    ready: now.duration_since(since) >= window,
+                });
+            } else if row.timer_due {
+                out.push(Candidate {
+                    due: Due::Now(plan(TriggeredBy::Timer)),
+                    deadline: now + row.target,
+                    ready: true,
+                });
             }
         }
-        plans
+        out
     }
 
     /// Publishes a refresh without ever delaying or failing it.
@@ -473,6 +545,62 @@ pub async fn refresh_now(
     refresh_view(&mut conn, &plan, wait, &by, cfg.statement_timeout).await
 }
 
+/// Earliest deadline first: once any view is ready, the candidate whose
+/// staleness target runs out first is refreshed, even if its own window
+/// has not passed yet (starting a long refresh of a relaxed view while a
+/// tighter view waits would spend the tighter view's target). Nothing is
+/// refreshed while no view is ready.
+fn pick(candidates: Vec<Candidate>) -> Option<Due> {
+    if !candidates.iter().any(|c| c.ready) {
+        return None;
+    }
+    candidates
+        .into_iter()
+        .filter(|c| c.ready || matches!(c.due, Due::Now(_)))
+        .min_by_key(|c| c.deadline)
+        .map(|c| c.due)
+}
+
+/// Runs beside a refresh (never returns): every `poll`, reads the marks
+/// through the pool and starts the dirty clock of views that became dirty,
+/// and notes when the view being refreshed got marks beyond the ones this
+/// refresh covers.
+async fn observe_marks(
+    pool: &PgPool,
+    poll: Duration,
+    states: &mut HashMap<String, ViewState>,
+    refreshing: &Plan,
+    new_marks_at: &mut Option<Instant>,
+) -> std::convert::Infallible {
+    loop {
+        tokio::time::sleep(poll).await;
+        let Ok(rows) = bounded(
+            QUERY_TIMEOUT,
+            sqlx::query_as::<_, (String, i64, i64)>(
+                "SELECT view_name, mark, refreshed_upto FROM mv_status",
+            )
+            .fetch_all(pool),
+        )
+        .await
+        else {
+            continue;
+        };
+        let now = Instant::now();
+        for (view, mark, refreshed_upto) in rows {
+            if view == refreshing.view_name {
+                if mark > refreshing.seen && new_marks_at.is_none() {
+                    *new_marks_at = Some(now);
+                }
+            } else if mark > refreshed_upto {
+                let st = states.entry(view).or_default();
+                if st.dirty_since.is_none() {
+                    st.dirty_since = Some(now);
+                }
+            }
+        }
+    }
+}
+
 async fn try_lock(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
     bounded(
         QUERY_TIMEOUT,
@@ -486,7 +614,8 @@ async fn try_lock(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
 /// Every registered view with its current mark.
 async fn read_status(conn: &mut PgConnection) -> Result<Vec<Status>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT view_name, sources, mark, refreshed_upto, populated, timer_due
+        "SELECT view_name, sources, mark, refreshed_upto, populated, timer_due,
+                extract(epoch FROM staleness_target)::float8 AS target_secs
            FROM mv_status ORDER BY view_name",
     )
     .fetch_all(&mut *conn)
@@ -500,6 +629,7 @@ async fn read_status(conn: &mut PgConnection) -> Result<Vec<Status>, sqlx::Error
                 refreshed_upto: row.try_get("refreshed_upto")?,
                 populated: row.try_get("populated")?,
                 timer_due: row.try_get("timer_due")?,
+                target: Duration::from_secs_f64(row.try_get::<f64, _>("target_secs")?.max(0.0)),
             })
         })
         .collect()
@@ -893,6 +1023,8 @@ pub struct ViewHealth {
     pub view_name: String,
     pub sources: Vec<String>,
     pub timer_secs: Option<f64>,
+    /// `mv_registry.staleness_target`, in seconds.
+    pub target_secs: f64,
     /// False until the view's first refresh (`WITH NO DATA`).
     pub populated: bool,
     /// Writes not yet covered by a complete refresh. (When the first of
@@ -918,6 +1050,7 @@ pub struct ViewHealth {
 pub async fn health(pool: &PgPool) -> Result<Vec<ViewHealth>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT s.view_name, s.sources, extract(epoch FROM s.timer)::float8 AS timer_secs,
+                extract(epoch FROM s.staleness_target)::float8 AS target_secs,
                 s.populated, s.dirty, s.pending_marks, s.last_refresh_at,
                 extract(epoch FROM now() - s.last_refresh_at)::float8 AS age_secs, s.row_count,
                 ok.started_at AS ok_started_at, ok.finished_at AS ok_finished_at,
@@ -963,6 +1096,7 @@ pub async fn health(pool: &PgPool) -> Result<Vec<ViewHealth>, sqlx::Error> {
                 view_name: r.try_get("view_name")?,
                 sources: r.try_get("sources")?,
                 timer_secs: r.try_get("timer_secs")?,
+                target_secs: r.try_get("target_secs")?,
                 populated: r.try_get("populated")?,
                 dirty: r.try_get("dirty")?,
                 pending_marks: r.try_get("pending_marks")?,

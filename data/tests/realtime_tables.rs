@@ -416,7 +416,11 @@ async fn badge_insert_and_retype_to_the_same_key_do_not_deadlock(pool: PgPool) -
         .and_then(|e| e.as_database_error())
         .and_then(|d| d.code())
         .map(|c| c.to_string());
-    assert_eq!(code.as_deref(), Some("23505"), "a unique violation, not a deadlock: {err:#}");
+    assert_eq!(
+        code.as_deref(),
+        Some("23505"),
+        "a unique violation, not a deadlock: {err:#}"
+    );
     assert_eq!(proof_score(&pool, p).await?, 15);
     assert_all(&pool).await
 }

@@ -35,6 +35,9 @@ fn ms(n: u64) -> Duration {
 fn fast() -> RefresherConfig {
     RefresherConfig {
         debounce: ms(100),
+        // Larger than any test view's staleness target: every window is
+        // the debounce (the target-driven windows have their own test).
+        margin: Duration::from_secs(60),
         poll: ms(20),
         min_backoff: ms(200),
         max_backoff: ms(1000),
@@ -724,9 +727,13 @@ async fn an_uncommitted_writer_is_not_missed(pool: PgPool) -> Res {
     );
     wait_for(&pool, &q, Duration::from_secs(5)).await?;
     assert_eq!(int(&pool, "SELECT votes FROM t_mv").await?, 1);
+    // Views refresh one at a time: the first of the views reading upvotes
+    // (t_mv or one of the project's own) waited for the writer, the
+    // others found it done.
     let (waited, complete): (i32, bool) = sqlx::query_as(
-        "SELECT commit_wait_ms, complete FROM mv_refresh_log
-          WHERE view_name = 't_mv' AND status = 'ok' ORDER BY id LIMIT 1",
+        "SELECT max(commit_wait_ms), bool_and(complete) FROM mv_refresh_log
+          WHERE status = 'ok' AND triggered_by = 'writes' AND 'upvotes' = ANY (
+                SELECT unnest(sources) FROM mv_registry r WHERE r.view_name = mv_refresh_log.view_name)",
     )
     .fetch_one(&pool)
     .await?;
@@ -998,4 +1005,111 @@ async fn a_dead_redis_never_fails_a_refresh(pool: PgPool) -> Res {
     assert_eq!(log_count(&pool, "t_mv", "failed").await?, 0);
     running.stop().await;
     Ok(())
+}
+
+// --------------------------------------------------- staleness targets --
+
+/// Views refresh one at a time, earliest deadline first, and each collects
+/// marks for as long as its staleness target allows: under a steady write
+/// load an expensive view with a loose target is refreshed rarely, a cheap
+/// view with a tight target often, and the tight one is never stuck behind
+/// a round of expensive refreshes.
+#[sqlx::test(migrations = "../migrations")]
+async fn each_view_refreshes_as_often_as_its_target_needs(pool: PgPool) -> Res {
+    let (u, p) = people(&pool, 40, 1).await?;
+    votes_view(&pool, "t_fast").await?;
+    sql(
+        &pool,
+        "CREATE MATERIALIZED VIEW t_slow AS
+             SELECT 1 AS id, (SELECT count(*) FROM upvotes) AS votes
+             FROM (SELECT pg_sleep(1.5)) s;
+         CREATE UNIQUE INDEX ON t_slow (id);
+         SELECT register_view('t_slow', ARRAY['upvotes']);
+         UPDATE mv_registry SET staleness_target = interval '6 seconds' WHERE view_name = 't_slow';
+         UPDATE mv_registry SET staleness_target = interval '2 seconds' WHERE view_name = 't_fast';
+         -- The project's own views (tiny here) refresh at their debounce.
+         UPDATE mv_registry SET staleness_target = interval '1 second'
+          WHERE view_name NOT IN ('t_fast', 't_slow');",
+    )
+    .await?;
+    let running = start(
+        &pool,
+        None,
+        RefresherConfig {
+            debounce: ms(100),
+            margin: Duration::from_secs(1),
+            ..fast()
+        },
+    );
+    idle(&pool).await?;
+    let before = |view: &str| {
+        format!("SELECT count(*) FROM mv_refresh_log WHERE view_name = '{view}' AND triggered_by = 'writes'")
+    };
+
+    // 8 s of writes, one every 200 ms.
+    let started = Instant::now();
+    let mut i = 0;
+    while started.elapsed() < Duration::from_secs(8) {
+        upvote(&pool, u[i % u.len()], p[0], true).await?;
+        i += 1;
+        tokio::time::sleep(ms(200)).await;
+    }
+    let fast_n = int(&pool, &before("t_fast")).await?;
+    let slow_n = int(&pool, &before("t_slow")).await?;
+    eprintln!("{i} writes in 8 s: t_fast refreshed {fast_n} times, t_slow {slow_n} times");
+    assert!(
+        slow_n <= 3,
+        "the 6 s view was refreshed {slow_n} times in 8 s"
+    );
+    assert!(
+        fast_n >= 2 * slow_n.max(2),
+        "the 2 s view was refreshed only {fast_n} times"
+    );
+
+    // After the last write the tight view catches up within its target
+    // plus one refresh of the slow view that may be running.
+    let caught_up = wait_for(
+        &pool,
+        &format!(
+            "SELECT ({}) AND ({})",
+            votes_view_matches("t_fast"),
+            clean("t_fast")
+        ),
+        Duration::from_secs(10),
+    )
+    .await?;
+    assert!(
+        caught_up < Duration::from_millis(3500),
+        "t_fast caught up after {caught_up:?}"
+    );
+    // And the slow one within its own.
+    wait_for(&pool, &clean("t_slow"), Duration::from_secs(10)).await?;
+    running.stop().await;
+    Ok(())
+}
+
+#[test]
+fn the_coalescing_window_follows_the_target() {
+    use data::refresher::coalescing_window;
+    let (debounce, margin) = (ms(500), Duration::from_secs(1));
+    // A cheap view with a tight target: the debounce.
+    assert_eq!(
+        coalescing_window(Duration::from_secs(2), ms(300), debounce, margin),
+        ms(500)
+    );
+    // An expensive view with a loose target collects marks for longer.
+    assert_eq!(
+        coalescing_window(Duration::from_secs(10), ms(900), debounce, margin),
+        ms(7200)
+    );
+    // A refresh slower than the target allows: back to the debounce.
+    assert_eq!(
+        coalescing_window(
+            Duration::from_secs(2),
+            Duration::from_secs(3),
+            debounce,
+            margin
+        ),
+        ms(500)
+    );
 }

@@ -55,6 +55,10 @@ async fn concurrent_workload_with_the_refresher_leaves_everything_exact(
             .fetch_all(&pool)
             .await?;
 
+    // Tight targets everywhere, so that the catch-up below is quick.
+    sqlx::query("UPDATE mv_registry SET staleness_target = interval '2 seconds'")
+        .execute(&pool)
+        .await?;
     let (stop_refresher, stopped) = tokio::sync::oneshot::channel::<()>();
     let refresher = Refresher::new(
         pool.clone(),
