@@ -9,15 +9,11 @@ mod common;
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::ensure;
-use common::workload::{category_a_op, Tally};
+use common::workload::{run_parallel, Mix};
 use common::*;
-use rand::rngs::StdRng;
-use rand::SeedableRng;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -1116,44 +1112,8 @@ async fn concurrent_workload_keeps_every_counter_exact(
         message(&pool, u, hot[(i + 1) % HOT_USERS], "hello").await?;
     }
 
-    let seed: u64 = std::env::var("WORKLOAD_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("workload seed {seed} (set WORKLOAD_SEED to replay the op choice)");
-    let tally = Arc::new(Tally::default());
     let started = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for t in 0..TASKS {
-        let (pool, hot, tally) = (pool.clone(), hot.clone(), tally.clone());
-        let mut rng = StdRng::seed_from_u64(seed.wrapping_add(t as u64));
-        tasks.spawn(async move {
-            for _ in 0..OPS_PER_TASK {
-                if category_a_op(&pool, &mut rng, &hot).await? {
-                    tally.committed.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    tally.skipped.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            Res::Ok(())
-        });
-    }
-    while let Some(joined) = tasks.join_next().await {
-        joined??;
-    }
-    let (committed, skipped) = (
-        tally.committed.load(Ordering::Relaxed),
-        tally.skipped.load(Ordering::Relaxed),
-    );
-    eprintln!(
-        "{} ops in {:?}: {committed} committed, {skipped} skipped",
-        TASKS * OPS_PER_TASK,
-        started.elapsed()
-    );
-    ensure!(
-        committed > (TASKS * OPS_PER_TASK) as u64 / 2,
-        "too few ops committed to mean anything"
-    );
+    run_parallel(&pool, TASKS, OPS_PER_TASK, &hot, Mix::CategoryA).await?;
 
     let compared = assert_consistent(&pool).await?;
     let report = data::reconcile::reconcile(&pool, false).await?;

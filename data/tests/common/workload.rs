@@ -4,11 +4,13 @@
 //! counters; `view_op` the rest of what the views read (chains, forums,
 //! investor applications, profiles, reports); `any_op` mixes both.
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{bail, ensure};
 use rand::rngs::StdRng;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -16,9 +18,73 @@ use super::Res;
 
 /// Outcome counters of the workload.
 #[derive(Default)]
-pub struct Tally {
-    pub committed: AtomicU64,
-    pub skipped: AtomicU64,
+struct Tally {
+    committed: AtomicU64,
+    skipped: AtomicU64,
+}
+
+/// Which operations a workload draws from.
+#[derive(Clone, Copy)]
+pub enum Mix {
+    /// [`category_a_op`] only.
+    CategoryA,
+    /// [`any_op`].
+    Any,
+}
+
+/// `tasks` parallel tasks run `ops_per_task` random operations each on
+/// `users`; fails on any operation that points at a bug, or when fewer
+/// than half committed. The op choice is seeded from `WORKLOAD_SEED` when
+/// set (to replay a failure), else at random (and printed).
+pub async fn run_parallel(
+    pool: &PgPool,
+    tasks: usize,
+    ops_per_task: usize,
+    users: &[Uuid],
+    mix: Mix,
+) -> Res<Duration> {
+    let seed: u64 = std::env::var("WORKLOAD_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("workload seed {seed} (set WORKLOAD_SEED to replay the op choice)");
+    let tally = Arc::new(Tally::default());
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for t in 0..tasks {
+        let (pool, users, tally) = (pool.clone(), users.to_vec(), tally.clone());
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_add(t as u64));
+        set.spawn(async move {
+            for _ in 0..ops_per_task {
+                let committed = match mix {
+                    Mix::CategoryA => category_a_op(&pool, &mut rng, &users).await?,
+                    Mix::Any => any_op(&pool, &mut rng, &users).await?,
+                };
+                let counter = if committed {
+                    &tally.committed
+                } else {
+                    &tally.skipped
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+            Res::Ok(())
+        });
+    }
+    while let Some(joined) = set.join_next().await {
+        joined??;
+    }
+    let elapsed = started.elapsed();
+    let committed = tally.committed.load(Ordering::Relaxed);
+    let skipped = tally.skipped.load(Ordering::Relaxed);
+    eprintln!(
+        "{} ops in {elapsed:?}: {committed} committed, {skipped} skipped",
+        tasks * ops_per_task
+    );
+    ensure!(
+        committed > (tasks * ops_per_task) as u64 / 2,
+        "too few ops committed to mean anything"
+    );
+    Ok(elapsed)
 }
 
 /// One random operation in its own transaction. Returns Ok(true) when it

@@ -1,0 +1,658 @@
+//! Benchmark of the derived-data engine (issue 3), PostgreSQL only, no web
+//! layer. For each demo scale it measures, in one run on one machine:
+//!
+//! 1. the refresh time of every view (`REFRESH ... CONCURRENTLY` through
+//!    the refresher's own code path, median of 3, nothing changed);
+//! 2. writes per second of the same write mix, `WRITERS` clients for
+//!    `SECS` seconds each, with
+//!    - **triggers off**: the views' marking triggers disabled, no refresher
+//!      (the Category A counter triggers stay on in every mode);
+//!    - **engine on**: marking triggers on and a refresher refreshing in the
+//!      same process (its refreshes compete for the same two cores);
+//!    - **document inline**: the design document's statement triggers, a
+//!      `REFRESH MATERIALIZED VIEW CONCURRENTLY` inside every writing
+//!      transaction (its triggers for the tables in the mix, on our views);
+//! 3. staleness under a steady write load (`RATE` writes/s, engine on): a
+//!    probe creates a project, then upvotes it, and times each change from
+//!    its commit until `mv_feed_projects` shows it (polled every 5 ms).
+//!
+//! Run (a release build; it creates `proofwork_bench_<scale>` databases on
+//! the server of `DATABASE_URL`, seeds them once and reuses them):
+//!
+//! ```sh
+//! DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!   cargo run --release -p data --example engine_bench
+//! ```
+//!
+//! Settings (environment): `SCALES` (default `1,10`), `WRITERS` (8), `SECS`
+//! (20), `INLINE_SECS` (20), `RATE` (50), `STALENESS_SECS` (60). It prints
+//! a markdown report; docs/BENCHMARKS.md keeps the figures of a run.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use data::refresher::{refresh_now, Refresher, RefresherConfig, TriggeredBy};
+use data::seed::{self, SeedOptions};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+/// The document's refresh triggers for the tables this write mix touches
+/// (denormalization-strategy.md: trg_refresh_feed_*, trg_refresh_leaderboards_badge,
+/// trg_refresh_project_details_*, trg_refresh_search_*, trg_refresh_chain_posts_votes):
+/// table, events, views refreshed by one statement.
+const DOCUMENT_TRIGGERS: &[(&str, &str, &[&str])] = &[
+    ("upvotes", "INSERT OR DELETE", &["mv_feed_projects"]),
+    ("comments", "INSERT", &["mv_feed_projects"]),
+    (
+        "projects",
+        "INSERT OR UPDATE OR DELETE",
+        &["mv_feed_projects", "mv_search_index"],
+    ),
+    (
+        "validation_badges",
+        "INSERT",
+        &[
+            "mv_feed_projects",
+            "mv_leaderboard_projects",
+            "mv_leaderboard_builders",
+            "mv_project_details",
+        ],
+    ),
+    ("chain_post_votes", "INSERT OR DELETE", &["mv_chain_posts"]),
+];
+
+struct Settings {
+    base: PgConnectOptions,
+    scales: Vec<f64>,
+    writers: usize,
+    secs: u64,
+    inline_secs: u64,
+    rate: f64,
+    staleness_secs: u64,
+}
+
+fn env_or<T: FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
+    let settings = Settings {
+        base: url.parse()?,
+        scales: std::env::var("SCALES")
+            .unwrap_or_else(|_| "1,10".into())
+            .split(',')
+            .map(|s| s.trim().parse())
+            .collect::<Result<_, _>>()
+            .context("SCALES: a comma-separated list of numbers")?,
+        writers: env_or("WRITERS", 8),
+        secs: env_or("SECS", 20),
+        inline_secs: env_or("INLINE_SECS", 20),
+        rate: env_or("RATE", 50.0),
+        staleness_secs: env_or("STALENESS_SECS", 60),
+    };
+    println!("# Derived-data engine benchmark\n");
+    println!(
+        "{} writers, {} s per mode ({} s for the inline refresh), staleness at {} writes/s for {} s; {} cores; started {}\n",
+        settings.writers,
+        settings.secs,
+        settings.inline_secs,
+        settings.rate,
+        settings.staleness_secs,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        time::OffsetDateTime::now_utc()
+    );
+    for &scale in &settings.scales {
+        bench_scale(&settings, scale).await?;
+    }
+    Ok(())
+}
+
+async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
+    let db = format!("proofwork_bench_{}", scale.to_string().replace('.', "_"));
+    let pool = prepare(s, &db, scale).await?;
+    let ids = Ids::load(&pool).await?;
+    println!(
+        "## Scale {scale} (database {db}: {} users, {} live projects, {} upvotes)\n",
+        ids.users.len(),
+        ids.projects.len(),
+        count(&pool, "upvotes").await?
+    );
+
+    // Every view populated and clean before anything is measured.
+    let views: Vec<String> =
+        sqlx::query_scalar("SELECT view_name FROM mv_registry ORDER BY view_name")
+            .fetch_all(&pool)
+            .await?;
+    for v in &views {
+        refresh_now(&pool, v, TriggeredBy::Manual).await?;
+    }
+    println!("### Refresh time per view (CONCURRENTLY, nothing changed, median of 3)\n");
+    println!("| view | rows | ms |\n|---|---:|---:|");
+    let mut total = 0;
+    for v in &views {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..3 {
+            let out = refresh_now(&pool, v, TriggeredBy::Manual).await?;
+            anyhow::ensure!(out.ok, "refresh of {v} failed: {:?}", out.error);
+            times.push(out.duration_ms);
+            rows = out.row_count.unwrap_or(0);
+        }
+        times.sort_unstable();
+        total += times[1];
+        println!("| `{v}` | {rows} | {} |", times[1]);
+    }
+    println!("| all views | | {total} |\n");
+
+    // Writes per second, three ways, the same mix and client count.
+    set_marking(&pool, false).await?;
+    let off = write_load(&pool, &ids, s.writers, secs(s.secs), None).await?;
+
+    set_marking(&pool, true).await?;
+    let log_from = last_log_id(&pool).await?;
+    let refresher = start_refresher(&pool);
+    let on = write_load(&pool, &ids, s.writers, secs(s.secs), None).await?;
+    refresher.stop().await;
+    let engine_refreshes = refreshes_since(&pool, log_from).await?;
+    catch_up(&pool, &views).await?;
+
+    set_marking(&pool, false).await?;
+    install_document_triggers(&pool, true).await?;
+    let inline = write_load(&pool, &ids, s.writers, secs(s.inline_secs), None).await;
+    install_document_triggers(&pool, false).await?;
+    set_marking(&pool, true).await?;
+    let inline = inline?;
+    catch_up(&pool, &views).await?;
+
+    println!(
+        "### Writes per second ({} clients, mix: 45% upvote, 15% remove own upvote, 20% comment, 10% forum vote, 5% project, 5% badge)\n",
+        s.writers
+    );
+    println!("| mode | writes | writes/s | vs triggers off | p50 ms | p95 ms | p99 ms | errors |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for (name, r) in [
+        ("triggers off (no marking, no refresher)", &off),
+        ("engine on (marking + refresher in process)", &on),
+        (
+            "document: inline REFRESH in the writer's transaction",
+            &inline,
+        ),
+    ] {
+        println!(
+            "| {name} | {} | {:.1} | {:.0}% | {:.1} | {:.1} | {:.1} | {} |",
+            r.writes,
+            r.per_sec(),
+            100.0 * r.per_sec() / off.per_sec(),
+            r.pct(50.0),
+            r.pct(95.0),
+            r.pct(99.0),
+            r.errors
+        );
+    }
+    println!();
+    println!(
+        "Refreshes the engine ran during its {} s: {engine_refreshes}\n",
+        s.secs
+    );
+
+    // Staleness: a steady load with the engine on, and a probe.
+    let log_from = last_log_id(&pool).await?;
+    let refresher = start_refresher(&pool);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let load = {
+        let (pool, ids, writers, rate) = (pool.clone(), ids.clone(), s.writers, s.rate);
+        let duration = secs(s.staleness_secs);
+        tokio::spawn(async move { write_load(&pool, &ids, writers, duration, Some(rate)).await })
+    };
+    let probe = probe(&pool, &ids, secs(s.staleness_secs)).await?;
+    let load = load.await??;
+    refresher.stop().await;
+    println!(
+        "### Staleness: commit to visible in `mv_feed_projects` (engine on, steady load of {:.0} writes/s offered, {:.1} served)\n",
+        s.rate,
+        load.per_sec()
+    );
+    println!(
+        "| change | samples | p50 ms | p95 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|"
+    );
+    for (name, samples) in &probe {
+        let mut v = samples.clone();
+        v.sort_by(f64::total_cmp);
+        println!(
+            "| {name} | {} | {:.0} | {:.0} | {:.0} | {:.0} |",
+            v.len(),
+            percentile(&v, 50.0),
+            percentile(&v, 95.0),
+            percentile(&v, 99.0),
+            v.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+    println!();
+    let per_view: Vec<(String, i64, f64, i32, i64)> = sqlx::query_as(
+        "SELECT view_name, count(*),
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::float8,
+                max(duration_ms), sum(marks_coalesced)::bigint
+           FROM mv_refresh_log WHERE id > $1 AND status = 'ok' AND triggered_by = 'writes'
+          GROUP BY view_name ORDER BY view_name",
+    )
+    .bind(log_from)
+    .fetch_all(&pool)
+    .await?;
+    println!("Refreshes during the staleness run (triggered by writes):\n");
+    println!(
+        "| view | refreshes | median ms | max ms | marks coalesced |\n|---|---:|---:|---:|---:|"
+    );
+    for (v, n, med, max, marks) in per_view {
+        println!("| `{v}` | {n} | {med:.0} | {max} | {marks} |");
+    }
+    println!();
+    pool.close().await;
+    Ok(())
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// Creates (once) and seeds (once) the scale's database.
+async fn prepare(s: &Settings, db: &str, scale: f64) -> anyhow::Result<PgPool> {
+    let mut admin = s.base.clone().connect().await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(db)
+            .fetch_one(&mut admin)
+            .await?;
+    if !exists {
+        sqlx::query(&format!("CREATE DATABASE {db}"))
+            .execute(&mut admin)
+            .await?;
+    }
+    admin.close().await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(s.writers as u32 + 8)
+        .connect_with(s.base.clone().database(db).application_name("engine_bench"))
+        .await?;
+    data::db::migrate(&pool).await?;
+    if seed::is_empty(&pool).await? {
+        eprintln!("seeding {db} at scale {scale} (once; later runs reuse it)");
+        let started = Instant::now();
+        seed::seed(&pool, &SeedOptions { scale, seed: 42 }, &|_| {}).await?;
+        eprintln!("seeded in {:.0} s", started.elapsed().as_secs_f64());
+        sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+    }
+    Ok(pool)
+}
+
+async fn count(pool: &PgPool, table: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+        .fetch_one(pool)
+        .await?)
+}
+
+/// Ids the writers pick from.
+#[derive(Clone)]
+struct Ids {
+    users: Arc<Vec<Uuid>>,
+    validators: Arc<Vec<Uuid>>,
+    projects: Arc<Vec<Uuid>>,
+    posts: Arc<Vec<Uuid>>,
+}
+
+impl Ids {
+    async fn load(pool: &PgPool) -> anyhow::Result<Ids> {
+        let ids = |sql: &'static str| async move {
+            anyhow::Ok(Arc::new(
+                sqlx::query_scalar::<_, Uuid>(sql).fetch_all(pool).await?,
+            ))
+        };
+        Ok(Ids {
+            users: ids("SELECT id FROM users WHERE is_active").await?,
+            validators: ids("SELECT id FROM users WHERE role = 'validator'").await?,
+            projects: ids("SELECT id FROM projects WHERE NOT is_deleted").await?,
+            posts: ids("SELECT id FROM chain_posts WHERE NOT is_deleted").await?,
+        })
+    }
+}
+
+fn pick(rng: &mut StdRng, v: &[Uuid]) -> Uuid {
+    v[rng.gen_range(0..v.len())]
+}
+
+/// What one load produced.
+struct LoadResult {
+    writes: u64,
+    errors: u64,
+    elapsed: Duration,
+    latencies_ms: Vec<f64>,
+}
+
+impl LoadResult {
+    fn per_sec(&self) -> f64 {
+        self.writes as f64 / self.elapsed.as_secs_f64()
+    }
+    fn pct(&self, p: f64) -> f64 {
+        percentile(&self.latencies_ms, p)
+    }
+}
+
+/// `p`-th percentile of sorted samples (nearest rank).
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// `writers` clients run the write mix until `duration` has passed, as fast
+/// as they can or paced to `rate` writes/s in total.
+async fn write_load(
+    pool: &PgPool,
+    ids: &Ids,
+    writers: usize,
+    duration: Duration,
+    rate: Option<f64>,
+) -> anyhow::Result<LoadResult> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..writers {
+        let (pool, ids) = (pool.clone(), ids.clone());
+        let gap = rate.map(|r| Duration::from_secs_f64(writers as f64 / r));
+        tasks.spawn(async move {
+            let mut rng = StdRng::seed_from_u64(w as u64 * 7919 + rand::random::<u32>() as u64);
+            let mut mine: Vec<Uuid> = Vec::new();
+            let (mut writes, mut errors, mut lat) = (0u64, 0u64, Vec::new());
+            let mut next = Instant::now();
+            while Instant::now() < deadline {
+                if let Some(gap) = gap {
+                    next += gap;
+                    tokio::time::sleep_until(next.into()).await;
+                }
+                let t = Instant::now();
+                match one_write(&pool, &ids, &mut rng, &mut mine).await {
+                    Ok(()) => {
+                        writes += 1;
+                        lat.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    Err(e) => {
+                        errors += 1;
+                        if errors <= 3 {
+                            eprintln!("write failed: {e}");
+                        }
+                    }
+                }
+            }
+            (writes, errors, lat)
+        });
+    }
+    let mut out = LoadResult {
+        writes: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        latencies_ms: Vec::new(),
+    };
+    while let Some(r) = tasks.join_next().await {
+        let (w, e, l) = r?;
+        out.writes += w;
+        out.errors += e;
+        out.latencies_ms.extend(l);
+    }
+    out.elapsed = started.elapsed();
+    out.latencies_ms.sort_by(f64::total_cmp);
+    Ok(out)
+}
+
+/// One write of the mix, in its own transaction (a single statement).
+async fn one_write(
+    pool: &PgPool,
+    ids: &Ids,
+    rng: &mut StdRng,
+    mine: &mut Vec<Uuid>,
+) -> Result<(), sqlx::Error> {
+    let roll = rng.gen_range(0..100);
+    let user = pick(rng, &ids.users);
+    let project = pick(rng, &ids.projects);
+    match roll {
+        45..=59 if !mine.is_empty() => {
+            let id = mine.swap_remove(rng.gen_range(0..mine.len()));
+            sqlx::query("DELETE FROM upvotes WHERE id = $1")
+                .bind(id)
+                .execute(pool)
+                .await?;
+        }
+        0..=59 => {
+            let id: Option<Uuid> = sqlx::query_scalar(
+                "INSERT INTO upvotes (user_id, project_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING RETURNING id",
+            )
+            .bind(user)
+            .bind(project)
+            .fetch_optional(pool)
+            .await?;
+            mine.extend(id);
+        }
+        60..=79 => {
+            sqlx::query(
+                "INSERT INTO comments (project_id, user_id, content) VALUES ($1, $2, 'Nice work')",
+            )
+            .bind(project)
+            .bind(user)
+            .execute(pool)
+            .await?;
+        }
+        80..=89 => {
+            sqlx::query(
+                "INSERT INTO chain_post_votes (post_id, user_id) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(pick(rng, &ids.posts))
+            .bind(user)
+            .execute(pool)
+            .await?;
+        }
+        90..=94 => {
+            sqlx::query(
+                "INSERT INTO projects (user_id, title, description, category)
+                 VALUES ($1, 'Benchmark project', 'Written by engine_bench', 'devtools')",
+            )
+            .bind(user)
+            .execute(pool)
+            .await?;
+        }
+        _ => {
+            let types = ["code_quality", "innovation", "impact", "design", "security"];
+            sqlx::query(
+                "INSERT INTO validation_badges (project_id, validator_id, badge_type)
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
+            .bind(project)
+            .bind(pick(rng, &ids.validators))
+            .bind(types[rng.gen_range(0..types.len())])
+            .execute(pool)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Turns the views' marking triggers on or off on every source table.
+async fn set_marking(pool: &PgPool, on: bool) -> anyhow::Result<()> {
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT unnest(sources) FROM mv_registry ORDER BY 1")
+            .fetch_all(pool)
+            .await?;
+    for t in tables {
+        sqlx::query(&format!(
+            "ALTER TABLE {t} {} TRIGGER mv_mark_dirty",
+            if on { "ENABLE" } else { "DISABLE" }
+        ))
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Installs (or removes) the document's refresh-in-the-writer triggers.
+async fn install_document_triggers(pool: &PgPool, on: bool) -> anyhow::Result<()> {
+    if on {
+        sqlx::raw_sql(
+            "CREATE OR REPLACE FUNCTION bench_document_refresh() RETURNS trigger
+             LANGUAGE plpgsql AS $$
+             DECLARE v TEXT;
+             BEGIN
+                 FOREACH v IN ARRAY TG_ARGV LOOP
+                     EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I', v);
+                 END LOOP;
+                 RETURN NULL;
+             END $$;",
+        )
+        .execute(pool)
+        .await?;
+    }
+    for (table, events, views) in DOCUMENT_TRIGGERS {
+        let sql = if on {
+            let args = views
+                .iter()
+                .map(|v| format!("'{v}'"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "CREATE TRIGGER bench_document_refresh AFTER {events} ON {table}
+                 FOR EACH STATEMENT EXECUTE FUNCTION bench_document_refresh({args})"
+            )
+        } else {
+            format!("DROP TRIGGER IF EXISTS bench_document_refresh ON {table}")
+        };
+        sqlx::query(&sql).execute(pool).await?;
+    }
+    Ok(())
+}
+
+struct RunningRefresher {
+    stop: oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl RunningRefresher {
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.handle.await;
+    }
+}
+
+/// The refresher as `server serve` runs it (default settings).
+fn start_refresher(pool: &PgPool) -> RunningRefresher {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let refresher = Refresher::new(pool.clone(), None, RefresherConfig::default());
+    let handle = tokio::spawn(refresher.run(async move {
+        let _ = stopped.await;
+    }));
+    RunningRefresher { stop, handle }
+}
+
+async fn last_log_id(pool: &PgPool) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM mv_refresh_log")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+async fn refreshes_since(pool: &PgPool, id: i64) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM mv_refresh_log WHERE id > $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Refreshes whatever is dirty so the next mode starts clean.
+async fn catch_up(pool: &PgPool, views: &[String]) -> anyhow::Result<()> {
+    for v in views {
+        let dirty: bool = sqlx::query_scalar("SELECT dirty FROM mv_status WHERE view_name = $1")
+            .bind(v)
+            .fetch_one(pool)
+            .await?;
+        if dirty {
+            refresh_now(pool, v, TriggeredBy::Manual).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates a project, then upvotes it, and times each change from its
+/// commit until the feed view shows it; repeats until `duration` is over.
+async fn probe(
+    pool: &PgPool,
+    ids: &Ids,
+    duration: Duration,
+) -> anyhow::Result<BTreeMap<&'static str, Vec<f64>>> {
+    let mut rng = StdRng::seed_from_u64(99);
+    let mut out: BTreeMap<&'static str, Vec<f64>> = BTreeMap::new();
+    let deadline = Instant::now() + duration;
+    while Instant::now() < deadline {
+        let owner = pick(&mut rng, &ids.users);
+        let project: Uuid = sqlx::query_scalar(
+            "INSERT INTO projects (user_id, title, category) VALUES ($1, 'Staleness probe', 'devtools')
+             RETURNING id",
+        )
+        .bind(owner)
+        .fetch_one(pool)
+        .await?;
+        let t = Instant::now();
+        wait_visible(
+            pool,
+            "SELECT EXISTS (SELECT 1 FROM mv_feed_projects WHERE id = $1)",
+            project,
+        )
+        .await?;
+        out.entry("new project appears in the feed")
+            .or_default()
+            .push(t.elapsed().as_secs_f64() * 1000.0);
+
+        let voter = pick(&mut rng, &ids.users);
+        sqlx::query("INSERT INTO upvotes (user_id, project_id) VALUES ($1, $2)")
+            .bind(voter)
+            .bind(project)
+            .execute(pool)
+            .await?;
+        let t = Instant::now();
+        wait_visible(
+            pool,
+            "SELECT coalesce((SELECT upvote_count = 1 FROM mv_feed_projects WHERE id = $1), false)",
+            project,
+        )
+        .await?;
+        out.entry("upvote reaches the feed's count")
+            .or_default()
+            .push(t.elapsed().as_secs_f64() * 1000.0);
+        tokio::time::sleep(Duration::from_millis(rng.gen_range(0..300))).await;
+    }
+    Ok(out)
+}
+
+async fn wait_visible(pool: &PgPool, sql: &str, id: Uuid) -> anyhow::Result<()> {
+    let limit = Instant::now() + Duration::from_secs(120);
+    loop {
+        let seen: bool = sqlx::query_scalar(sql).bind(id).fetch_one(pool).await?;
+        if seen {
+            return Ok(());
+        }
+        anyhow::ensure!(Instant::now() < limit, "{id} not visible after 120 s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
