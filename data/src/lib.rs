@@ -2,12 +2,15 @@
 //! here, so view code never touches a connection and the derived-data
 //! machinery can be tested without the UI.
 
+pub mod badges;
 pub mod comments;
 pub mod db;
 pub mod feed;
 pub mod projects;
 pub mod reconcile;
 pub mod refresher;
+pub mod reports;
+pub mod search;
 pub mod seed;
 pub mod users;
 pub mod votes;
