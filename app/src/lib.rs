@@ -22,6 +22,7 @@ use crate::auth::{CurrentUser, Logout};
 use crate::components::ErrorPage;
 use crate::error::AppError;
 use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
+use crate::pages::search::SearchPage;
 
 /// Set by the server when a compiled client (`/pkg/<name>.js`) exists, so
 /// pages ask for hydration only when there is something to hydrate with.
@@ -48,6 +49,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// A page title as the server writes it into `<title>`: leptos_meta 0.8
+/// writes the text unescaped, so a title made from user content (a project
+/// title, a search query with `</title><script>`) must be escaped here. In
+/// the browser the text is set through the DOM and needs no escaping.
+pub fn title_text(text: &str) -> String {
+    if cfg!(feature = "ssr") {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    } else {
+        text.to_string()
+    }
+}
+
 /// The signed-in user for this request, shared by the navigation and pages.
 pub fn me() -> Resource<Option<CurrentUser>> {
     expect_context::<Resource<Option<CurrentUser>>>()
@@ -59,7 +74,7 @@ pub fn App() -> impl IntoView {
     let me = Resource::new(|| (), |_| async { auth::get_me().await.ok().flatten() });
     provide_context(me);
     view! {
-        <Title formatter=|text: String| format!("{text} · Proofwork") />
+        <Title formatter=|text: String| format!("{} · Proofwork", title_text(&text)) />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Nav />
@@ -69,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/p/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">
@@ -88,6 +104,11 @@ fn Nav() -> impl IntoView {
         <header class="site-header">
             <nav aria-label="Main">
                 <a class="brand" href="/">"Proofwork"</a>
+                <form class="nav-search" role="search" aria-label="Site search" method="get" action="/search">
+                    <label for="nav-q" class="visually-hidden">"Search"</label>
+                    <input id="nav-q" name="q" type="search" placeholder="Search" maxlength="200" />
+                    <button type="submit" class="button small">"Search"</button>
+                </form>
                 <div class="nav-account">
                     <Suspense>
                         {move || Suspend::new(async move {

@@ -2,8 +2,11 @@
 //! `actions` holds the writes shared by the feed and the project page.
 
 pub mod actions;
+pub mod badge_actions;
 pub mod feed;
 pub mod home;
 pub mod login;
 pub mod project;
+pub mod report_actions;
+pub mod search;
 pub mod signup;

@@ -14,15 +14,12 @@ use crate::error::AppError;
 use crate::pages::actions::{
     AddComment, DeleteComment, EditComment, RemoveUpvote, ReplyComment, Upvote, CONTENT, TARGET,
 };
+use crate::pages::badge_actions::{BadgeItem, BadgeSection};
 use crate::pages::feed::label;
+use crate::pages::report_actions::ReportForm;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BadgeView {
-    pub badge_type: String,
-    pub note: String,
-    pub validator: String,
-    pub created: String,
-}
+/// A badge as the page lists it (read live, see `get_project`).
+pub type BadgeView = BadgeItem;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChainView {
@@ -62,6 +59,8 @@ pub struct ProjectView {
     pub chains: Vec<ChainView>,
     pub upvoted: bool,
     pub signed_in: bool,
+    /// The reader is a validator and not the builder: the award form shows.
+    pub can_award: bool,
     pub comments: Vec<CommentView>,
     pub next_comments: Option<String>,
     pub first_comments_page: bool,
@@ -111,6 +110,11 @@ pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectVie
         .ok_or(AppError::NotFound)?;
     let live = data::projects::live_counts(pool, &[id]).await?;
     let live = live.first().copied();
+    // Badges and proof score live (one range scan on idx_badges_project):
+    // a validator sees the badge they just awarded or revoked at once.
+    let (proof_score, live_badges) = data::badges::live(pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let viewer = crate::auth::session_user();
     let upvoted = match &viewer {
         Some(user) => data::projects::has_upvoted(pool, user.id, id).await?,
@@ -160,22 +164,22 @@ pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectVie
         category: details.category,
         is_featured: details.is_featured,
         created: date(details.created_at),
-        proof_score: details.proof_score,
+        proof_score,
         builder: details.username,
         builder_bio: details.creator_bio,
         builder_verified: details.is_verified,
         upvote_count: live.map_or(details.upvote_count, |l| l.upvote_count),
         comment_count: live.map_or(details.comment_count, |l| l.comment_count),
         total_comment_count: live.map_or(details.total_comment_count, |l| l.total_comment_count),
-        badges: details
-            .badges_json
-            .0
+        badges: live_badges
             .into_iter()
             .map(|b| BadgeView {
+                id: b.id,
+                mine: Some(b.validator_id) == viewer_id,
                 badge_type: b.badge_type,
                 note: b.note,
                 validator: b.validator_username,
-                created: b.created_at.get(..10).unwrap_or_default().to_string(),
+                created: date(b.created_at),
             })
             .collect(),
         chains: details
@@ -189,6 +193,9 @@ pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectVie
             .collect(),
         upvoted,
         signed_in: viewer.is_some(),
+        can_award: viewer
+            .as_ref()
+            .is_some_and(|v| v.role == "validator" && v.id != details.user_id),
         comments,
         next_comments,
         first_comments_page: before.is_none(),
@@ -307,26 +314,6 @@ fn ProjectBody(p: ProjectView, actions: Actions, errors: Errors) -> impl IntoVie
             </p>
         }
     });
-    let badges = if p.badges.is_empty() {
-        view! { <p class="empty">"No validation badges yet."</p> }.into_any()
-    } else {
-        let items = p
-            .badges
-            .iter()
-            .map(|b| {
-                let note = (!b.note.is_empty()).then(|| view! { <p class="badge-note">{b.note.clone()}</p> });
-                view! {
-                    <li>
-                        <span class=format!("badge badge-{}", b.badge_type)>{label(&b.badge_type)}</span>
-                        " by " <a href=format!("/u/{}", b.validator)>{b.validator.clone()}</a>
-                        " on " <time>{b.created.clone()}</time>
-                        {note}
-                    </li>
-                }
-            })
-            .collect_view();
-        view! { <ul class="badge-list">{items}</ul> }.into_any()
-    };
     let chains = if p.chains.is_empty() {
         view! { <p class="empty">"Not in any chain yet."</p> }.into_any()
     } else {
@@ -422,12 +409,15 @@ fn ProjectBody(p: ProjectView, actions: Actions, errors: Errors) -> impl IntoVie
             </section>
             <section aria-labelledby="badges-heading">
                 <h2 id="badges-heading">"Validation badges"</h2>
-                {badges}
+                <BadgeSection project_id=id badges=p.badges.clone() can_award=p.can_award />
             </section>
             <section aria-labelledby="chains-heading">
                 <h2 id="chains-heading">"Chains"</h2>
                 {chains}
             </section>
+            {signed_in.then(|| view! {
+                <ReportForm target_type="project" target_id=id what="this project".to_string() general=true />
+            })}
             <section id="comments" class="comments" aria-labelledby="comments-heading">
                 <h2 id="comments-heading">"Comments (" {p.total_comment_count} ")"</h2>
                 {comment_form}
@@ -498,6 +488,9 @@ fn Comment(c: CommentView, actions: Actions, errors: Errors, signed_in: bool) ->
     } else {
         None
     };
+    let report = (signed_in && !c.mine).then(|| {
+        view! { <ReportForm target_type="comment" target_id=c.id what=format!("comment by {}", c.username) /> }
+    });
     let replies = (!c.replies.is_empty()).then(|| {
         let items = c
             .replies
@@ -515,7 +508,7 @@ fn Comment(c: CommentView, actions: Actions, errors: Errors, signed_in: bool) ->
                     {c.edited.then_some(" · edited")}
                 </p>
                 <p class="comment-text">{c.content.clone()}</p>
-                <div class="comment-actions">{reply_form}{own_forms}</div>
+                <div class="comment-actions">{reply_form}{own_forms}{report}</div>
             </article>
             {replies}
         </li>
