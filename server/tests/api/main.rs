@@ -2,8 +2,11 @@
 //! test on the PostgreSQL named by DATABASE_URL, real HTTP with reqwest.
 
 mod auth;
+mod badges;
 mod feed;
 mod helpers;
 mod project;
 mod refresh;
+mod reports;
+mod search;
 mod shell;
