@@ -1,0 +1,190 @@
+//! Public profiles (`/u/<username>`): the user's row of `mv_user_profiles`
+//! (public fields only: no email, no password, no activity flags), their
+//! projects from `mv_feed_projects` by keyset on the
+//! `(user_id, created_at DESC, id DESC)` index, and the public chains they
+//! follow.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Projects per page of a profile.
+pub const PROJECTS_PAGE_SIZE: i64 = 20;
+/// At most this many followed chains are listed.
+pub const CHAINS_SHOWN: i64 = 20;
+
+/// A user's public profile.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Profile {
+    pub id: Uuid,
+    pub username: String,
+    pub bio: String,
+    pub profile_image: Option<String>,
+    pub role: String,
+    pub is_verified: bool,
+    pub created_at: OffsetDateTime,
+    pub karma: i64,
+    pub total_proof_score: i64,
+    pub upvotes_received: i64,
+    pub project_count: i64,
+    pub badges_received: i64,
+    pub badges_given: i64,
+    pub comment_count: i64,
+    pub chains_followed: i64,
+    pub chains_created: i64,
+}
+
+/// Whether `s` can be a username at all (`users_username_format`); anything
+/// else is not looked up.
+pub fn is_username(s: &str) -> bool {
+    (3..=30).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The profile of the active user called `username` (any case), or `None`.
+/// The view lags by a few seconds; the join on `users` (primary key) makes a
+/// user deactivated a moment ago disappear at once.
+pub async fn by_username(pool: &PgPool, username: &str) -> Result<Option<Profile>, sqlx::Error> {
+    if !is_username(username) {
+        return Ok(None);
+    }
+    sqlx::query_as::<_, Profile>(
+        "SELECT p.id, p.username, p.bio, p.profile_image, p.role, p.is_verified, p.created_at, \
+                p.karma, p.total_proof_score, p.upvotes_received, p.project_count, \
+                p.badges_received, p.badges_given, p.comment_count, p.chains_followed, \
+                p.chains_created \
+         FROM mv_user_profiles p JOIN users u ON u.id = p.id AND u.is_active \
+         WHERE lower(p.username) = lower($1)",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await
+}
+
+/// One of the user's projects, as its card in `mv_feed_projects` has it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileProject {
+    pub id: Uuid,
+    pub title: String,
+    pub category: String,
+    pub created_at: OffsetDateTime,
+    pub proof_score: i32,
+    pub upvote_count: i64,
+    pub total_comment_count: i64,
+    pub badge_types: Vec<String>,
+}
+
+/// Where the next page of projects starts: the last row's `created_at`
+/// and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: OffsetDateTime,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    /// `<microseconds since the Unix epoch>_<uuid>`.
+    pub fn encode(&self) -> String {
+        format!(
+            "{}_{}",
+            self.created_at.unix_timestamp_nanos() / 1000,
+            self.id
+        )
+    }
+
+    /// `Err` with a message for anything malformed or out of range.
+    pub fn decode(s: &str) -> Result<Cursor, String> {
+        let bad = || format!("malformed page cursor \"{s}\"");
+        let (t, id) = s.rsplit_once('_').ok_or_else(bad)?;
+        let micros: i64 = t.parse().map_err(|_| bad())?;
+        if !(-62_135_596_800_000_000..=253_402_300_799_000_000).contains(&micros) {
+            return Err(bad());
+        }
+        let id = Uuid::parse_str(id).map_err(|_| bad())?;
+        let created_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+            .map_err(|_| bad())?;
+        Ok(Cursor { created_at, id })
+    }
+}
+
+/// A page of projects and the cursor of the next one, if there is more.
+#[derive(Debug, Clone)]
+pub struct ProjectPage {
+    pub projects: Vec<ProfileProject>,
+    pub next: Option<Cursor>,
+}
+
+/// The user's live projects, newest first: one range scan on
+/// `mv_feed_projects_user (user_id, created_at DESC, id DESC)`.
+pub async fn projects(
+    pool: &PgPool,
+    user_id: Uuid,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<ProjectPage, sqlx::Error> {
+    const COLUMNS: &str = "id, title, category, created_at, proof_score, upvote_count, \
+        total_comment_count, badge_types";
+    let limit = limit.clamp(1, 100);
+    let mut projects = match after {
+        None => {
+            sqlx::query_as::<_, ProfileProject>(&format!(
+                "SELECT {COLUMNS} FROM mv_feed_projects WHERE user_id = $1 \
+                 ORDER BY created_at DESC, id DESC LIMIT $2"
+            ))
+            .bind(user_id)
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await?
+        }
+        Some(c) => {
+            sqlx::query_as::<_, ProfileProject>(&format!(
+                "SELECT {COLUMNS} FROM mv_feed_projects \
+                 WHERE user_id = $1 AND (created_at, id) < ($2, $3) \
+                 ORDER BY created_at DESC, id DESC LIMIT $4"
+            ))
+            .bind(user_id)
+            .bind(c.created_at)
+            .bind(c.id)
+            .bind(limit + 1)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    let next = if projects.len() as i64 > limit {
+        projects.truncate(limit as usize);
+        projects.last().map(|p| Cursor {
+            created_at: p.created_at,
+            id: p.id,
+        })
+    } else {
+        None
+    };
+    Ok(ProjectPage { projects, next })
+}
+
+/// A public chain the user follows.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FollowedChain {
+    pub id: Uuid,
+    pub name: String,
+    pub follower_count: i64,
+}
+
+/// The public active chains the user follows, most recently followed
+/// first (`idx_chain_followers_user`, then the view's primary key). Private
+/// chains are never listed on a public page.
+pub async fn chains_followed(
+    pool: &PgPool,
+    user_id: Uuid,
+    limit: i64,
+) -> Result<Vec<FollowedChain>, sqlx::Error> {
+    sqlx::query_as::<_, FollowedChain>(
+        "SELECT c.id, c.name, c.follower_count \
+         FROM chain_followers f JOIN mv_chains_discovery c ON c.id = f.chain_id \
+         WHERE f.user_id = $1 AND c.is_public \
+         ORDER BY f.created_at DESC, c.id DESC LIMIT $2",
+    )
+    .bind(user_id)
+    .bind(limit.clamp(1, 100))
+    .fetch_all(pool)
+    .await
+}
