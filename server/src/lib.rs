@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod feeds;
 pub mod middleware;
 pub mod startup;
 pub mod telemetry;

@@ -123,6 +123,7 @@ impl Application {
             .route("/readyz", get(readyz))
             .route("/pkg/proofwork.css", get(css))
             .route("/favicon.svg", get(favicon))
+            .route("/feeds/projects.atom", get(crate::feeds::projects_atom))
             .leptos_routes_with_context(&state, routes, || (), {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
