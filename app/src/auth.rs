@@ -126,8 +126,34 @@ pub async fn signup(username: String, email: String, password: String) -> Result
     Ok(())
 }
 
+/// Where to go after logging in: `next` when it is a path on this site,
+/// otherwise the home page. Accepted: a single leading `/` (not `//`, which
+/// a browser reads as another host, nor `/\`, which browsers treat alike),
+/// visible ASCII only (browsers drop tabs and newlines inside URLs, so
+/// `/\t/evil.example` would become `//evil.example`), no backslash, at most
+/// 2,000 characters. A scheme (`https:`, `javascript:`) cannot start with
+/// `/`, so it is refused too.
+pub fn safe_next(next: Option<&str>) -> String {
+    let home = || "/".to_string();
+    let Some(next) = next else {
+        return home();
+    };
+    let bytes = next.as_bytes();
+    let ok = bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/') | Some(b'\\'))
+        && bytes.len() <= 2000
+        && bytes.iter().all(|b| b.is_ascii_graphic() && *b != b'\\');
+    if ok {
+        next.to_string()
+    } else {
+        home()
+    }
+}
+
+/// Logs in; on success a browser goes to `next` when it is a same-site
+/// path ([`safe_next`]), else to `/`.
 #[server(endpoint = "login")]
-pub async fn login(login: String, password: String) -> Result<(), AppError> {
+pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let state = crate::state::state()?;
     let ip = crate::state::client_ip(&request_parts()?, &state.settings);
     if let Some(ip) = ip {
@@ -161,7 +187,7 @@ pub async fn login(login: String, password: String) -> Result<(), AppError> {
         Some(user) => {
             start_session(&user).await?;
             tracing::info!(user_id = %user.id, "logged in");
-            leptos_axum::redirect("/");
+            leptos_axum::redirect(&safe_next(next.as_deref()));
             Ok(())
         }
         None => {
@@ -185,4 +211,38 @@ pub async fn logout() -> Result<(), AppError> {
     })?;
     leptos_axum::redirect("/");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_kept_only_for_paths_on_this_site() {
+        for ok in [
+            "/",
+            "/p/0b6f",
+            "/?tab=top&period=week",
+            "/u/demo_builder#projects",
+        ] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for bad in [
+            "",
+            "//evil.example",
+            "/\\evil.example",
+            "/p\\..\\x",
+            "https://evil.example",
+            "javascript:alert(1)",
+            "evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/é",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(2000)))), "/");
+    }
 }

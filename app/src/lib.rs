@@ -23,6 +23,7 @@ use crate::components::ErrorPage;
 use crate::error::AppError;
 use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
 use crate::pages::search::SearchPage;
+use crate::pages::{investors::InvestorsPage, leaderboard::LeaderboardPage, profile::ProfilePage};
 
 /// Set by the server when a compiled client (`/pkg/<name>.js`) exists, so
 /// pages ask for hydration only when there is something to hydrate with.
@@ -39,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href="/pkg/proofwork.css" />
+                <link rel="alternate" type="application/atom+xml" title="Newest projects" href="/feeds/projects.atom" />
                 {hydrate.then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>
@@ -84,6 +86,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/p/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/leaderboard") view=LeaderboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/investors") view=InvestorsPage ssr=SsrMode::Async />
+                    <Route path=path!("/u/:username") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                 </Routes>
             </main>
@@ -104,6 +109,10 @@ fn Nav() -> impl IntoView {
         <header class="site-header">
             <nav aria-label="Main">
                 <a class="brand" href="/">"Proofwork"</a>
+                <ul class="nav-links">
+                    <li><a href="/leaderboard">"Leaderboard"</a></li>
+                    <li><a href="/investors">"Investors"</a></li>
+                </ul>
                 <form class="nav-search" role="search" aria-label="Site search" method="get" action="/search">
                     <label for="nav-q" class="visually-hidden">"Search"</label>
                     <input id="nav-q" name="q" type="search" placeholder="Search" maxlength="200" />

@@ -1,7 +1,10 @@
-//! `/login`: log in with a username or email and a password.
+//! `/login?next=<path>`: log in with a username or email and a password,
+//! then go back to `next` (kept in a hidden field; the server accepts only
+//! paths on this site, see `auth::safe_next`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::auth::Login;
 use crate::components::{set_status, Field, FormError};
@@ -10,6 +13,10 @@ use crate::error::AppError;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
+    let next = use_query_map()
+        .get_untracked()
+        .get("next")
+        .filter(|n| !n.is_empty());
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     if let Some(err) = error.get_untracked() {
         set_status(err.status());
@@ -25,6 +32,7 @@ pub fn LoginPage() -> impl IntoView {
             <h1>"Log in"</h1>
             <ActionForm action=action attr:class="stack" attr:novalidate=true>
                 <FormError error=form_error />
+                {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
                 <Field
                     name="login"
                     label="Username or email"

@@ -1,10 +1,15 @@
 //! HTTP integration tests: the real server on port 0, a fresh database per
 //! test on the PostgreSQL named by DATABASE_URL, real HTTP with reqwest.
 
+mod atom;
 mod auth;
 mod badges;
 mod feed;
 mod helpers;
+mod investors;
+mod leaderboard;
+mod login_next;
+mod profile;
 mod project;
 mod refresh;
 mod reports;

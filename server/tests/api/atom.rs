@@ -1,0 +1,142 @@
+//! The Atom feed of the newest projects at `/feeds/projects.atom`: valid
+//! XML in the Atom namespace with every element RFC 4287 requires, the 50
+//! newest projects of the view in order, user text escaped (markup and
+//! control characters cannot break the document), no email.
+
+use crate::helpers::TestApp;
+use crate::leaderboard::{assert_no_email, browse_app, refresh};
+
+const ATOM: &str = "http://www.w3.org/2005/Atom";
+
+async fn fetch(app: &TestApp) -> String {
+    let res = app
+        .client
+        .get(app.url("/feeds/projects.atom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    res.text().await.unwrap()
+}
+
+fn child<'a, 'i>(node: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+    node.children().find(|c| {
+        c.is_element() && c.tag_name().name() == name && c.tag_name().namespace() == Some(ATOM)
+    })
+}
+
+fn text(node: roxmltree::Node, name: &str) -> String {
+    child(node, name)
+        .unwrap_or_else(|| panic!("<{name}> missing"))
+        .text()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn is_rfc3339_utc(s: &str) -> bool {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+        && s.ends_with('Z')
+}
+
+#[tokio::test]
+async fn the_newest_projects_feed_is_valid_atom_with_50_entries() {
+    let app = browse_app().await;
+    let body = fetch(&app).await;
+    assert_no_email(&app, "/feeds/projects.atom", &body).await;
+    let doc = roxmltree::Document::parse(&body).expect("well-formed XML");
+    let feed = doc.root_element();
+    assert_eq!(feed.tag_name().name(), "feed");
+    assert_eq!(feed.tag_name().namespace(), Some(ATOM));
+    assert!(text(feed, "id").starts_with("urn:uuid:"));
+    assert!(!text(feed, "title").is_empty());
+    assert!(is_rfc3339_utc(&text(feed, "updated")));
+    let self_link = feed
+        .children()
+        .find(|c| c.tag_name().name() == "link" && c.attribute("rel") == Some("self"))
+        .expect("self link");
+    assert_eq!(
+        self_link.attribute("href"),
+        Some(app.url("/feeds/projects.atom").as_str())
+    );
+    assert_eq!(self_link.attribute("type"), Some("application/atom+xml"));
+
+    let entries: Vec<_> = feed
+        .children()
+        .filter(|c| c.is_element() && c.tag_name().name() == "entry")
+        .collect();
+    assert_eq!(entries.len(), 50);
+    let newest: Vec<(String, String, String)> = sqlx::query_as(
+        "select id::text, title, username from mv_feed_projects \
+         order by created_at desc, id desc limit 50",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    let mut updated_max = String::new();
+    for (entry, (id, title, username)) in entries.iter().zip(&newest) {
+        assert_eq!(text(*entry, "id"), format!("urn:uuid:{id}"));
+        assert_eq!(text(*entry, "title"), *title);
+        let link = child(*entry, "link").expect("entry link");
+        assert_eq!(
+            link.attribute("href"),
+            Some(app.url(&format!("/p/{id}")).as_str())
+        );
+        let updated = text(*entry, "updated");
+        assert!(is_rfc3339_utc(&updated), "{updated}");
+        updated_max = updated_max.max(updated);
+        let author = child(*entry, "author").expect("author");
+        assert_eq!(text(author, "name"), *username);
+        assert!(child(*entry, "summary").is_some(), "summary");
+    }
+    // The feed changed when its newest entry did.
+    assert_eq!(text(feed, "updated"), updated_max);
+
+    // HEAD answers too (feed readers probe with it).
+    let res = app
+        .client
+        .head(app.url("/feeds/projects.atom"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+
+    // The feed is announced in the page head.
+    let (_, html) = app.get_html("/").await;
+    assert!(html.contains(r#"type="application/atom+xml""#));
+    assert!(html.contains(r#"href="/feeds/projects.atom""#));
+}
+
+#[tokio::test]
+async fn markup_and_control_characters_in_user_text_cannot_break_the_feed() {
+    let app = browse_app().await;
+    let title = "<b>Tom & \"Jerry\"</b> ]]> \u{1} done";
+    let description = "<script>alert('x')</script> & \u{0b}more\u{7f}";
+    sqlx::query(
+        "insert into projects (user_id, title, description, category) \
+         select id, $1, $2, 'web' from users where username = 'demo_builder'",
+    )
+    .bind(title)
+    .bind(description)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    refresh(&app, &["mv_feed_projects"]).await;
+    let body = fetch(&app).await;
+    assert!(!body.contains("<script>"), "markup is escaped");
+    let doc = roxmltree::Document::parse(&body).expect("still well-formed XML");
+    let entry = doc
+        .root_element()
+        .children()
+        .find(|c| c.tag_name().name() == "entry")
+        .unwrap();
+    // Newest first; the control character is dropped, the rest is kept as text.
+    assert_eq!(text(entry, "title"), "<b>Tom & \"Jerry\"</b> ]]>  done");
+    assert_eq!(
+        text(entry, "summary"),
+        "<script>alert('x')</script> & more\u{7f}"
+    );
+}
