@@ -3,10 +3,12 @@
 //! machinery can be tested without the UI.
 
 pub mod badges;
+pub mod chains;
 pub mod comments;
 pub mod db;
 pub mod feed;
 pub mod feeds;
+pub mod forum;
 pub mod investors;
 pub mod leaderboard;
 pub mod profiles;

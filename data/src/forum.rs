@@ -1,0 +1,729 @@
+//! Chain forums: keyset pages of `mv_chain_posts` (pinned strip, trending
+//! and newest), one post and its comments read live, and the writes:
+//! create, pin and unpin, vote, comment (with a notification for the
+//! post's author in the same transaction), delete your own post (soft) or
+//! comment. Every write checks the chain's visibility (`crate::chains`)
+//! and permission inside its transaction and writes nothing when a check
+//! fails.
+
+use sqlx::{PgPool, Postgres};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::chains::{from_micros, micros};
+
+/// Posts per page.
+pub const PAGE_SIZE: i64 = 20;
+/// Pinned posts shown above the list.
+pub const PINNED_MAX: i64 = 20;
+/// Comments per page of a post.
+pub const COMMENTS_PAGE_SIZE: i64 = 50;
+pub const TITLE_MAX: usize = 200;
+pub const CONTENT_MAX: usize = 10_000;
+pub const COMMENT_MAX: usize = 2000;
+/// Post types (`chain_posts_type_check`).
+pub const POST_TYPES: &[&str] = &["discussion", "question", "announcement", "showcase"];
+
+/// Why a forum write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ForumError {
+    /// Field problems: (field, message for a person).
+    #[error("invalid input")]
+    Invalid(Vec<(&'static str, String)>),
+    #[error("no such chain, post or comment")]
+    NotFound,
+    #[error("not allowed")]
+    Forbidden,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Forum order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Trending,
+    Newest,
+}
+
+impl Tab {
+    pub fn parse(s: Option<&str>) -> Result<Tab, String> {
+        match s {
+            None | Some("") | Some("trending") => Ok(Tab::Trending),
+            Some("newest") => Ok(Tab::Newest),
+            Some(other) => Err(format!(
+                "unknown forum tab \"{other}\" (use trending or newest)"
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Tab::Trending => "trending",
+            Tab::Newest => "newest",
+        }
+    }
+}
+
+/// Next page of the (unpinned) list: `<score or microseconds>_<uuid>`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cursor {
+    Score(f64, Uuid),
+    Time(i64, Uuid),
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        match self {
+            Cursor::Score(s, id) => format!("{s}_{id}"),
+            Cursor::Time(t, id) => format!("{t}_{id}"),
+        }
+    }
+
+    pub fn decode(tab: Tab, s: &str) -> Result<Cursor, String> {
+        let bad = || format!("malformed page cursor \"{s}\"");
+        let (key, id) = s.rsplit_once('_').ok_or_else(bad)?;
+        let id = Uuid::parse_str(id).map_err(|_| bad())?;
+        Ok(match tab {
+            Tab::Trending => {
+                let v: f64 = key.parse().map_err(|_| bad())?;
+                if !v.is_finite() {
+                    return Err(bad());
+                }
+                Cursor::Score(v, id)
+            }
+            Tab::Newest => {
+                let t: i64 = key.parse().map_err(|_| bad())?;
+                from_micros(t).map_err(|_| bad())?;
+                Cursor::Time(t, id)
+            }
+        })
+    }
+}
+
+/// A post as `mv_chain_posts` holds it (or as [`live_posts`] computes it).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostCard {
+    pub id: Uuid,
+    pub chain_id: Uuid,
+    pub title: String,
+    pub content: String,
+    pub post_type: String,
+    pub created_at: OffsetDateTime,
+    pub is_pinned: bool,
+    pub author_id: Uuid,
+    pub author_username: String,
+    pub upvote_count: i64,
+    pub downvote_count: i64,
+    pub comment_count: i64,
+    pub trending_score: f64,
+}
+
+const COLUMNS: &str = "id, chain_id, title, left(content, 300) AS content, post_type, \
+    created_at, is_pinned, author_id, author_username, upvote_count, downvote_count, \
+    comment_count, trending_score";
+
+#[derive(Debug, Clone)]
+pub struct PostsPage {
+    pub posts: Vec<PostCard>,
+    pub next: Option<Cursor>,
+}
+
+/// The chain's pinned posts, trending first (`mv_chain_posts_chain` with
+/// the prefix `chain_id, is_pinned = true`).
+pub async fn pinned(pool: &PgPool, chain_id: Uuid) -> Result<Vec<PostCard>, sqlx::Error> {
+    sqlx::query_as::<_, PostCard>(&format!(
+        "SELECT {COLUMNS} FROM mv_chain_posts WHERE chain_id = $1 AND is_pinned \
+         ORDER BY is_pinned DESC, trending_score DESC, id DESC LIMIT $2"
+    ))
+    .bind(chain_id)
+    .bind(PINNED_MAX)
+    .fetch_all(pool)
+    .await
+}
+
+/// One page of the chain's unpinned posts: trending (`mv_chain_posts_chain`
+/// with `is_pinned = false`) or newest (`mv_chain_posts_created`).
+pub async fn page(
+    pool: &PgPool,
+    chain_id: Uuid,
+    tab: Tab,
+    after: Option<Cursor>,
+) -> Result<PostsPage, sqlx::Error> {
+    // Two statements per tab (first page, next page) rather than one with
+    // `$2 IS NULL OR ...`: the row comparison must be an index condition.
+    let mut posts = match (tab, after) {
+        (Tab::Trending, None) => {
+            sqlx::query_as::<_, PostCard>(&format!(
+                "SELECT {COLUMNS} FROM mv_chain_posts \
+                 WHERE chain_id = $1 AND is_pinned = false \
+                 ORDER BY is_pinned DESC, trending_score DESC, id DESC LIMIT $2"
+            ))
+            .bind(chain_id)
+            .bind(PAGE_SIZE + 1)
+            .fetch_all(pool)
+            .await?
+        }
+        (Tab::Trending, Some(Cursor::Score(s, id))) => {
+            sqlx::query_as::<_, PostCard>(&format!(
+                "SELECT {COLUMNS} FROM mv_chain_posts \
+                 WHERE chain_id = $1 AND is_pinned = false AND (trending_score, id) < ($2, $3) \
+                 ORDER BY is_pinned DESC, trending_score DESC, id DESC LIMIT $4"
+            ))
+            .bind(chain_id)
+            .bind(s)
+            .bind(id)
+            .bind(PAGE_SIZE + 1)
+            .fetch_all(pool)
+            .await?
+        }
+        (Tab::Newest, None) => {
+            sqlx::query_as::<_, PostCard>(&format!(
+                "SELECT {COLUMNS} FROM mv_chain_posts \
+                 WHERE chain_id = $1 AND NOT is_pinned \
+                 ORDER BY created_at DESC, id DESC LIMIT $2"
+            ))
+            .bind(chain_id)
+            .bind(PAGE_SIZE + 1)
+            .fetch_all(pool)
+            .await?
+        }
+        (Tab::Newest, Some(Cursor::Time(t, id))) => {
+            let at = from_micros(t).map_err(sqlx::Error::Protocol)?;
+            sqlx::query_as::<_, PostCard>(&format!(
+                "SELECT {COLUMNS} FROM mv_chain_posts \
+                 WHERE chain_id = $1 AND NOT is_pinned AND (created_at, id) < ($2, $3) \
+                 ORDER BY created_at DESC, id DESC LIMIT $4"
+            ))
+            .bind(chain_id)
+            .bind(at)
+            .bind(id)
+            .bind(PAGE_SIZE + 1)
+            .fetch_all(pool)
+            .await?
+        }
+        _ => return Err(sqlx::Error::Protocol("cursor of another tab".into())),
+    };
+    let next = if posts.len() as i64 > PAGE_SIZE {
+        posts.truncate(PAGE_SIZE as usize);
+        posts.last().map(|p| match tab {
+            Tab::Trending => Cursor::Score(p.trending_score, p.id),
+            Tab::Newest => Cursor::Time(micros(p.created_at), p.id),
+        })
+    } else {
+        None
+    };
+    Ok(PostsPage { posts, next })
+}
+
+/// A post read live, with whether it is deleted and whether the view
+/// holds it yet (for read-your-own-writes merging).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LivePost {
+    #[sqlx(flatten)]
+    pub post: PostCard,
+    pub is_deleted: bool,
+    pub in_view: bool,
+}
+
+/// The given posts of a chain computed from the base tables (primary-key
+/// reads and index range counts; meant for the handful the reader acted
+/// on recently).
+pub async fn live_posts(
+    pool: &PgPool,
+    chain_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<LivePost>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_as::<_, LivePost>(
+        "SELECT p.id, p.chain_id, p.title, left(p.content, 300) AS content, p.post_type, \
+                p.created_at, p.is_pinned, p.author_id, u.username AS author_username, \
+                v.up AS upvote_count, v.down AS downvote_count, cc.n AS comment_count, \
+                (v.up * 1.5 + cc.n * 2 + extract(epoch FROM p.created_at \
+                    - timestamptz '2026-01-01 00:00:00+00') / 3600 * 0.1)::double precision \
+                    AS trending_score, \
+                p.is_deleted, \
+                EXISTS (SELECT 1 FROM mv_chain_posts m WHERE m.id = p.id) AS in_view \
+         FROM chain_posts p JOIN users u ON u.id = p.author_id \
+         CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE is_upvote) AS up, \
+                                    count(*) FILTER (WHERE NOT is_upvote) AS down \
+                             FROM chain_post_votes WHERE post_id = p.id) v \
+         CROSS JOIN LATERAL (SELECT count(*) AS n FROM chain_post_comments \
+                             WHERE post_id = p.id) cc \
+         WHERE p.id = ANY($2) AND p.chain_id = $1",
+    )
+    .bind(chain_id)
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+}
+
+/// One post of an active chain, live, with its full text.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostDetail {
+    pub id: Uuid,
+    pub chain_id: Uuid,
+    pub title: String,
+    pub content: String,
+    pub post_type: String,
+    pub created_at: OffsetDateTime,
+    pub is_pinned: bool,
+    pub author_id: Uuid,
+    pub author_username: String,
+    pub upvote_count: i64,
+    pub downvote_count: i64,
+    pub comment_count: i64,
+}
+
+/// A live (not deleted) post of the chain, counts read live.
+pub async fn post(
+    pool: &PgPool,
+    chain_id: Uuid,
+    post_id: Uuid,
+) -> Result<Option<PostDetail>, sqlx::Error> {
+    sqlx::query_as::<_, PostDetail>(
+        "SELECT p.id, p.chain_id, p.title, p.content, p.post_type, p.created_at, p.is_pinned, \
+                p.author_id, u.username AS author_username, \
+                (SELECT count(*) FROM chain_post_votes v WHERE v.post_id = p.id AND v.is_upvote) \
+                    AS upvote_count, \
+                (SELECT count(*) FROM chain_post_votes v WHERE v.post_id = p.id AND NOT v.is_upvote) \
+                    AS downvote_count, \
+                (SELECT count(*) FROM chain_post_comments c WHERE c.post_id = p.id) AS comment_count \
+         FROM chain_posts p JOIN users u ON u.id = p.author_id \
+         WHERE p.id = $1 AND p.chain_id = $2 AND NOT p.is_deleted",
+    )
+    .bind(post_id)
+    .bind(chain_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The user's vote on the post: `Some(true)` up, `Some(false)` down.
+pub async fn my_vote(
+    pool: &PgPool,
+    user_id: Uuid,
+    post_id: Uuid,
+) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar::<_, bool>(
+        "SELECT is_upvote FROM chain_post_votes WHERE post_id = $1 AND user_id = $2",
+    )
+    .bind(post_id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// A comment on a post.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PostComment {
+    pub id: Uuid,
+    pub author_id: Uuid,
+    pub author_username: String,
+    pub content: String,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct Comments {
+    pub comments: Vec<PostComment>,
+    pub next: Option<(OffsetDateTime, Uuid)>,
+}
+
+/// One page of a post's comments, newest first (so a new comment is on
+/// the first page), read live (`idx_chain_post_comments_post`).
+pub async fn comments(
+    pool: &PgPool,
+    post_id: Uuid,
+    before: Option<(OffsetDateTime, Uuid)>,
+) -> Result<Comments, sqlx::Error> {
+    let (at, id) = before.map_or((None, None), |(a, i)| (Some(a), Some(i)));
+    let mut comments = sqlx::query_as::<_, PostComment>(
+        "SELECT c.id, c.author_id, u.username AS author_username, c.content, c.created_at \
+         FROM chain_post_comments c JOIN users u ON u.id = c.author_id \
+         WHERE c.post_id = $1 AND ($2::timestamptz IS NULL OR (c.created_at, c.id) < ($2, $3)) \
+         ORDER BY c.created_at DESC, c.id DESC LIMIT $4",
+    )
+    .bind(post_id)
+    .bind(at)
+    .bind(id)
+    .bind(COMMENTS_PAGE_SIZE + 1)
+    .fetch_all(pool)
+    .await?;
+    let next = if comments.len() as i64 > COMMENTS_PAGE_SIZE {
+        comments.truncate(COMMENTS_PAGE_SIZE as usize);
+        comments.last().map(|c| (c.created_at, c.id))
+    } else {
+        None
+    };
+    Ok(Comments { comments, next })
+}
+
+/// A post to write (as typed).
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub title: String,
+    pub content: String,
+    pub post_type: String,
+}
+
+/// Checks a post's fields; title and content come back trimmed.
+pub fn validate(new: &NewPost) -> Result<NewPost, ForumError> {
+    let mut errors = Vec::new();
+    let title = new.title.trim().to_string();
+    let tlen = title.chars().count();
+    if tlen == 0 {
+        errors.push(("title", "Give your post a title.".to_string()));
+    } else if tlen > TITLE_MAX {
+        errors.push((
+            "title",
+            format!("Use at most {TITLE_MAX} characters for the title (you used {tlen})."),
+        ));
+    }
+    let content = new.content.trim().to_string();
+    let clen = content.chars().count();
+    if clen == 0 {
+        errors.push(("content", "Write something first.".to_string()));
+    } else if clen > CONTENT_MAX {
+        errors.push((
+            "content",
+            format!("Use at most {CONTENT_MAX} characters (you used {clen})."),
+        ));
+    }
+    if !POST_TYPES.contains(&new.post_type.as_str()) {
+        errors.push((
+            "post_type",
+            "Choose discussion, question, announcement or showcase.".to_string(),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ForumError::Invalid(errors));
+    }
+    Ok(NewPost {
+        title,
+        content,
+        post_type: new.post_type.clone(),
+    })
+}
+
+/// Checks a comment's text (trimmed, 1..=2000 characters).
+pub fn validate_comment(content: &str) -> Result<String, ForumError> {
+    let text = content.trim();
+    let len = text.chars().count();
+    if len == 0 {
+        return Err(ForumError::Invalid(vec![(
+            "content",
+            "Write something first.".into(),
+        )]));
+    }
+    if len > COMMENT_MAX {
+        return Err(ForumError::Invalid(vec![(
+            "content",
+            format!("Use at most {COMMENT_MAX} characters (you used {len})."),
+        )]));
+    }
+    Ok(text.to_string())
+}
+
+/// The chain's creator, whether it is public, and whether the user
+/// follows it; `NotFound` when it is inactive or invisible to the user.
+/// Locks the chain `FOR SHARE`.
+async fn lock_chain(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    chain_id: Uuid,
+    user_id: Uuid,
+) -> Result<(Uuid, bool), ForumError> {
+    let row = sqlx::query_as::<_, (Uuid, bool, bool)>(
+        "SELECT c.creator_id, c.is_public, \
+                EXISTS (SELECT 1 FROM chain_followers f WHERE f.chain_id = c.id AND f.user_id = $2) \
+         FROM chains c WHERE c.id = $1 AND c.is_active FOR SHARE",
+    )
+    .bind(chain_id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match row {
+        Some((creator, public, following)) if public || following || creator == user_id => {
+            Ok((creator, following))
+        }
+        _ => Err(ForumError::NotFound),
+    }
+}
+
+/// A live post's chain, author and title, locked as asked, if its chain
+/// is visible to the user. Returns (chain id, chain creator, author, title).
+async fn lock_post(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    post_id: Uuid,
+    user_id: Uuid,
+    lock: &str,
+) -> Result<(Uuid, Uuid, Uuid, String), ForumError> {
+    let row = sqlx::query_as::<_, (Uuid, Uuid, String)>(&format!(
+        "SELECT chain_id, author_id, title FROM chain_posts \
+         WHERE id = $1 AND NOT is_deleted {lock}"
+    ))
+    .bind(post_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (chain_id, author, title) = row.ok_or(ForumError::NotFound)?;
+    let (creator, _) = lock_chain(tx, chain_id, user_id).await?;
+    Ok((chain_id, creator, author, title))
+}
+
+/// A post's ids, for redirects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostRef {
+    pub id: Uuid,
+    pub chain_id: Uuid,
+}
+
+/// Writes a post. Members only (the chain's creator or a follower);
+/// announcements only by the chain's owner.
+#[tracing::instrument(skip(pool, new))]
+pub async fn create_post(
+    pool: &PgPool,
+    user_id: Uuid,
+    chain_id: Uuid,
+    new: &NewPost,
+) -> Result<PostRef, ForumError> {
+    let new = validate(new)?;
+    let mut tx = pool.begin().await?;
+    let (creator, following) = lock_chain(&mut tx, chain_id, user_id).await?;
+    let owner = creator == user_id;
+    let member = owner || following;
+    let may_announce = owner;
+    if !member || (new.post_type == "announcement" && !may_announce) {
+        return Err(ForumError::Forbidden);
+    }
+    let id = sqlx::query_scalar::<_, Uuid>(
+        "INSERT INTO chain_posts (chain_id, author_id, title, content, post_type) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(chain_id)
+    .bind(user_id)
+    .bind(&new.title)
+    .bind(&new.content)
+    .bind(&new.post_type)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(PostRef { id, chain_id })
+}
+
+/// Pins or unpins a post: the chain's owner only.
+#[tracing::instrument(skip(pool))]
+pub async fn set_pinned(
+    pool: &PgPool,
+    user_id: Uuid,
+    post_id: Uuid,
+    pinned: bool,
+) -> Result<PostRef, ForumError> {
+    let mut tx = pool.begin().await?;
+    let (chain_id, creator, _, _) = lock_post(&mut tx, post_id, user_id, "FOR UPDATE").await?;
+    if creator != user_id {
+        return Err(ForumError::Forbidden);
+    }
+    sqlx::query("UPDATE chain_posts SET is_pinned = $2, updated_at = now() WHERE id = $1")
+        .bind(post_id)
+        .bind(pinned)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(PostRef {
+        id: post_id,
+        chain_id,
+    })
+}
+
+/// Sets the user's vote on a post: `Some(true)` up, `Some(false)` down,
+/// `None` removes it. Idempotent.
+#[tracing::instrument(skip(pool))]
+pub async fn vote(
+    pool: &PgPool,
+    user_id: Uuid,
+    post_id: Uuid,
+    vote: Option<bool>,
+) -> Result<PostRef, ForumError> {
+    let mut tx = pool.begin().await?;
+    let (chain_id, _, _, _) = lock_post(&mut tx, post_id, user_id, "FOR SHARE").await?;
+    match vote {
+        Some(up) => {
+            sqlx::query(
+                "INSERT INTO chain_post_votes (post_id, user_id, is_upvote) VALUES ($1, $2, $3) \
+                 ON CONFLICT (post_id, user_id) DO UPDATE SET is_upvote = EXCLUDED.is_upvote \
+                 WHERE chain_post_votes.is_upvote <> EXCLUDED.is_upvote",
+            )
+            .bind(post_id)
+            .bind(user_id)
+            .bind(up)
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM chain_post_votes WHERE post_id = $1 AND user_id = $2")
+                .bind(post_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(PostRef {
+        id: post_id,
+        chain_id,
+    })
+}
+
+/// A new comment's ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommentRef {
+    pub id: Uuid,
+    pub post_id: Uuid,
+    pub chain_id: Uuid,
+}
+
+/// Comments on a post; the post's author gets a `forum_reply`
+/// notification (unless they wrote the comment), in the same transaction.
+#[tracing::instrument(skip(pool, content))]
+pub async fn comment(
+    pool: &PgPool,
+    user_id: Uuid,
+    post_id: Uuid,
+    content: &str,
+) -> Result<CommentRef, ForumError> {
+    let text = validate_comment(content)?;
+    let mut tx = pool.begin().await?;
+    let (chain_id, _, author, title) = lock_post(&mut tx, post_id, user_id, "FOR SHARE").await?;
+    let id = sqlx::query_scalar::<_, Uuid>(
+        "INSERT INTO chain_post_comments (post_id, author_id, content) VALUES ($1, $2, $3) \
+         RETURNING id",
+    )
+    .bind(post_id)
+    .bind(user_id)
+    .bind(&text)
+    .fetch_one(&mut *tx)
+    .await?;
+    if author != user_id {
+        let short: String = title.chars().take(300).collect();
+        sqlx::query(
+            "INSERT INTO notifications (user_id, actor_id, kind, message, link) \
+             SELECT $1, $2, 'forum_reply', u.username || ' replied to your post \"' || $3 || '\"', $4 \
+             FROM users u WHERE u.id = $2",
+        )
+        .bind(author)
+        .bind(user_id)
+        .bind(&short)
+        .bind(format!("/c/{chain_id}/posts/{post_id}#comment-{id}"))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(CommentRef {
+        id,
+        post_id,
+        chain_id,
+    })
+}
+
+/// Soft-deletes the user's own post.
+#[tracing::instrument(skip(pool))]
+pub async fn delete_post(
+    pool: &PgPool,
+    user_id: Uuid,
+    post_id: Uuid,
+) -> Result<PostRef, ForumError> {
+    let mut tx = pool.begin().await?;
+    let (chain_id, _, author, _) = lock_post(&mut tx, post_id, user_id, "FOR UPDATE").await?;
+    if author != user_id {
+        return Err(ForumError::Forbidden);
+    }
+    sqlx::query(
+        "UPDATE chain_posts SET is_deleted = true, is_pinned = false, updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(post_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(PostRef {
+        id: post_id,
+        chain_id,
+    })
+}
+
+/// Deletes the user's own comment (the schema has no soft delete for them).
+#[tracing::instrument(skip(pool))]
+pub async fn delete_comment(
+    pool: &PgPool,
+    user_id: Uuid,
+    comment_id: Uuid,
+) -> Result<CommentRef, ForumError> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query_as::<_, (Uuid, Uuid)>(
+        "SELECT post_id, author_id FROM chain_post_comments WHERE id = $1 FOR UPDATE",
+    )
+    .bind(comment_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (post_id, author) = row.ok_or(ForumError::NotFound)?;
+    let (chain_id, _, _, _) = lock_post(&mut tx, post_id, user_id, "FOR SHARE").await?;
+    if author != user_id {
+        return Err(ForumError::Forbidden);
+    }
+    sqlx::query("DELETE FROM chain_post_comments WHERE id = $1")
+        .bind(comment_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(CommentRef {
+        id: comment_id,
+        post_id,
+        chain_id,
+    })
+}
+
+/// A post as the forum's Atom feed shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedPost {
+    pub id: Uuid,
+    pub title: String,
+    pub content: String,
+    pub post_type: String,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub author_username: String,
+}
+
+/// Posts in a chain's Atom feed.
+pub const FEED_POSTS: i64 = 50;
+
+/// The name of a public active chain (the only chains with a feed).
+pub async fn public_chain_name(
+    pool: &PgPool,
+    chain_id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar::<_, String>(
+        "SELECT name FROM chains WHERE id = $1 AND is_active AND is_public",
+    )
+    .bind(chain_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The chain's newest posts (not deleted), from `mv_chain_posts` (one range
+/// scan on `mv_chain_posts_created`).
+pub async fn feed_posts(
+    pool: &PgPool,
+    chain_id: Uuid,
+    limit: i64,
+) -> Result<Vec<FeedPost>, sqlx::Error> {
+    sqlx::query_as::<_, FeedPost>(
+        "SELECT id, title, content, post_type, created_at, updated_at, author_username \
+         FROM mv_chain_posts WHERE chain_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT $2",
+    )
+    .bind(chain_id)
+    .bind(limit.clamp(1, 200))
+    .fetch_all(pool)
+    .await
+}
