@@ -21,8 +21,9 @@ use leptos_router::{path, SsrMode};
 use crate::auth::{CurrentUser, Logout};
 use crate::components::ErrorPage;
 use crate::error::AppError;
-use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
 use crate::pages::search::SearchPage;
+use crate::pages::{chain::ChainPage, chains::ChainsPage, post::PostPage};
+use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
 use crate::pages::{investors::InvestorsPage, leaderboard::LeaderboardPage, profile::ProfilePage};
 
 /// Set by the server when a compiled client (`/pkg/<name>.js`) exists, so
@@ -86,10 +87,13 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/p/:id") view=ProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("/chains") view=ChainsPage ssr=SsrMode::Async />
+                    <Route path=path!("/c/:id") view=ChainPage ssr=SsrMode::Async />
+                    <Route path=path!("/c/:id/posts/:post") view=PostPage ssr=SsrMode::Async />
+                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                     <Route path=path!("/leaderboard") view=LeaderboardPage ssr=SsrMode::Async />
                     <Route path=path!("/investors") view=InvestorsPage ssr=SsrMode::Async />
                     <Route path=path!("/u/:username") view=ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">
@@ -110,6 +114,7 @@ fn Nav() -> impl IntoView {
             <nav aria-label="Main">
                 <a class="brand" href="/">"Proofwork"</a>
                 <ul class="nav-links">
+                    <li><a href="/chains">"Chains"</a></li>
                     <li><a href="/leaderboard">"Leaderboard"</a></li>
                     <li><a href="/investors">"Investors"</a></li>
                 </ul>

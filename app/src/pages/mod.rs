@@ -3,11 +3,15 @@
 
 pub mod actions;
 pub mod badge_actions;
+pub mod chain;
+pub mod chain_actions;
+pub mod chains;
 pub mod feed;
 pub mod home;
 pub mod investors;
 pub mod leaderboard;
 pub mod login;
+pub mod post;
 pub mod profile;
 pub mod project;
 pub mod report_actions;

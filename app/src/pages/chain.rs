@@ -1,0 +1,741 @@
+//! `/c/<uuid>`: one chain. Its header comes from `mv_chains_discovery`,
+//! its forum from `mv_chain_posts` (pinned posts first, then trending or
+//! newest, keyset pages), its projects from `chain_projects` (live, most
+//! recently added first, keyset pages). Whether the reader follows it is
+//! read live.
+//!
+//! Read your own writes: when the reader acted on the chain in the last
+//! minutes (followed, posted, added a project, ...) the header's counts are
+//! read live for this one chain, and the posts they acted on are read live
+//! and merged into the lists (a new post shows first, a deleted one goes,
+//! a pin moves it to the pinned strip).
+//!
+//! A private chain exists only for its creator and followers (404 for
+//! anyone else); an inactive chain is a 404.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::components::{set_status, ErrorPage, Field, FormError};
+use crate::error::AppError;
+use crate::pages::chain_actions::{
+    ChainAddProject, ChainRemoveProject, CreatePost, FollowChain, PinPost, UnfollowChain,
+    UnpinPost, CONTENT, POST_TYPE, PROJECT, TITLE,
+};
+use crate::pages::feed::label;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainHeader {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub is_public: bool,
+    pub is_featured: bool,
+    pub created: String,
+    pub creator: String,
+    pub followers: i64,
+    pub projects: i64,
+    pub posts: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainProjectView {
+    pub id: Uuid,
+    pub title: String,
+    pub category: String,
+    pub proof_score: i32,
+    pub builder: String,
+    /// The reader may take it out (the chain's owner, or its builder).
+    pub removable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostCardView {
+    pub id: Uuid,
+    pub title: String,
+    pub excerpt: String,
+    pub post_type: String,
+    pub created: String,
+    pub author: String,
+    pub upvotes: i64,
+    pub downvotes: i64,
+    pub comments: i64,
+    pub is_pinned: bool,
+}
+
+/// How the reader can add a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AddProject {
+    /// The owner: any project, by link or id.
+    Any,
+    /// A builder on a public chain: one of their own projects.
+    Own(Vec<(Uuid, String)>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainView {
+    pub header: ChainHeader,
+    pub signed_in: bool,
+    pub following: bool,
+    pub is_owner: bool,
+    pub projects: Vec<ChainProjectView>,
+    pub next_projects: Option<String>,
+    pub first_projects_page: bool,
+    pub add_project: Option<AddProject>,
+    pub tab: String,
+    pub pinned: Vec<PostCardView>,
+    pub posts: Vec<PostCardView>,
+    pub next_posts: Option<String>,
+    pub first_posts_page: bool,
+}
+
+pub const TABS: &[(&str, &str)] = &[("trending", "Trending"), ("newest", "Newest")];
+
+/// A chain page address with these forum / project parameters.
+pub fn chain_href(id: Uuid, tab: &str, after: Option<&str>, pafter: Option<&str>) -> String {
+    let mut params = Vec::new();
+    if tab != "trending" {
+        params.push(format!("tab={tab}"));
+    }
+    if let Some(a) = after {
+        params.push(format!("after={a}"));
+    }
+    if let Some(p) = pafter {
+        params.push(format!("pafter={p}"));
+    }
+    if params.is_empty() {
+        format!("/c/{id}")
+    } else {
+        format!("/c/{id}?{}", params.join("&"))
+    }
+}
+
+/// A time cursor `<microseconds>_<uuid>` (projects and comments pages).
+#[cfg(feature = "ssr")]
+pub fn decode_time_cursor(s: &str) -> Result<(time::OffsetDateTime, Uuid), AppError> {
+    let bad = || AppError::BadRequest(format!("malformed page cursor \"{s}\""));
+    let (t, id) = s.rsplit_once('_').ok_or_else(bad)?;
+    let micros: i64 = t.parse().map_err(|_| bad())?;
+    let id = Uuid::parse_str(id).map_err(|_| bad())?;
+    let at = data::chains::from_micros(micros).map_err(|_| bad())?;
+    Ok((at, id))
+}
+
+#[cfg(feature = "ssr")]
+pub fn encode_time_cursor(at: time::OffsetDateTime, id: Uuid) -> String {
+    format!("{}_{id}", data::chains::micros(at))
+}
+
+#[cfg(feature = "ssr")]
+pub fn header_view(c: data::chains::ChainCard) -> ChainHeader {
+    ChainHeader {
+        id: c.id,
+        name: c.name,
+        description: c.description,
+        category: c.category,
+        is_public: c.is_public,
+        is_featured: c.is_featured,
+        created: crate::pages::project::date(c.created_at),
+        creator: c.creator_username,
+        followers: c.follower_count,
+        projects: c.project_count,
+        posts: c.post_count,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn post_view(p: data::forum::PostCard) -> PostCardView {
+    PostCardView {
+        id: p.id,
+        title: p.title,
+        excerpt: crate::pages::chains::excerpt(&p.content, 200),
+        post_type: p.post_type,
+        created: crate::pages::project::date(p.created_at),
+        author: p.author_username,
+        upvotes: p.upvote_count,
+        downvotes: p.downvote_count,
+        comments: p.comment_count,
+        is_pinned: p.is_pinned,
+    }
+}
+
+/// The chain's header for `viewer`, or `NotFound` when the chain is
+/// inactive, unknown, or private and the viewer is neither its creator
+/// nor a follower. `live` reads its counts from the base tables.
+#[cfg(feature = "ssr")]
+pub async fn visible_header(
+    pool: &data::PgPool,
+    id: Uuid,
+    viewer: Option<Uuid>,
+    live: bool,
+) -> Result<data::chains::ChainCard, AppError> {
+    if data::chains::visible_to(pool, id, viewer).await? != Some(true) {
+        return Err(AppError::NotFound);
+    }
+    let card = if live {
+        None
+    } else {
+        data::chains::view_card(pool, id).await?
+    };
+    match card {
+        Some(card) => Ok(card),
+        // Acted on recently, or too new for the view.
+        None => data::chains::live_card(pool, id)
+            .await?
+            .ok_or(AppError::NotFound),
+    }
+}
+
+#[server(endpoint = "chain")]
+pub async fn get_chain(
+    id: String,
+    tab: Option<String>,
+    after: Option<String>,
+    pafter: Option<String>,
+) -> Result<ChainView, AppError> {
+    use data::forum::{self, Cursor, Tab};
+
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let tab = Tab::parse(tab.as_deref()).map_err(AppError::BadRequest)?;
+    let after = match after.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
+    };
+    let pafter = match pafter.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(decode_time_cursor(a)?),
+    };
+    let state = crate::state::state()?;
+    let pool = &state.pool;
+    let viewer = crate::auth::session_user();
+    let viewer_id = viewer.as_ref().map(|u| u.id);
+    let recent = if viewer.is_some() {
+        crate::pages::chain_actions::server::recent().await
+    } else {
+        Vec::new()
+    };
+    let card = visible_header(pool, id, viewer_id, recent.contains(&id)).await?;
+    let is_owner = viewer_id == Some(card.creator_id);
+    let following = match viewer_id {
+        Some(uid) => data::chains::is_following(pool, id, uid).await?,
+        None => false,
+    };
+    let is_public = card.is_public;
+
+    let projects = data::chains::projects(pool, id, pafter).await?;
+    let add_project = match viewer_id {
+        Some(_) if is_owner => Some(AddProject::Any),
+        Some(uid) if is_public => {
+            let own = data::chains::own_projects_outside(pool, id, uid).await?;
+            (!own.is_empty()).then_some(AddProject::Own(own))
+        }
+        _ => None,
+    };
+
+    // The forum: the view's rows, merged with the posts the reader acted
+    // on recently, read live.
+    let view_pinned = if after.is_none() {
+        forum::pinned(pool, id).await?
+    } else {
+        Vec::new()
+    };
+    let page = forum::page(pool, id, tab, after).await?;
+    let live = forum::live_posts(pool, id, &recent).await?;
+    let find = |pid: Uuid| live.iter().find(|l| l.post.id == pid);
+    let mut pinned: Vec<data::forum::PostCard> = Vec::new();
+    for p in &view_pinned {
+        match find(p.id) {
+            Some(l) if l.is_deleted || !l.post.is_pinned => {}
+            Some(l) => pinned.push(l.post.clone()),
+            None => pinned.push(p.clone()),
+        }
+    }
+    let mut posts: Vec<data::forum::PostCard> = Vec::new();
+    if after.is_none() {
+        // Pinned a moment ago: into the strip.
+        for l in &live {
+            if !l.is_deleted && l.post.is_pinned && !pinned.iter().any(|p| p.id == l.post.id) {
+                pinned.insert(0, l.post.clone());
+            }
+        }
+        // New, or unpinned a moment ago: first in the list.
+        let mut fresh: Vec<&data::forum::LivePost> = live
+            .iter()
+            .filter(|l| {
+                !l.is_deleted
+                    && !l.post.is_pinned
+                    && (!l.in_view || view_pinned.iter().any(|p| p.id == l.post.id))
+                    && !page.posts.iter().any(|p| p.id == l.post.id)
+            })
+            .collect();
+        fresh.sort_by_key(|l| std::cmp::Reverse((l.post.created_at, l.post.id)));
+        posts.extend(fresh.into_iter().map(|l| l.post.clone()));
+    }
+    for p in &page.posts {
+        match find(p.id) {
+            Some(l) if l.is_deleted || l.post.is_pinned => {}
+            Some(l) => posts.push(l.post.clone()),
+            None => posts.push(p.clone()),
+        }
+    }
+
+    Ok(ChainView {
+        header: header_view(card),
+        signed_in: viewer.is_some(),
+        following,
+        is_owner,
+        projects: projects
+            .projects
+            .into_iter()
+            .map(|p| ChainProjectView {
+                removable: is_owner || viewer_id == Some(p.user_id),
+                id: p.id,
+                title: p.title,
+                category: p.category,
+                proof_score: p.proof_score,
+                builder: p.username,
+            })
+            .collect(),
+        next_projects: projects.next.map(|(at, pid)| encode_time_cursor(at, pid)),
+        first_projects_page: pafter.is_none(),
+        add_project,
+        tab: tab.name().to_string(),
+        pinned: pinned.into_iter().map(post_view).collect(),
+        posts: posts.into_iter().map(post_view).collect(),
+        next_posts: page.next.map(|c| c.encode()),
+        first_posts_page: after.is_none(),
+    })
+}
+
+/// The page's actions, created once so each picks up its own error from
+/// the URL after a failed post.
+#[derive(Clone, Copy)]
+struct Actions {
+    follow: ServerAction<FollowChain>,
+    unfollow: ServerAction<UnfollowChain>,
+    add: ServerAction<ChainAddProject>,
+    remove: ServerAction<ChainRemoveProject>,
+    post: ServerAction<CreatePost>,
+    pin: ServerAction<PinPost>,
+    unpin: ServerAction<UnpinPost>,
+}
+
+/// A failed post's error, if any, from one action.
+pub fn failed<S>(action: ServerAction<S>) -> Option<AppError>
+where
+    S: server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    action.value().get_untracked().and_then(Result::err)
+}
+
+#[derive(Clone, Default)]
+struct Errors {
+    general: Option<AppError>,
+    add: Option<AppError>,
+    post: Option<AppError>,
+}
+
+#[component]
+pub fn ChainPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let actions = Actions {
+        follow: ServerAction::new(),
+        unfollow: ServerAction::new(),
+        add: ServerAction::new(),
+        remove: ServerAction::new(),
+        post: ServerAction::new(),
+        pin: ServerAction::new(),
+        unpin: ServerAction::new(),
+    };
+    let add = failed(actions.add);
+    let post = failed(actions.post);
+    let any = failed(actions.follow)
+        .or_else(|| failed(actions.unfollow))
+        .or_else(|| failed(actions.remove))
+        .or_else(|| failed(actions.pin))
+        .or_else(|| failed(actions.unpin))
+        .or_else(|| add.clone())
+        .or_else(|| post.clone());
+    if let Some(err) = &any {
+        set_status(err.status());
+    }
+    let errors = Errors {
+        general: any.filter(|e| !matches!(e, AppError::Invalid(_))),
+        add: add.filter(|e| matches!(e, AppError::Invalid(_))),
+        post: post.filter(|e| matches!(e, AppError::Invalid(_))),
+    };
+    let chain = Resource::new(
+        move || {
+            let q = query.get();
+            (
+                params.get().get("id"),
+                q.get("tab"),
+                q.get("after"),
+                q.get("pafter"),
+            )
+        },
+        |(id, tab, after, pafter)| get_chain(id.unwrap_or_default(), tab, after, pafter),
+    );
+    view! {
+        <Suspense>
+            {move || {
+                let errors = errors.clone();
+                Suspend::new(async move {
+                    match chain.await {
+                        Ok(c) => view! { <ChainBody c actions errors /> }.into_any(),
+                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
+    let h = c.header.clone();
+    let id = h.id;
+    let id_s = id.to_string();
+    let plural = |n: i64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    let unfollow_label = format!("Unfollow {}", h.name);
+    let follow_label = format!("Follow {}", h.name);
+    // Signed-out readers get the follow form too: the server sends them to
+    // log in and back here.
+    let follow_form = if c.following {
+        view! {
+            <ActionForm action=actions.unfollow attr:class="inline-form">
+                <input type="hidden" name="chain_id" value=id_s.clone() />
+                <button type="submit" class="button following" aria-label=unfollow_label>
+                    "Following · Unfollow"
+                </button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ActionForm action=actions.follow attr:class="inline-form">
+                <input type="hidden" name="chain_id" value=id_s.clone() />
+                <button type="submit" class="button primary" aria-label=follow_label>
+                    "Follow"
+                </button>
+            </ActionForm>
+        }
+        .into_any()
+    };
+    let general = errors.general.clone();
+    let description = (!h.description.is_empty())
+        .then(|| view! { <p class="description">{h.description.clone()}</p> });
+
+    // Projects.
+    let projects_empty = c.projects.is_empty();
+    let project_items = c
+        .projects
+        .clone()
+        .into_iter()
+        .map(|p| {
+            let remove = p.removable.then(|| {
+                let pid = p.id.to_string();
+                let what = format!("Remove {} from the chain", p.title);
+                view! {
+                    <ActionForm action=actions.remove attr:class="inline-form">
+                        <input type="hidden" name="chain_id" value=id.to_string() />
+                        <input type="hidden" name="project_id" value=pid />
+                        <button type="submit" class="link-button danger" aria-label=what>
+                            "Remove"
+                        </button>
+                    </ActionForm>
+                }
+            });
+            view! {
+                <li class="chain-project" id=format!("cp-{}", p.id)>
+                    <a href=format!("/p/{}", p.id)>{p.title.clone()}</a>
+                    <span class="card-meta">
+                        " by " {p.builder.clone()} " · " {label(&p.category)}
+                        " · " {p.proof_score} " proof score"
+                    </span>
+                    {remove}
+                </li>
+            }
+        })
+        .collect_view();
+    let more_projects = c.next_projects.clone().map(|cursor| {
+        view! { <a class="button" href=format!("{}#chain-projects", chain_href(id, &c.tab, None, Some(&cursor)))>"More projects"</a> }
+    });
+    let first_projects = (!c.first_projects_page).then(|| {
+        view! { <a class="button" href=format!("/c/{id}#chain-projects")>"Latest projects"</a> }
+    });
+    let add_error = errors.add.as_ref().and_then(|e| e.field_error(PROJECT));
+    let add_value = errors.add.as_ref().and_then(|e| e.field_value(PROJECT));
+    let add_form = c.add_project.clone().map(|mode| match mode {
+        AddProject::Any => view! {
+            <ActionForm action=actions.add attr:class="stack add-project" attr:novalidate=true>
+                <input type="hidden" name="chain_id" value=id.to_string() />
+                <Field
+                    name=PROJECT
+                    label="Add a project"
+                    hint="Paste the project's link (…/p/<id>) or its id."
+                    error=Signal::derive(move || add_error.clone())
+                    value=Signal::derive(move || add_value.clone())
+                />
+                <button type="submit" class="button">"Add project"</button>
+            </ActionForm>
+        }
+        .into_any(),
+        AddProject::Own(own) => {
+            let options = own
+                .into_iter()
+                .map(|(pid, title)| view! { <option value=pid.to_string()>{title}</option> })
+                .collect_view();
+            view! {
+                <ActionForm action=actions.add attr:class="stack add-project">
+                    <input type="hidden" name="chain_id" value=id.to_string() />
+                    <div class="field">
+                        <label for="project">"Add one of your projects"</label>
+                        <select id="project" name=PROJECT>{options}</select>
+                    </div>
+                    <button type="submit" class="button">"Add project"</button>
+                </ActionForm>
+            }
+            .into_any()
+        }
+    });
+
+    // Forum.
+    let tab = c.tab.clone();
+    let tabs = TABS
+        .iter()
+        .map(|(t, name)| {
+            let current = (*t == tab).then_some("page");
+            view! { <li><a href=format!("{}#forum", chain_href(id, t, None, None)) aria-current=current>{*name}</a></li> }
+        })
+        .collect_view();
+    let is_owner = c.is_owner;
+    let pinned = (!c.pinned.is_empty()).then(|| {
+        let items = c
+            .pinned
+            .iter()
+            .cloned()
+            .map(|p| view! { <PostCard p chain_id=id is_owner actions /> })
+            .collect_view();
+        view! {
+            <section class="pinned" aria-labelledby="pinned-heading">
+                <h3 id="pinned-heading">"Pinned"</h3>
+                <ul class="posts">{items}</ul>
+            </section>
+        }
+    });
+    let posts_empty = c.posts.is_empty() && c.pinned.is_empty();
+    let post_items = c
+        .posts
+        .iter()
+        .cloned()
+        .map(|p| view! { <PostCard p chain_id=id is_owner actions /> })
+        .collect_view();
+    let next_posts = c.next_posts.clone().map(|cursor| {
+        view! { <a class="button" rel="next" href=format!("{}#forum", chain_href(id, &tab, Some(&cursor), None))>"Older posts"</a> }
+    });
+    let first_posts = (!c.first_posts_page).then(|| {
+        view! { <a class="button" href=format!("{}#forum", chain_href(id, &tab, None, None))>"First page"</a> }
+    });
+    let post_form = if !c.signed_in {
+        view! {
+            <p class="aside"><a href=format!("/login?next=/c/{id}")>"Log in"</a>" to post in this forum."</p>
+        }
+        .into_any()
+    } else if c.following || c.is_owner {
+        view! { <NewPostForm chain_id=id is_owner=c.is_owner action=actions.post error=errors.post.clone() /> }
+            .into_any()
+    } else {
+        view! { <p class="aside">"Follow this chain to post in its forum."</p> }.into_any()
+    };
+
+    view! {
+        <Title text=h.name.clone() />
+        <article class="chain">
+            <FormError error=Signal::derive(move || general.clone()) />
+            <header class="chain-header" id="chain-header">
+                <p class="crumbs"><a href="/chains">"Chains"</a>" / "
+                    <a href=format!("/chains?category={}", h.category)>{label(&h.category)}</a></p>
+                <h1>{h.name.clone()}</h1>
+                <p class="card-meta">
+                    "by " <a href=format!("/u/{}", h.creator)>{h.creator.clone()}</a>
+                    " · since " <time>{h.created.clone()}</time>
+                    {(!h.is_public).then(|| view! { " · " <span class="private-label">"Private"</span> })}
+                    {h.is_featured.then(|| view! { " · " <span class="featured-label">"Featured"</span> })}
+                </p>
+                {description}
+                <ul class="stats" aria-label="Numbers">
+                    <li><span class="stat-value follower-count">{h.followers}</span>
+                        {plural(h.followers, " follower", " followers")}</li>
+                    <li><span class="stat-value project-count">{h.projects}</span>
+                        {plural(h.projects, " project", " projects")}</li>
+                    <li><span class="stat-value post-count">{h.posts}</span>
+                        {plural(h.posts, " post", " posts")}</li>
+                </ul>
+                {follow_form}
+                {h.is_public.then(|| view! {
+                    <p class="feed-link"><a href=format!("/c/{id}/feed.atom")>"Forum Atom feed"</a></p>
+                })}
+            </header>
+            <section id="forum" class="forum" aria-labelledby="forum-heading">
+                <h2 id="forum-heading">"Forum"</h2>
+                {post_form}
+                <nav class="tabs" aria-label="Forum order"><ul>{tabs}</ul></nav>
+                {pinned}
+                <h3 id="posts-heading" class="visually-hidden">"Posts"</h3>
+                {posts_empty.then(|| view! { <p class="empty">"No posts yet. Start the conversation."</p> })}
+                <ul class="posts" aria-labelledby="posts-heading">{post_items}</ul>
+                <nav class="pager" aria-label="Forum pages">{first_posts}{next_posts}</nav>
+            </section>
+            <section id="chain-projects" class="chain-projects" aria-labelledby="projects-heading">
+                <h2 id="projects-heading">"Projects"</h2>
+                {add_form}
+                {projects_empty.then(|| view! { <p class="empty">"No projects in this chain yet."</p> })}
+                <ul class="chain-project-list">{project_items}</ul>
+                <nav class="pager" aria-label="Project pages">{first_projects}{more_projects}</nav>
+            </section>
+        </article>
+    }
+}
+
+/// Pin or unpin, for the chain's owner.
+#[component]
+pub fn PinButton(
+    post_id: Uuid,
+    title: String,
+    is_pinned: bool,
+    pin: ServerAction<PinPost>,
+    unpin: ServerAction<UnpinPost>,
+) -> impl IntoView {
+    if is_pinned {
+        view! {
+            <ActionForm action=unpin attr:class="inline-form pin-form">
+                <input type="hidden" name="post_id" value=post_id.to_string() />
+                <button type="submit" class="link-button" aria-label=format!("Unpin {title}")>"Unpin"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ActionForm action=pin attr:class="inline-form pin-form">
+                <input type="hidden" name="post_id" value=post_id.to_string() />
+                <button type="submit" class="link-button" aria-label=format!("Pin {title}")>"Pin"</button>
+            </ActionForm>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn PostCard(p: PostCardView, chain_id: Uuid, is_owner: bool, actions: Actions) -> impl IntoView {
+    let href = format!("/c/{chain_id}/posts/{}", p.id);
+    let pin = is_owner.then(|| {
+        view! { <PinButton post_id=p.id title=p.title.clone() is_pinned=p.is_pinned pin=actions.pin unpin=actions.unpin /> }
+    });
+    view! {
+        <li class="post-card" id=format!("post-{}", p.id)>
+            <h4 class="post-title">
+                <span class=format!("post-type post-type-{}", p.post_type)>{label(&p.post_type)}</span>
+                " "
+                <a href=href.clone()>{p.title.clone()}</a>
+                {p.is_pinned.then(|| view! { " " <span class="pinned-label">"Pinned"</span> })}
+            </h4>
+            <p class="card-meta">
+                "by " <a href=format!("/u/{}", p.author)>{p.author.clone()}</a>
+                " · " <time>{p.created.clone()}</time>
+            </p>
+            <p class="post-excerpt">{p.excerpt.clone()}</p>
+            <ul class="stats" aria-label="Numbers">
+                <li><span class="stat-value post-upvotes">{p.upvotes}</span>" up"</li>
+                <li><span class="stat-value post-downvotes">{p.downvotes}</span>" down"</li>
+                <li><a href=format!("{href}#comments")><span class="stat-value post-comments">{p.comments}</span>
+                    {if p.comments == 1 { " comment" } else { " comments" }}</a></li>
+            </ul>
+            {pin}
+        </li>
+    }
+}
+
+/// The new post form; announcements are offered to the owner only.
+#[component]
+fn NewPostForm(
+    chain_id: Uuid,
+    is_owner: bool,
+    action: ServerAction<CreatePost>,
+    error: Option<AppError>,
+) -> impl IntoView {
+    let err = |f: &str| error.as_ref().and_then(|e| e.field_error(f));
+    let val = |f: &str| error.as_ref().and_then(|e| e.field_value(f));
+    let title_error = err(TITLE);
+    let title_value = val(TITLE);
+    let content_error = err(CONTENT);
+    let content_value = val(CONTENT).unwrap_or_default();
+    let type_error = err(POST_TYPE);
+    let type_value = val(POST_TYPE).unwrap_or_else(|| "discussion".into());
+    let has_content_error = content_error.is_some();
+    let content_described = if has_content_error {
+        "post-content-hint post-content-error"
+    } else {
+        "post-content-hint"
+    };
+    let mut types = vec!["discussion", "question", "showcase"];
+    if is_owner {
+        types.push("announcement");
+    }
+    let options = types
+        .into_iter()
+        .map(|t| {
+            let selected = type_value == t;
+            view! { <option value=t selected=selected>{label(t)}</option> }
+        })
+        .collect_view();
+    let has_type_error = type_error.is_some();
+    view! {
+        <details class="new-post" open=error.is_some()>
+            <summary>"Write a post"</summary>
+            <ActionForm action=action attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="chain_id" value=chain_id.to_string() />
+                <Field
+                    name=TITLE
+                    label="Title"
+                    hint="Up to 200 characters."
+                    error=Signal::derive(move || title_error.clone())
+                    value=Signal::derive(move || title_value.clone())
+                />
+                <div class="field" class:has-error=has_content_error>
+                    <label for="post-content">"Post"</label>
+                    <p class="field-hint" id="post-content-hint">"Up to 10,000 characters."</p>
+                    <textarea
+                        id="post-content"
+                        name=CONTENT
+                        rows=6
+                        required=true
+                        aria-invalid=has_content_error.then_some("true")
+                        aria-describedby=content_described
+                    >
+                        {content_value}
+                    </textarea>
+                    {content_error.map(|m| view! { <p class="field-error" id="post-content-error">{m}</p> })}
+                </div>
+                <div class="field" class:has-error=has_type_error>
+                    <label for="post_type">"Type"</label>
+                    <select
+                        id="post_type"
+                        name=POST_TYPE
+                        aria-invalid=has_type_error.then_some("true")
+                        aria-describedby=has_type_error.then_some("post_type-error")
+                    >
+                        {options}
+                    </select>
+                    {type_error.map(|m| view! { <p class="field-error" id="post_type-error">{m}</p> })}
+                </div>
+                <button type="submit" class="button primary">"Publish post"</button>
+            </ActionForm>
+        </details>
+    }
+}

@@ -1,0 +1,415 @@
+//! Writes made from the chain pages: create a chain, follow and unfollow,
+//! add and remove projects, forum posts (create, pin, unpin, vote, delete)
+//! and their comments.
+//!
+//! Each is a server function posted by an `<ActionForm>`, with every check
+//! on the server (`data::chains`, `data::forum`, inside the transaction):
+//! signed out is 401 (a browser is sent to `/login?next=<page>`), not
+//! allowed is 403, an unknown or invisible chain, post, comment or project
+//! is 404, bad input is 422 with the field's message; nothing is written
+//! when a check fails. A browser gets a 302 back to the page (at the thing
+//! it acted on), or to the new chain or post.
+//!
+//! Read your own writes: every successful write records the chain and the
+//! post in the session's `recent_chain_actions`; the chain page reads those
+//! live (see `docs/ARCHITECTURE.md`).
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Form fields shared by the pages and the functions.
+pub const NAME: &str = "name";
+pub const DESCRIPTION: &str = "description";
+pub const CATEGORY: &str = "category";
+pub const VISIBILITY: &str = "visibility";
+pub const TITLE: &str = "title";
+pub const CONTENT: &str = "content";
+pub const POST_TYPE: &str = "post_type";
+pub const PROJECT: &str = "project";
+pub const VOTE: &str = "vote";
+
+#[cfg(feature = "ssr")]
+pub mod server {
+    //! Server-side helpers: error mapping and the session's recent chain
+    //! and post ids.
+
+    use uuid::Uuid;
+
+    use crate::error::{AppError, Invalid};
+
+    /// Session key of the recent chain actions: `(chain or post id, unix seconds)`.
+    pub const RECENT_CHAIN_ACTIONS: &str = "recent_chain_actions";
+    /// As long as the project pages' window (comfortably over the views'
+    /// staleness target).
+    pub const RECENT_SECS: u64 = crate::pages::actions::server::RECENT_SECS;
+    const RECENT_MAX: usize = 50;
+    /// Text echoed back through the URL after a failed post is capped.
+    const ECHO_MAX: usize = 2500;
+
+    fn now_secs() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default()
+    }
+
+    async fn session() -> Option<tower_sessions::Session> {
+        match leptos_axum::extract::<tower_sessions::Session>().await {
+            Ok(s) => Some(s),
+            Err(err) => {
+                tracing::error!(%err, "session layer missing");
+                None
+            }
+        }
+    }
+
+    /// Records that the reader just acted on these chains / posts.
+    pub async fn remember(ids: &[Uuid]) {
+        let Some(session) = session().await else {
+            return;
+        };
+        let now = now_secs();
+        let mut list: Vec<(Uuid, u64)> = session
+            .get(RECENT_CHAIN_ACTIONS)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        list.retain(|(id, at)| !ids.contains(id) && now.saturating_sub(*at) <= RECENT_SECS);
+        list.extend(ids.iter().map(|id| (*id, now)));
+        if list.len() > RECENT_MAX {
+            list.drain(..list.len() - RECENT_MAX);
+        }
+        if let Err(err) = session.insert(RECENT_CHAIN_ACTIONS, list).await {
+            tracing::warn!(%err, "could not record a recent chain action");
+        }
+    }
+
+    /// The chains and posts the reader acted on recently.
+    pub async fn recent() -> Vec<Uuid> {
+        let Some(session) = session().await else {
+            return Vec::new();
+        };
+        let now = now_secs();
+        session
+            .get::<Vec<(Uuid, u64)>>(RECENT_CHAIN_ACTIONS)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, at)| now.saturating_sub(*at) <= RECENT_SECS)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    fn echo(value: &str) -> String {
+        value.chars().take(ECHO_MAX).collect()
+    }
+
+    fn invalid(errors: Vec<(&'static str, String)>, values: &[(&str, &str)]) -> AppError {
+        AppError::Invalid(Invalid {
+            errors: errors
+                .into_iter()
+                .map(|(f, m)| (f.to_string(), m))
+                .collect(),
+            values: values
+                .iter()
+                .map(|(f, v)| (f.to_string(), echo(v)))
+                .collect(),
+        })
+    }
+
+    pub fn chain_error(err: data::chains::ChainError, values: &[(&str, &str)]) -> AppError {
+        use data::chains::ChainError;
+        match err {
+            ChainError::Invalid(errors) => invalid(errors, values),
+            ChainError::NotFound => AppError::NotFound,
+            ChainError::Forbidden => AppError::Forbidden,
+            ChainError::Db(err) => err.into(),
+        }
+    }
+
+    pub fn forum_error(err: data::forum::ForumError, values: &[(&str, &str)]) -> AppError {
+        use data::forum::ForumError;
+        match err {
+            ForumError::Invalid(errors) => invalid(errors, values),
+            ForumError::NotFound => AppError::NotFound,
+            ForumError::Forbidden => AppError::Forbidden,
+            ForumError::Db(err) => err.into(),
+        }
+    }
+
+    /// A project from a form: its id, or a link to its page (`.../p/<id>`).
+    pub fn parse_project(s: &str) -> Result<Uuid, AppError> {
+        let s = s.trim();
+        let id = match s.rfind("/p/") {
+            Some(i) => s[i + 3..].split(['/', '?', '#']).next().unwrap_or_default(),
+            None => s,
+        };
+        Uuid::parse_str(id).map_err(|_| {
+            AppError::Invalid(
+                Invalid::field(
+                    super::PROJECT,
+                    "Enter a project's link (…/p/<id>) or its id.",
+                )
+                .with_value(super::PROJECT, &echo(s)),
+            )
+        })
+    }
+}
+
+#[server(endpoint = "create_chain")]
+pub async fn create_chain(
+    name: String,
+    description: String,
+    category: String,
+    visibility: String,
+) -> Result<(), AppError> {
+    use crate::pages::actions::server::{signed_in, wants_html};
+    use server::*;
+    let user = signed_in()?;
+    let values = [
+        (NAME, name.as_str()),
+        (DESCRIPTION, description.as_str()),
+        (CATEGORY, category.as_str()),
+        (VISIBILITY, visibility.as_str()),
+    ];
+    let is_public = match visibility.as_str() {
+        "public" => true,
+        "private" => false,
+        _ => {
+            return Err(chain_error(
+                data::chains::ChainError::Invalid(vec![(
+                    VISIBILITY,
+                    "Choose public or private.".into(),
+                )]),
+                &values,
+            ))
+        }
+    };
+    let state = crate::state::state()?;
+    let new = data::chains::NewChain {
+        name: name.clone(),
+        description: description.clone(),
+        category: category.clone(),
+        is_public,
+    };
+    let id = data::chains::create(&state.pool, user.id, &new)
+        .await
+        .map_err(|e| chain_error(e, &values))?;
+    remember(&[id]).await;
+    if wants_html() {
+        leptos_axum::redirect(&format!("/c/{id}"));
+    }
+    Ok(())
+}
+
+#[server(endpoint = "follow_chain")]
+pub async fn follow_chain(chain_id: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&chain_id)?;
+    let state = crate::state::state()?;
+    data::chains::follow(&state.pool, user.id, id)
+        .await
+        .map_err(|e| chain_error(e, &[]))?;
+    remember(&[id]).await;
+    back_to("chain-header", &format!("/c/{id}"));
+    Ok(())
+}
+
+#[server(endpoint = "unfollow_chain")]
+pub async fn unfollow_chain(chain_id: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&chain_id)?;
+    let state = crate::state::state()?;
+    data::chains::unfollow(&state.pool, user.id, id)
+        .await
+        .map_err(|e| chain_error(e, &[]))?;
+    remember(&[id]).await;
+    back_to("chain-header", &format!("/c/{id}"));
+    Ok(())
+}
+
+#[server(endpoint = "chain_add_project")]
+pub async fn chain_add_project(chain_id: String, project: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&chain_id)?;
+    let project_id = parse_project(&project)?;
+    let state = crate::state::state()?;
+    data::chains::add_project(&state.pool, user.id, id, project_id)
+        .await
+        .map_err(|e| chain_error(e, &[(PROJECT, project.as_str())]))?;
+    remember(&[id]).await;
+    back_to("chain-projects", &format!("/c/{id}"));
+    Ok(())
+}
+
+#[server(endpoint = "chain_remove_project")]
+pub async fn chain_remove_project(chain_id: String, project_id: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&chain_id)?;
+    let project_id = parse_id(&project_id)?;
+    let state = crate::state::state()?;
+    data::chains::remove_project(&state.pool, user.id, id, project_id)
+        .await
+        .map_err(|e| chain_error(e, &[]))?;
+    remember(&[id]).await;
+    back_to("chain-projects", &format!("/c/{id}"));
+    Ok(())
+}
+
+#[server(endpoint = "create_post")]
+pub async fn create_post(
+    chain_id: String,
+    title: String,
+    content: String,
+    post_type: String,
+) -> Result<(), AppError> {
+    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&chain_id)?;
+    let state = crate::state::state()?;
+    let new = data::forum::NewPost {
+        title: title.clone(),
+        content: content.clone(),
+        post_type: post_type.clone(),
+    };
+    let made = data::forum::create_post(&state.pool, user.id, id, &new)
+        .await
+        .map_err(|e| {
+            forum_error(
+                e,
+                &[
+                    (TITLE, title.as_str()),
+                    (CONTENT, content.as_str()),
+                    (POST_TYPE, post_type.as_str()),
+                ],
+            )
+        })?;
+    remember(&[made.chain_id, made.id]).await;
+    if wants_html() {
+        leptos_axum::redirect(&format!("/c/{}/posts/{}", made.chain_id, made.id));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn pin(post_id: String, pinned: bool) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&post_id)?;
+    let state = crate::state::state()?;
+    let done = data::forum::set_pinned(&state.pool, user.id, id, pinned)
+        .await
+        .map_err(|e| forum_error(e, &[]))?;
+    remember(&[done.chain_id, done.id]).await;
+    back_to(&format!("post-{id}"), &format!("/c/{}", done.chain_id));
+    Ok(())
+}
+
+#[server(endpoint = "pin_post")]
+pub async fn pin_post(post_id: String) -> Result<(), AppError> {
+    pin(post_id, true).await
+}
+
+#[server(endpoint = "unpin_post")]
+pub async fn unpin_post(post_id: String) -> Result<(), AppError> {
+    pin(post_id, false).await
+}
+
+#[server(endpoint = "vote_post")]
+pub async fn vote_post(post_id: String, vote: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&post_id)?;
+    let vote = match vote.as_str() {
+        "up" => Some(true),
+        "down" => Some(false),
+        "remove" => None,
+        _ => {
+            return Err(AppError::invalid(
+                VOTE,
+                "A vote is \"up\", \"down\" or \"remove\".",
+            ))
+        }
+    };
+    let state = crate::state::state()?;
+    let done = data::forum::vote(&state.pool, user.id, id, vote)
+        .await
+        .map_err(|e| forum_error(e, &[]))?;
+    remember(&[done.chain_id, done.id]).await;
+    back_to(
+        &format!("post-{id}"),
+        &format!("/c/{}/posts/{id}", done.chain_id),
+    );
+    Ok(())
+}
+
+#[server(endpoint = "comment_post")]
+pub async fn comment_post(post_id: String, content: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&post_id)?;
+    let state = crate::state::state()?;
+    let made = data::forum::comment(&state.pool, user.id, id, &content)
+        .await
+        .map_err(|e| forum_error(e, &[(CONTENT, content.as_str())]))?;
+    remember(&[made.chain_id, made.post_id]).await;
+    // Newest first: the new comment is at the top of the first page.
+    if wants_html() {
+        leptos_axum::redirect(&format!(
+            "/c/{}/posts/{}#comment-{}",
+            made.chain_id, made.post_id, made.id
+        ));
+    }
+    Ok(())
+}
+
+#[server(endpoint = "delete_post")]
+pub async fn delete_post(post_id: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&post_id)?;
+    let state = crate::state::state()?;
+    let done = data::forum::delete_post(&state.pool, user.id, id)
+        .await
+        .map_err(|e| forum_error(e, &[]))?;
+    remember(&[done.chain_id, done.id]).await;
+    if wants_html() {
+        leptos_axum::redirect(&format!("/c/{}#forum", done.chain_id));
+    }
+    Ok(())
+}
+
+#[server(endpoint = "delete_post_comment")]
+pub async fn delete_post_comment(comment_id: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use server::*;
+    let user = signed_in()?;
+    let id = parse_id(&comment_id)?;
+    let state = crate::state::state()?;
+    let done = data::forum::delete_comment(&state.pool, user.id, id)
+        .await
+        .map_err(|e| forum_error(e, &[]))?;
+    remember(&[done.chain_id, done.post_id]).await;
+    back_to(
+        "comments",
+        &format!("/c/{}/posts/{}", done.chain_id, done.post_id),
+    );
+    Ok(())
+}

@@ -1,0 +1,404 @@
+//! `/chains`: discovering chains. Tabs (trending, most followed, newest)
+//! and the category filter are links with query parameters
+//! (`?tab=followed&category=ai&after=<cursor>`); pages go on with a keyset
+//! cursor. Everything comes from `mv_chains_discovery` (public chains
+//! only); chains the reader acted on in the last minutes show live counts.
+//! Signed-in readers can create a chain here.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::components::{set_status, ErrorPage, Field, FormError};
+use crate::error::AppError;
+use crate::pages::chain_actions::{CreateChain, CATEGORY, DESCRIPTION, NAME, VISIBILITY};
+use crate::pages::feed::label;
+
+/// One chain card as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainCardView {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub is_featured: bool,
+    pub creator: String,
+    pub followers: i64,
+    pub projects: i64,
+    pub posts: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChainsView {
+    pub tab: String,
+    pub category: Option<String>,
+    pub chains: Vec<ChainCardView>,
+    pub featured: Vec<ChainCardView>,
+    pub next: Option<String>,
+    pub first_page: bool,
+    pub signed_in: bool,
+}
+
+pub const TABS: &[(&str, &str)] = &[
+    ("trending", "Trending"),
+    ("followed", "Most followed"),
+    ("newest", "Newest"),
+];
+
+/// The categories of a chain, in the order shown.
+pub const CATEGORIES: &[&str] = &[
+    "ai", "web", "mobile", "devtools", "data", "infra", "security", "hardware", "games", "fintech",
+    "other",
+];
+
+/// A discovery address with these parameters (defaults left out).
+pub fn chains_href(tab: &str, category: Option<&str>, after: Option<&str>) -> String {
+    let mut params = Vec::new();
+    if tab != "trending" {
+        params.push(format!("tab={tab}"));
+    }
+    if let Some(c) = category {
+        params.push(format!("category={c}"));
+    }
+    if let Some(a) = after {
+        params.push(format!("after={a}"));
+    }
+    if params.is_empty() {
+        "/chains".to_string()
+    } else {
+        format!("/chains?{}", params.join("&"))
+    }
+}
+
+/// The first `n` characters of a text, with an ellipsis when cut.
+pub fn excerpt(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(n).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub fn card_view(c: data::chains::ChainCard) -> ChainCardView {
+    ChainCardView {
+        id: c.id,
+        name: c.name,
+        description: excerpt(&c.description, 200),
+        category: c.category,
+        is_featured: c.is_featured,
+        creator: c.creator_username,
+        followers: c.follower_count,
+        projects: c.project_count,
+        posts: c.post_count,
+    }
+}
+
+#[server(endpoint = "chains")]
+pub async fn get_chains(
+    tab: Option<String>,
+    category: Option<String>,
+    after: Option<String>,
+) -> Result<ChainsView, AppError> {
+    use data::chains::{self, Cursor, DiscoveryQuery, Tab};
+
+    let tab = Tab::parse(tab.as_deref()).map_err(AppError::BadRequest)?;
+    let category = match category.as_deref() {
+        None | Some("") => None,
+        Some(c) if chains::CATEGORIES.contains(&c) => Some(c.to_string()),
+        Some(c) => return Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
+    };
+    let after = match after.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
+    };
+    let state = crate::state::state()?;
+    let page = chains::discovery(
+        &state.pool,
+        &DiscoveryQuery {
+            tab,
+            category: category.clone(),
+            after,
+            limit: chains::PAGE_SIZE,
+        },
+    )
+    .await?;
+    let featured = if after.is_none() && category.is_none() {
+        chains::featured(&state.pool, 4).await?
+    } else {
+        Vec::new()
+    };
+    let viewer = crate::auth::session_user();
+    // Read your own writes: chains the reader followed, posted in or
+    // changed in the last minutes show counts read live.
+    let recent = if viewer.is_some() {
+        crate::pages::chain_actions::server::recent().await
+    } else {
+        Vec::new()
+    };
+    let mut live = Vec::new();
+    for id in page
+        .chains
+        .iter()
+        .chain(featured.iter())
+        .map(|c| c.id)
+        .filter(|id| recent.contains(id))
+    {
+        if let Some(card) = chains::live_card(&state.pool, id).await? {
+            live.push(card);
+        }
+    }
+    let to_view = |c: data::chains::ChainCard| {
+        let mut view = card_view(c);
+        if let Some(l) = live.iter().find(|l| l.id == view.id) {
+            view.followers = l.follower_count;
+            view.projects = l.project_count;
+            view.posts = l.post_count;
+        }
+        view
+    };
+    Ok(ChainsView {
+        tab: tab.name().to_string(),
+        category,
+        first_page: after.is_none(),
+        next: page.next.map(|c| c.encode()),
+        chains: page.chains.into_iter().map(to_view).collect(),
+        featured: featured.into_iter().map(to_view).collect(),
+        signed_in: viewer.is_some(),
+    })
+}
+
+#[component]
+pub fn ChainsPage() -> impl IntoView {
+    let query = use_query_map();
+    let create = ServerAction::<CreateChain>::new();
+    let create_error = create.value().get_untracked().and_then(Result::err);
+    if let Some(err) = &create_error {
+        set_status(err.status());
+    }
+    let chains = Resource::new(
+        move || query.get(),
+        |q| get_chains(q.get("tab"), q.get("category"), q.get("after")),
+    );
+    view! {
+        <Suspense>
+            {move || {
+                let create_error = create_error.clone();
+                Suspend::new(async move {
+                    match chains.await {
+                        Ok(page) => view! { <ChainsBody page create create_error /> }.into_any(),
+                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ChainsBody(
+    page: ChainsView,
+    create: ServerAction<CreateChain>,
+    create_error: Option<AppError>,
+) -> impl IntoView {
+    let tab = page.tab.clone();
+    let category = page.category.clone();
+    let heading = match (&category, tab.as_str()) {
+        (Some(c), _) => format!("{} chains", label(c)),
+        (None, "followed") => "Most followed chains".to_string(),
+        (None, "newest") => "Newest chains".to_string(),
+        _ => "Trending chains".to_string(),
+    };
+    let tabs = TABS
+        .iter()
+        .map(|(t, name)| {
+            let href = chains_href(t, category.as_deref(), None);
+            let current = (*t == tab).then_some("page");
+            view! { <li><a href=href aria-current=current>{*name}</a></li> }
+        })
+        .collect_view();
+    let categories = {
+        let all_current = category.is_none().then_some("page");
+        let all = view! {
+            <li><a href=chains_href(&tab, None, None) aria-current=all_current>"All"</a></li>
+        };
+        let items = CATEGORIES
+            .iter()
+            .map(|c| {
+                let href = chains_href(&tab, Some(c), None);
+                let current = (category.as_deref() == Some(*c)).then_some("page");
+                view! { <li><a href=href aria-current=current>{label(c)}</a></li> }
+            })
+            .collect_view();
+        view! { <nav class="chips" aria-label="Category"><ul>{all}{items}</ul></nav> }
+    };
+    let featured = (!page.featured.is_empty()).then(|| {
+        let cards = page
+            .featured
+            .into_iter()
+            .map(|c| view! { <ChainCard c anchor_prefix="f-" /> })
+            .collect_view();
+        view! {
+            <section class="featured-strip" aria-labelledby="featured-chains-heading">
+                <h2 id="featured-chains-heading">"Featured"</h2>
+                <ul class="chain-cards compact">{cards}</ul>
+            </section>
+        }
+    });
+    let empty = page.chains.is_empty();
+    let cards = page
+        .chains
+        .into_iter()
+        .map(|c| view! { <ChainCard c /> })
+        .collect_view();
+    let next = page.next.map(|cursor| {
+        view! { <a class="button" rel="next" href=chains_href(&tab, category.as_deref(), Some(&cursor))>"Next page"</a> }
+    });
+    let first = (!page.first_page).then(|| {
+        view! { <a class="button" href=chains_href(&tab, category.as_deref(), None)>"First page"</a> }
+    });
+    let create_form = if page.signed_in {
+        view! { <CreateChainForm create error=create_error.clone() /> }.into_any()
+    } else {
+        view! {
+            <section class="create-chain" aria-labelledby="create-chain-heading">
+                <h2 id="create-chain-heading">"Create a chain"</h2>
+                <p class="aside"><a href="/login?next=/chains">"Log in"</a>" to create a chain."</p>
+            </section>
+        }
+        .into_any()
+    };
+    let general = create_error.filter(|e| !matches!(e, AppError::Invalid(_)));
+    view! {
+        <Title text="Chains" />
+        <h1 class="feed-title">{heading}</h1>
+        <FormError error=Signal::derive(move || general.clone()) />
+        <nav class="tabs" aria-label="Order"><ul>{tabs}</ul></nav>
+        {categories}
+        {featured}
+        <section aria-labelledby="chains-list-heading">
+            <h2 id="chains-list-heading" class="visually-hidden">"Chains"</h2>
+            {empty.then(|| view! { <p class="empty">"No chains here yet."</p> })}
+            <ul class="chain-cards">{cards}</ul>
+        </section>
+        <nav class="pager" aria-label="Pages">{first}{next}</nav>
+        {create_form}
+    }
+}
+
+/// One chain in a list.
+#[component]
+pub fn ChainCard(
+    c: ChainCardView,
+    #[prop(default = "c-")] anchor_prefix: &'static str,
+) -> impl IntoView {
+    let href = format!("/c/{}", c.id);
+    let plural = |n: i64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    view! {
+        <li class="card chain-card" id=format!("{anchor_prefix}{}", c.id)>
+            <div class="card-body">
+                <h3 class="card-title"><a href=href>{c.name.clone()}</a></h3>
+                <p class="card-meta">
+                    "by " <a href=format!("/u/{}", c.creator)>{c.creator.clone()}</a>
+                    " · " <span class="category">{label(&c.category)}</span>
+                    {c.is_featured.then(|| view! { " · " <span class="featured-label">"Featured"</span> })}
+                </p>
+                <p class="chain-description">{c.description.clone()}</p>
+                <ul class="stats" aria-label="Numbers">
+                    <li><span class="stat-value follower-count">{c.followers}</span>
+                        {plural(c.followers, " follower", " followers")}</li>
+                    <li><span class="stat-value project-count">{c.projects}</span>
+                        {plural(c.projects, " project", " projects")}</li>
+                    <li><span class="stat-value post-count">{c.posts}</span>
+                        {plural(c.posts, " post", " posts")}</li>
+                </ul>
+            </div>
+        </li>
+    }
+}
+
+/// The "Create a chain" form; a failed post comes back with each message
+/// at its field and the typed values kept.
+#[component]
+fn CreateChainForm(create: ServerAction<CreateChain>, error: Option<AppError>) -> impl IntoView {
+    let name_error = {
+        let e = error.as_ref().and_then(|e| e.field_error(NAME));
+        Signal::derive(move || e.clone())
+    };
+    let value = |name: &'static str| error.as_ref().and_then(|e| e.field_value(name));
+    let name_value = {
+        let v = value(NAME);
+        Signal::derive(move || v.clone())
+    };
+    let description_error = error.as_ref().and_then(|e| e.field_error(DESCRIPTION));
+    let description_value = value(DESCRIPTION).unwrap_or_default();
+    let category_error = error.as_ref().and_then(|e| e.field_error(CATEGORY));
+    let category_value = value(CATEGORY).unwrap_or_else(|| "other".to_string());
+    let visibility_error = error.as_ref().and_then(|e| e.field_error(VISIBILITY));
+    let private = value(VISIBILITY).as_deref() == Some("private");
+    let has_visibility_error = visibility_error.is_some();
+    let options = CATEGORIES
+        .iter()
+        .map(|c| {
+            let selected = category_value == *c;
+            view! { <option value=*c selected=selected>{label(c)}</option> }
+        })
+        .collect_view();
+    let has_description_error = description_error.is_some();
+    let has_category_error = category_error.is_some();
+    let description_described = if has_description_error {
+        "description-hint description-error"
+    } else {
+        "description-hint"
+    };
+    view! {
+        <section class="create-chain" id="create-chain" aria-labelledby="create-chain-heading">
+            <h2 id="create-chain-heading">"Create a chain"</h2>
+            <ActionForm action=create attr:class="stack" attr:novalidate=true>
+                <Field name=NAME label="Name" hint="2 to 80 characters; no two chains share a name." error=name_error value=name_value />
+                <div class="field" class:has-error=has_description_error>
+                    <label for="description">"Description (optional)"</label>
+                    <p class="field-hint" id="description-hint">"Up to 2,000 characters."</p>
+                    <textarea
+                        id="description"
+                        name=DESCRIPTION
+                        rows=4
+                        aria-invalid=has_description_error.then_some("true")
+                        aria-describedby=description_described
+                    >
+                        {description_value}
+                    </textarea>
+                    {description_error.map(|m| view! { <p class="field-error" id="description-error">{m}</p> })}
+                </div>
+                <div class="field" class:has-error=has_category_error>
+                    <label for="category">"Category"</label>
+                    <select
+                        id="category"
+                        name=CATEGORY
+                        aria-invalid=has_category_error.then_some("true")
+                        aria-describedby=has_category_error.then_some("category-error")
+                    >
+                        {options}
+                    </select>
+                    {category_error.map(|m| view! { <p class="field-error" id="category-error">{m}</p> })}
+                </div>
+                <fieldset class="field" aria-describedby=has_visibility_error.then_some("visibility-error")>
+                    <legend>"Who can see it"</legend>
+                    <label class="radio">
+                        <input type="radio" name=VISIBILITY value="public" checked=!private />
+                        " Public: anyone can find, read and follow it"
+                    </label>
+                    <label class="radio">
+                        <input type="radio" name=VISIBILITY value="private" checked=private />
+                        " Private: only you and its followers"
+                    </label>
+                    {visibility_error.map(|m| view! { <p class="field-error" id="visibility-error">{m}</p> })}
+                </fieldset>
+                <button type="submit" class="button primary">"Create chain"</button>
+            </ActionForm>
+        </section>
+    }
+}
