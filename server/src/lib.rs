@@ -1,6 +1,7 @@
 //! The Proofwork server: configuration, start-up, the router and the CLI
 //! commands. `main.rs` only parses arguments.
 
+pub mod chain_feed;
 pub mod cli;
 pub mod config;
 pub mod feeds;
