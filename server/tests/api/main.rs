@@ -4,7 +4,9 @@
 mod atom;
 mod auth;
 mod badges;
+mod chains;
 mod feed;
+mod forum;
 mod helpers;
 mod investors;
 mod leaderboard;
