@@ -124,7 +124,10 @@ impl Application {
             .route("/pkg/proofwork.css", get(css))
             .route("/favicon.svg", get(favicon))
             .route("/feeds/projects.atom", get(crate::feeds::projects_atom))
-            .route("/c/{id}/feed.atom", get(crate::chain_feed::chain_forum_atom))
+            .route(
+                "/c/{id}/feed.atom",
+                get(crate::chain_feed::chain_forum_atom),
+            )
             .leptos_routes_with_context(&state, routes, || (), {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
