@@ -1,6 +1,8 @@
 //! Logging: one subscriber, filtered by `RUST_LOG` (default: info for our
 //! crates, warn for the rest).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
@@ -9,5 +11,7 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        // Colour codes only on a terminal: log files stay plain text.
+        .with_ansi(std::io::stdout().is_terminal())
         .try_init();
 }

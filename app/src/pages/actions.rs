@@ -72,7 +72,8 @@ pub mod server {
             None => (path, None),
         };
         let path = path.split('#').next().unwrap_or("/");
-        if !path.starts_with('/') || path.starts_with("//") {
+        // `//host` and `/\host` are other sites to a browser.
+        if !path.starts_with('/') || path.starts_with("//") || path.starts_with("/\\") {
             return None;
         }
         let kept: Vec<&str> = query
