@@ -56,9 +56,9 @@ export default defineConfig({
     },
   ],
   webServer: {
-    // The server's log goes to target/e2e-server.log (scripts/test shows
-    // its end when a test fails).
-    command: 'exec target/debug/server serve --demo-data >target/e2e-server.log 2>&1',
+    // The server's log goes to target/e2e-server.log, or E2E_LOG (scripts/test
+    // shows its end when a test fails).
+    command: `exec target/debug/server serve --demo-data >${process.env.E2E_LOG ?? 'target/e2e-server.log'} 2>&1`,
     cwd: repoRoot,
     url: `${baseURL}/healthz`,
     timeout: 180_000,
