@@ -92,6 +92,7 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
         AppError::Unauthorized => "Please log in",
         AppError::Forbidden | AppError::CrossSite => "Not allowed",
         AppError::Unavailable => "Temporarily unavailable",
+        AppError::Conflict(_) => "Already done",
         AppError::RateLimited { .. } => "Slow down",
         AppError::Invalid(_) | AppError::BadRequest(_) | AppError::BadCredentials => {
             "Something is not right"

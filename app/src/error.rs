@@ -66,6 +66,10 @@ pub enum AppError {
     Forbidden,
     #[error("That page or item does not exist.")]
     NotFound,
+    /// The item is no longer in a state that allows this (e.g. an
+    /// application already decided, a report already closed): 409.
+    #[error("{0}")]
+    Conflict(String),
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     RateLimited { retry_after_secs: u64 },
     #[error("Cross-site request rejected.")]
@@ -90,6 +94,7 @@ impl AppError {
             AppError::BadCredentials | AppError::Unauthorized => 401,
             AppError::Forbidden | AppError::CrossSite => 403,
             AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
             AppError::RateLimited { .. } => 429,
             AppError::BadRequest(_) => 400,
             AppError::Unavailable => 503,
