@@ -2,15 +2,23 @@
 //! here, so view code never touches a connection and the derived-data
 //! machinery can be tested without the UI.
 
+pub mod admin;
 pub mod badges;
 pub mod chains;
 pub mod comments;
+pub mod dashboard;
 pub mod db;
 pub mod feed;
 pub mod feeds;
 pub mod forum;
+pub mod health;
+pub mod intros;
+pub mod investor_applications;
 pub mod investors;
 pub mod leaderboard;
+pub mod messages;
+pub mod my_projects;
+pub mod notifications;
 pub mod profiles;
 pub mod projects;
 pub mod reconcile;
@@ -19,6 +27,7 @@ pub mod reports;
 pub mod search;
 pub mod seed;
 pub mod users;
+pub mod validator_dashboard;
 pub mod votes;
 
 pub use fred;

@@ -1,0 +1,290 @@
+//! Direct messages: the inbox list (one indexed read of
+//! `message_conversations_denorm`), one conversation between two users
+//! (keyset pages, newest page first), sending, and marking a conversation
+//! read. The conversation and unread counters are trigger-maintained
+//! (`docs/DERIVED-DATA.md`); nothing here writes them.
+//!
+//! A conversation is always addressed as (viewer, other user): there is no
+//! read of a message by its id, so only the two participants ever see it.
+
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Conversations per inbox page.
+pub const INBOX_PAGE_SIZE: i64 = 20;
+/// Messages per conversation page.
+pub const PAGE_SIZE: i64 = 30;
+/// Message length after trimming (`direct_messages_length`).
+pub const MESSAGE_MAX: usize = 5000;
+/// Sending limit: at most this many messages per sender per minute.
+pub const SEND_PER_MINUTE: i64 = 30;
+
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageError {
+    /// Field problems: (field, message for a person).
+    #[error("invalid input")]
+    Invalid(Vec<(&'static str, String)>),
+    /// No such active user.
+    #[error("no such user")]
+    NotFound,
+    #[error("too many messages")]
+    RateLimited,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// A time cursor: `<microseconds>_<uuid>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub at: OffsetDateTime,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}_{}", crate::chains::micros(self.at), self.id)
+    }
+
+    pub fn decode(s: &str) -> Result<Cursor, String> {
+        let bad = || format!("malformed page cursor \"{s}\"");
+        let (t, id) = s.rsplit_once('_').ok_or_else(bad)?;
+        let micros: i64 = t.parse().map_err(|_| bad())?;
+        let at = crate::chains::from_micros(micros).map_err(|_| bad())?;
+        let id = Uuid::parse_str(id).map_err(|_| bad())?;
+        Ok(Cursor { at, id })
+    }
+}
+
+/// One row of the inbox list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Conversation {
+    pub id: Uuid,
+    pub other_user_id: Uuid,
+    pub other_username: String,
+    pub last_message_text: String,
+    pub last_message_time: OffsetDateTime,
+    pub last_sender_id: Uuid,
+    pub unread_count: i32,
+    pub total_messages: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct InboxPage {
+    pub conversations: Vec<Conversation>,
+    pub next: Option<Cursor>,
+}
+
+/// The user's conversations, latest first: one range scan on
+/// `idx_conversations_user (user_id, last_message_time DESC)`.
+pub async fn inbox(
+    pool: &PgPool,
+    user_id: Uuid,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<InboxPage, sqlx::Error> {
+    let limit = limit.clamp(1, 100);
+    let (at, id) = match after {
+        Some(c) => (Some(c.at), Some(c.id)),
+        None => (None, None),
+    };
+    let mut conversations = sqlx::query_as::<_, Conversation>(
+        "SELECT c.id, c.other_user_id, u.username AS other_username, c.last_message_text,
+                c.last_message_time, c.last_sender_id, c.unread_count, c.total_messages
+         FROM message_conversations_denorm c
+         JOIN users u ON u.id = c.other_user_id
+         WHERE c.user_id = $1
+           AND ($2::timestamptz IS NULL OR (c.last_message_time, c.id) < ($2, $3))
+         ORDER BY c.last_message_time DESC, c.id DESC
+         LIMIT $4",
+    )
+    .bind(user_id)
+    .bind(at)
+    .bind(id)
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await?;
+    let next = if conversations.len() as i64 > limit {
+        conversations.truncate(limit as usize);
+        conversations.last().map(|c| Cursor {
+            at: c.last_message_time,
+            id: c.id,
+        })
+    } else {
+        None
+    };
+    Ok(InboxPage {
+        conversations,
+        next,
+    })
+}
+
+/// A user as the conversation page needs them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Participant {
+    pub id: Uuid,
+    pub username: String,
+    pub is_active: bool,
+}
+
+/// A user by username (case-insensitive), active or not.
+pub async fn user_by_username(
+    pool: &PgPool,
+    username: &str,
+) -> Result<Option<Participant>, sqlx::Error> {
+    sqlx::query_as::<_, Participant>(
+        "SELECT id, username, is_active FROM users WHERE lower(username) = lower($1)",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Message {
+    pub id: Uuid,
+    pub sender_id: Uuid,
+    pub message: String,
+    pub is_read: bool,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct MessagePage {
+    /// Oldest first within the page.
+    pub messages: Vec<Message>,
+    /// The cursor of the older page, if any.
+    pub older: Option<Cursor>,
+}
+
+/// One page of the conversation between `a` and `b`, newest page first
+/// (`before` = the oldest message of the newer page). Two range scans on
+/// `idx_messages_conversation`, one per direction.
+pub async fn conversation(
+    pool: &PgPool,
+    a: Uuid,
+    b: Uuid,
+    before: Option<Cursor>,
+    limit: i64,
+) -> Result<MessagePage, sqlx::Error> {
+    let limit = limit.clamp(1, 100);
+    let (at, id) = match before {
+        Some(c) => (Some(c.at), Some(c.id)),
+        None => (None, None),
+    };
+    let mut messages = sqlx::query_as::<_, Message>(
+        "SELECT d.id, d.sender_id, d.message, d.is_read, d.created_at FROM (
+            (SELECT * FROM direct_messages
+             WHERE sender_id = $1 AND recipient_id = $2
+               AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+             ORDER BY created_at DESC, id DESC LIMIT $5)
+            UNION ALL
+            (SELECT * FROM direct_messages
+             WHERE sender_id = $2 AND recipient_id = $1
+               AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+             ORDER BY created_at DESC, id DESC LIMIT $5)
+         ) d
+         ORDER BY d.created_at DESC, d.id DESC
+         LIMIT $5",
+    )
+    .bind(a)
+    .bind(b)
+    .bind(at)
+    .bind(id)
+    .bind(limit + 1)
+    .fetch_all(pool)
+    .await?;
+    let older = if messages.len() as i64 > limit {
+        messages.truncate(limit as usize);
+        messages.last().map(|m| Cursor {
+            at: m.created_at,
+            id: m.id,
+        })
+    } else {
+        None
+    };
+    messages.reverse();
+    Ok(MessagePage { messages, older })
+}
+
+/// Marks every unread message from `from` to `reader` read; returns how
+/// many. Only the reader's own incoming messages can be touched.
+pub async fn mark_read(pool: &PgPool, reader: Uuid, from: Uuid) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE direct_messages SET is_read = TRUE, read_at = now()
+         WHERE recipient_id = $1 AND sender_id = $2 AND is_read = FALSE",
+    )
+    .bind(reader)
+    .bind(from)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Checks a message: 1–5000 characters after trimming.
+pub fn validate(text: &str) -> Result<String, MessageError> {
+    let text = text.trim();
+    let n = text.chars().count();
+    if n == 0 {
+        return Err(MessageError::Invalid(vec![(
+            "message",
+            "Write a message.".into(),
+        )]));
+    }
+    if n > MESSAGE_MAX {
+        return Err(MessageError::Invalid(vec![(
+            "message",
+            format!("A message is at most {MESSAGE_MAX} characters (this one has {n})."),
+        )]));
+    }
+    Ok(text.to_string())
+}
+
+/// Sends a message from `sender` to the active user `recipient`. Refused:
+/// to yourself, to an unknown or deactivated user, empty or over-long
+/// text, more than [`SEND_PER_MINUTE`] messages in the last minute.
+pub async fn send(
+    pool: &PgPool,
+    sender: Uuid,
+    recipient: Uuid,
+    text: &str,
+) -> Result<Uuid, MessageError> {
+    if sender == recipient {
+        return Err(MessageError::Invalid(vec![(
+            "message",
+            "You cannot send a message to yourself.".into(),
+        )]));
+    }
+    let text = validate(text)?;
+    let mut tx = pool.begin().await?;
+    let active: Option<bool> = sqlx::query_scalar("SELECT is_active FROM users WHERE id = $1")
+        .bind(recipient)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if active != Some(true) {
+        return Err(MessageError::NotFound);
+    }
+    // Prefix scan on idx_messages_conversation (sender_id, ...).
+    let recent: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM direct_messages
+         WHERE sender_id = $1 AND created_at > now() - interval '1 minute'",
+    )
+    .bind(sender)
+    .fetch_one(&mut *tx)
+    .await?;
+    if recent >= SEND_PER_MINUTE {
+        return Err(MessageError::RateLimited);
+    }
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO direct_messages (sender_id, recipient_id, message)
+         VALUES ($1, $2, $3) RETURNING id",
+    )
+    .bind(sender)
+    .bind(recipient)
+    .bind(&text)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
