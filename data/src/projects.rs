@@ -87,6 +87,27 @@ pub async fn details(pool: &PgPool, id: Uuid) -> Result<Option<ProjectDetails>, 
     .await
 }
 
+/// The project page's row read from the base tables, for a live project
+/// the view does not hold yet (created a moment ago). Counts and badges
+/// are left empty: the page reads those live anyway; its chains come from
+/// the view when it has them.
+pub async fn live_details(pool: &PgPool, id: Uuid) -> Result<Option<ProjectDetails>, sqlx::Error> {
+    sqlx::query_as::<_, ProjectDetails>(
+        "SELECT p.id, p.title, p.description, p.proof_of_work_link, p.image_url, p.category, \
+                p.is_featured, p.created_at, p.proof_score, p.user_id, u.username, \
+                u.profile_image, u.bio AS creator_bio, u.is_verified, 0::bigint AS comment_count, \
+                0::bigint AS total_comment_count, 0::bigint AS upvote_count, \
+                0::bigint AS badge_count, '[]'::jsonb AS badges_json, \
+                coalesce((SELECT d.chains_json FROM mv_project_details d WHERE d.id = p.id), \
+                         '[]'::jsonb) AS chains_json \
+         FROM projects p JOIN users u ON u.id = p.user_id \
+         WHERE p.id = $1 AND NOT p.is_deleted",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
 /// Upvote and comment counts of the given projects, from the base tables
 /// (index range scans on `idx_upvotes_project` and
 /// `idx_comments_project_parent`: meant for one project or a handful).

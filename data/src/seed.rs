@@ -210,7 +210,8 @@ pub async fn seed(
          set local max_parallel_workers_per_gather = 0;
          set local jit = off;
          set local work_mem = '64MB';
-         set local synchronous_commit = off;",
+         set local synchronous_commit = off;
+         set local proofwork.skip_notifications = on;",
     )
     .execute(&mut *tx)
     .await?;
