@@ -9,6 +9,8 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod rate_limit;
 #[cfg(feature = "ssr")]
+pub mod recent;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -30,20 +30,6 @@ pub mod server {
     use crate::auth::CurrentUser;
     use crate::error::{AppError, Invalid};
 
-    /// Session key of the recent actions: `(project id, unix seconds)`.
-    pub const RECENT_ACTIONS: &str = "recent_actions";
-    /// How long an action is "recent": comfortably longer than the views'
-    /// staleness target.
-    pub const RECENT_SECS: u64 = 120;
-    const RECENT_MAX: usize = 50;
-
-    fn now_secs() -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default()
-    }
-
     fn parts() -> Option<http::request::Parts> {
         leptos::prelude::use_context::<http::request::Parts>()
     }
@@ -164,54 +150,14 @@ pub mod server {
         }
     }
 
-    async fn session() -> Option<tower_sessions::Session> {
-        match leptos_axum::extract::<tower_sessions::Session>().await {
-            Ok(s) => Some(s),
-            Err(err) => {
-                tracing::error!(%err, "session layer missing");
-                None
-            }
-        }
-    }
-
     /// Records that the reader just acted on `project_id`.
     pub async fn remember(project_id: Uuid) {
-        let Some(session) = session().await else {
-            return;
-        };
-        let now = now_secs();
-        let mut list: Vec<(Uuid, u64)> = session
-            .get(RECENT_ACTIONS)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        list.retain(|(id, at)| *id != project_id && now.saturating_sub(*at) <= RECENT_SECS);
-        list.push((project_id, now));
-        if list.len() > RECENT_MAX {
-            list.drain(..list.len() - RECENT_MAX);
-        }
-        if let Err(err) = session.insert(RECENT_ACTIONS, list).await {
-            tracing::warn!(%err, "could not record a recent action");
-        }
+        crate::recent::remember(crate::recent::PROJECTS, &[project_id]).await;
     }
 
     /// The projects the reader acted on recently.
     pub async fn recent() -> Vec<Uuid> {
-        let Some(session) = session().await else {
-            return Vec::new();
-        };
-        let now = now_secs();
-        session
-            .get::<Vec<(Uuid, u64)>>(RECENT_ACTIONS)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(_, at)| now.saturating_sub(*at) <= RECENT_SECS)
-            .map(|(id, _)| id)
-            .collect()
+        crate::recent::recent(crate::recent::PROJECTS).await
     }
 }
 

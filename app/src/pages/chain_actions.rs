@@ -38,70 +38,17 @@ pub mod server {
 
     use crate::error::{AppError, Invalid};
 
-    /// Session key of the recent chain actions: `(chain or post id, unix seconds)`.
-    pub const RECENT_CHAIN_ACTIONS: &str = "recent_chain_actions";
-    /// As long as the project pages' window (comfortably over the views'
-    /// staleness target).
-    pub const RECENT_SECS: u64 = crate::pages::actions::server::RECENT_SECS;
-    const RECENT_MAX: usize = 50;
     /// Text echoed back through the URL after a failed post is capped.
     const ECHO_MAX: usize = 2500;
 
-    fn now_secs() -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or_default()
-    }
-
-    async fn session() -> Option<tower_sessions::Session> {
-        match leptos_axum::extract::<tower_sessions::Session>().await {
-            Ok(s) => Some(s),
-            Err(err) => {
-                tracing::error!(%err, "session layer missing");
-                None
-            }
-        }
-    }
-
     /// Records that the reader just acted on these chains / posts.
     pub async fn remember(ids: &[Uuid]) {
-        let Some(session) = session().await else {
-            return;
-        };
-        let now = now_secs();
-        let mut list: Vec<(Uuid, u64)> = session
-            .get(RECENT_CHAIN_ACTIONS)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        list.retain(|(id, at)| !ids.contains(id) && now.saturating_sub(*at) <= RECENT_SECS);
-        list.extend(ids.iter().map(|id| (*id, now)));
-        if list.len() > RECENT_MAX {
-            list.drain(..list.len() - RECENT_MAX);
-        }
-        if let Err(err) = session.insert(RECENT_CHAIN_ACTIONS, list).await {
-            tracing::warn!(%err, "could not record a recent chain action");
-        }
+        crate::recent::remember(crate::recent::CHAINS, ids).await;
     }
 
     /// The chains and posts the reader acted on recently.
     pub async fn recent() -> Vec<Uuid> {
-        let Some(session) = session().await else {
-            return Vec::new();
-        };
-        let now = now_secs();
-        session
-            .get::<Vec<(Uuid, u64)>>(RECENT_CHAIN_ACTIONS)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(_, at)| now.saturating_sub(*at) <= RECENT_SECS)
-            .map(|(id, _)| id)
-            .collect()
+        crate::recent::recent(crate::recent::CHAINS).await
     }
 
     fn echo(value: &str) -> String {
