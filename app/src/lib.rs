@@ -23,6 +23,9 @@ use leptos_router::{path, SsrMode};
 use crate::auth::{CurrentUser, Logout};
 use crate::components::ErrorPage;
 use crate::error::AppError;
+use crate::pages::dashboard::DashboardPage;
+use crate::pages::my_projects::{EditProjectPage, MyProjectsPage, NewProjectPage};
+use crate::pages::notifications::{get_unread, NotificationsPage};
 use crate::pages::search::SearchPage;
 use crate::pages::{chain::ChainPage, chains::ChainsPage, post::PostPage};
 use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
@@ -44,6 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="stylesheet" href="/pkg/proofwork.css" />
                 <link rel="alternate" type="application/atom+xml" title="Newest projects" href="/feeds/projects.atom" />
+                <script src="/unread.js" defer></script>
                 {hydrate.then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>
@@ -96,6 +100,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/leaderboard") view=LeaderboardPage ssr=SsrMode::Async />
                     <Route path=path!("/investors") view=InvestorsPage ssr=SsrMode::Async />
                     <Route path=path!("/u/:username") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/me/projects") view=MyProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("/me/projects/new") view=NewProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("/me/projects/:id/edit") view=EditProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <footer class="site-footer">
@@ -105,12 +114,16 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The top bar: the brand, and either the signed-in user with a log-out
-/// button or the log-in and sign-up links.
+/// The top bar: the brand, and either the signed-in user (their pages,
+/// with unread badges, role links and a log-out button) or the log-in and
+/// sign-up links. The unread counts are one primary-key read of
+/// `user_dashboard_stats`; `/unread.js` keeps them live when JavaScript runs.
 #[component]
 fn Nav() -> impl IntoView {
     let me = me();
     let logout = ServerAction::<Logout>::new();
+    let unread = Resource::new(|| (), |_| async { get_unread().await.ok().flatten() });
+    let location = leptos_router::hooks::use_location();
     view! {
         <header class="site-header">
             <nav aria-label="Main">
@@ -128,14 +141,12 @@ fn Nav() -> impl IntoView {
                 <div class="nav-account">
                     <Suspense>
                         {move || Suspend::new(async move {
+                            let path = location.pathname.get_untracked();
                             match me.await {
-                                Some(user) => view! {
-                                    <span class="nav-user" title="Signed in">{user.username}</span>
-                                    <ActionForm action=logout attr:class="inline-form">
-                                        <button type="submit" class="link-button">"Log out"</button>
-                                    </ActionForm>
+                                Some(user) => {
+                                    let (messages, notifications) = unread.await.unwrap_or((0, 0));
+                                    view! { <PersonalLinks user path messages notifications logout /> }.into_any()
                                 }
-                                .into_any(),
                                 None => view! {
                                     <a href="/login">"Log in"</a>
                                     <a class="button primary small" href="/signup">"Sign up"</a>
@@ -147,6 +158,60 @@ fn Nav() -> impl IntoView {
                 </div>
             </nav>
         </header>
+    }
+}
+
+/// A navigation link, `aria-current="page"` on the page it names.
+fn nav_link(path: &str, href: &'static str, text: &'static str) -> impl IntoView {
+    let current = (path == href).then_some("page");
+    view! { <li><a href=href aria-current=current>{text}</a></li> }
+}
+
+/// The signed-in user's links. A badge reads "Inbox, 3 unread" to a screen
+/// reader and is hidden at zero (`unread.js` updates `data-unread` badges).
+#[component]
+fn PersonalLinks(
+    user: CurrentUser,
+    path: String,
+    messages: i32,
+    notifications: i32,
+    logout: ServerAction<Logout>,
+) -> impl IntoView {
+    let badge_link = |href: &'static str, text: &'static str, kind: &'static str, n: i32| {
+        let current = (path == href).then_some("page");
+        view! {
+            <li>
+                <a href=href aria-current=current>
+                    {text}
+                    <span class="nav-badge" data-unread=kind hidden=n == 0>
+                        <span class="visually-hidden">", "</span>
+                        <span class="nav-badge-count">{n}</span>
+                        <span class="visually-hidden">" unread"</span>
+                    </span>
+                </a>
+            </li>
+        }
+    };
+    let role = user.role.as_str();
+    let validator =
+        matches!(role, "validator" | "admin").then(|| nav_link(&path, "/validator", "Validator"));
+    let investor = (role == "investor").then(|| nav_link(&path, "/investor", "Investor"));
+    let admin = (role == "admin").then(|| nav_link(&path, "/admin", "Admin"));
+    view! {
+        <ul class="nav-personal" aria-label="Your pages">
+            {nav_link(&path, "/dashboard", "Dashboard")}
+            {nav_link(&path, "/me/projects", "My projects")}
+            {badge_link("/inbox", "Inbox", "messages", messages)}
+            {badge_link("/notifications", "Notifications", "notifications", notifications)}
+            {nav_link(&path, "/intros", "Intros")}
+            {validator}
+            {investor}
+            {admin}
+        </ul>
+        <span class="nav-user" title="Signed in">{user.username}</span>
+        <ActionForm action=logout attr:class="inline-form">
+            <button type="submit" class="link-button">"Log out"</button>
+        </ActionForm>
     }
 }
 

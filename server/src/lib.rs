@@ -4,6 +4,7 @@
 pub mod chain_feed;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod feeds;
 pub mod middleware;
 pub mod startup;

@@ -128,6 +128,7 @@ impl Application {
                 "/c/{id}/feed.atom",
                 get(crate::chain_feed::chain_forum_atom),
             )
+            .merge(crate::events::routes(pool.clone()))
             .leptos_routes_with_context(&state, routes, || (), {
                 let options = leptos_options.clone();
                 move || shell(options.clone())

@@ -105,9 +105,15 @@ pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectVie
     };
     let state = crate::state::state()?;
     let pool = &state.pool;
-    let details = data::projects::details(pool, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // A project the view does not hold yet (created a moment ago), and the
+    // owner's own project (their edits), are read from the base tables.
+    let owner_id = crate::auth::session_user().map(|u| u.id);
+    let details = match data::projects::details(pool, id).await? {
+        Some(d) if Some(d.user_id) != owner_id => d,
+        _ => data::projects::live_details(pool, id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    };
     let live = data::projects::live_counts(pool, &[id]).await?;
     let live = live.first().copied();
     // Badges and proof score live (one range scan on idx_badges_project):

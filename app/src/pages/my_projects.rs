@@ -1,0 +1,494 @@
+//! A builder's own projects: `/me/projects` (all of them, soft-deleted
+//! included, with delete and restore), `/me/projects/new` and
+//! `/me/projects/<id>/edit`. Read live from `projects` (the owner sees
+//! their writes at once); the writes are in `data::my_projects`.
+//!
+//! Authorization on the server: signed out is 401 (a browser is sent to
+//! log in), another user's project is 403 (page and actions), an unknown
+//! or malformed id is 404; bad input is 422 with each message next to its
+//! field, and nothing is written.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::components::{set_status, ErrorPage, FormError};
+use crate::error::AppError;
+use crate::pages::chain::failed;
+use crate::pages::dashboard::LogInFirst;
+use crate::pages::feed::label;
+
+pub const TITLE: &str = "title";
+pub const DESCRIPTION: &str = "description";
+pub const LINK: &str = "link";
+pub const IMAGE_URL: &str = "image_url";
+pub const CATEGORY: &str = "category";
+
+/// `projects_category_check` (the same list as `data::my_projects::CATEGORIES`).
+pub const CATEGORIES: &[&str] = &[
+    "ai", "web", "mobile", "devtools", "data", "infra", "security", "hardware", "games", "fintech",
+    "other",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyProjectView {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub link: String,
+    pub image_url: String,
+    pub category: String,
+    pub proof_score: i32,
+    pub is_deleted: bool,
+    pub created: String,
+}
+
+#[cfg(feature = "ssr")]
+mod server {
+    use super::*;
+    use crate::error::Invalid;
+
+    pub fn view(p: data::my_projects::MyProject) -> MyProjectView {
+        MyProjectView {
+            id: p.id,
+            title: p.title,
+            description: p.description,
+            link: p.proof_of_work_link.unwrap_or_default(),
+            image_url: p.image_url.unwrap_or_default(),
+            category: p.category,
+            proof_score: p.proof_score,
+            is_deleted: p.is_deleted,
+            created: crate::pages::project::date(p.created_at),
+        }
+    }
+
+    /// Values go back into the form through the URL: capped.
+    fn echo(s: &str) -> String {
+        s.chars().take(2500).collect()
+    }
+
+    pub fn project_error(
+        err: data::my_projects::ProjectError,
+        input: &data::my_projects::ProjectInput,
+    ) -> AppError {
+        use data::my_projects::ProjectError;
+        match err {
+            ProjectError::Invalid(errors) => AppError::Invalid(Invalid {
+                errors: errors
+                    .into_iter()
+                    .map(|(f, m)| (f.to_string(), m))
+                    .collect(),
+                values: vec![
+                    (TITLE.into(), echo(&input.title)),
+                    (DESCRIPTION.into(), echo(&input.description)),
+                    (LINK.into(), echo(&input.link)),
+                    (IMAGE_URL.into(), echo(&input.image_url)),
+                    (CATEGORY.into(), echo(&input.category)),
+                ],
+            }),
+            ProjectError::NotFound => AppError::NotFound,
+            ProjectError::Forbidden => AppError::Forbidden,
+            ProjectError::Db(err) => err.into(),
+        }
+    }
+}
+
+#[server(endpoint = "my_projects")]
+pub async fn get_my_projects() -> Result<Vec<MyProjectView>, AppError> {
+    let user = crate::pages::dashboard::page_user("/me/projects")?;
+    let state = crate::state::state()?;
+    Ok(data::my_projects::list(&state.pool, user.id)
+        .await?
+        .into_iter()
+        .map(server::view)
+        .collect())
+}
+
+#[server(endpoint = "my_project")]
+pub async fn get_my_project(id: String) -> Result<MyProjectView, AppError> {
+    let user = crate::pages::dashboard::page_user(&format!(
+        "/me/projects/{}/edit",
+        id.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
+    ))?;
+    let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
+    let state = crate::state::state()?;
+    let p = data::my_projects::get(&state.pool, user.id, id)
+        .await
+        .map_err(|e| server::project_error(e, &Default::default()))?;
+    Ok(server::view(p))
+}
+
+#[server(endpoint = "create_project")]
+pub async fn create_project(
+    title: String,
+    description: String,
+    link: String,
+    image_url: Option<String>,
+    category: String,
+) -> Result<(), AppError> {
+    use crate::pages::actions::server::{signed_in, wants_html};
+    let user = signed_in()?;
+    let input = data::my_projects::ProjectInput {
+        title,
+        description,
+        link,
+        image_url: image_url.unwrap_or_default(),
+        category,
+    };
+    let state = crate::state::state()?;
+    let id = data::my_projects::create(&state.pool, user.id, &input)
+        .await
+        .map_err(|e| server::project_error(e, &input))?;
+    tracing::info!(project_id = %id, user_id = %user.id, "project created");
+    crate::pages::actions::server::remember(id).await;
+    if wants_html() {
+        leptos_axum::redirect(&format!("/p/{id}"));
+    }
+    Ok(())
+}
+
+#[server(endpoint = "update_project")]
+pub async fn update_project(
+    id: String,
+    title: String,
+    description: String,
+    link: String,
+    image_url: Option<String>,
+    category: String,
+) -> Result<(), AppError> {
+    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
+    let user = signed_in()?;
+    let id = parse_id(&id)?;
+    let input = data::my_projects::ProjectInput {
+        title,
+        description,
+        link,
+        image_url: image_url.unwrap_or_default(),
+        category,
+    };
+    let state = crate::state::state()?;
+    data::my_projects::update(&state.pool, user.id, id, &input)
+        .await
+        .map_err(|e| server::project_error(e, &input))?;
+    crate::pages::actions::server::remember(id).await;
+    if wants_html() {
+        leptos_axum::redirect(&format!("/me/projects#mp-{id}"));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+async fn set_deleted(id: String, deleted: bool) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    let user = signed_in()?;
+    let id = parse_id(&id)?;
+    let state = crate::state::state()?;
+    data::my_projects::set_deleted(&state.pool, user.id, id, deleted)
+        .await
+        .map_err(|e| server::project_error(e, &Default::default()))?;
+    crate::pages::actions::server::remember(id).await;
+    back_to(&format!("mp-{id}"), "/me/projects");
+    Ok(())
+}
+
+#[server(endpoint = "delete_project")]
+pub async fn delete_project(id: String) -> Result<(), AppError> {
+    set_deleted(id, true).await
+}
+
+#[server(endpoint = "restore_project")]
+pub async fn restore_project(id: String) -> Result<(), AppError> {
+    set_deleted(id, false).await
+}
+
+#[component]
+pub fn MyProjectsPage() -> impl IntoView {
+    let delete = ServerAction::<DeleteProject>::new();
+    let restore = ServerAction::<RestoreProject>::new();
+    let error = failed(delete).or_else(|| failed(restore));
+    if let Some(err) = &error {
+        set_status(err.status());
+    }
+    let list = Resource::new(|| (), |_| get_my_projects());
+    view! {
+        <Suspense>
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    match list.await {
+                        Ok(projects) => view! { <MyProjectsBody projects delete restore error /> }.into_any(),
+                        Err(AppError::Unauthorized) => view! { <LogInFirst path="/me/projects" /> }.into_any(),
+                        Err(error) => view! { <ErrorPage error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn MyProjectsBody(
+    projects: Vec<MyProjectView>,
+    delete: ServerAction<DeleteProject>,
+    restore: ServerAction<RestoreProject>,
+    error: Option<AppError>,
+) -> impl IntoView {
+    let empty = projects.is_empty();
+    let rows = projects
+        .into_iter()
+        .map(|p| {
+            let id = p.id.to_string();
+            let edit_label = format!("Edit {}", p.title);
+            let restore_label = format!("Restore {}", p.title);
+            let delete_label = format!("Delete {}", p.title);
+            let edit_href = format!("/me/projects/{id}/edit");
+            let row_id = format!("mp-{id}");
+            let title_cell = if p.is_deleted {
+                view! { <span>{p.title.clone()}</span> }.into_any()
+            } else {
+                view! { <a href=format!("/p/{}", p.id)>{p.title.clone()}</a> }.into_any()
+            };
+            let action = if p.is_deleted {
+                view! {
+                    <ActionForm action=restore attr:class="inline-form">
+                        <input type="hidden" name="id" value=id.clone() />
+                        <button type="submit" class="link-button" aria-label=restore_label>"Restore"</button>
+                    </ActionForm>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <ActionForm action=delete attr:class="inline-form">
+                        <input type="hidden" name="id" value=id.clone() />
+                        <button type="submit" class="link-button danger" aria-label=delete_label>"Delete"</button>
+                    </ActionForm>
+                }
+                .into_any()
+            };
+            view! {
+                <tr id=row_id class:deleted=p.is_deleted>
+                    <th scope="row">{title_cell}</th>
+                    <td>{label(&p.category)}</td>
+                    <td>{p.proof_score}</td>
+                    <td class="project-status">{if p.is_deleted { "Deleted" } else { "Live" }}</td>
+                    <td><time>{p.created.clone()}</time></td>
+                    <td class="row-actions">
+                        <a href=edit_href aria-label=edit_label>"Edit"</a>
+                        " "
+                        {action}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <Title text="My projects" />
+        <section class="my-projects">
+            <h1>"My projects"</h1>
+            <FormError error=Signal::derive(move || error.clone()) />
+            <p><a class="button primary" href="/me/projects/new">"New project"</a></p>
+            {if empty {
+                view! { <p class="empty">"You have not shown a project yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="my-projects-table">
+                        <caption class="visually-hidden">"Your projects"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Title"</th>
+                                <th scope="col">"Category"</th>
+                                <th scope="col">"Proof score"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Created"</th>
+                                <th scope="col">"Actions"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }
+                .into_any()
+            }}
+        </section>
+    }
+}
+
+/// A labelled input with its error tied to it (optional fields too).
+#[component]
+fn Input(
+    name: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(default = true)] required: bool,
+    #[prop(optional)] hint: Option<&'static str>,
+    error: Option<String>,
+    value: String,
+) -> impl IntoView {
+    let mut described = Vec::new();
+    if hint.is_some() {
+        described.push(format!("{name}-hint"));
+    }
+    if error.is_some() {
+        described.push(format!("{name}-error"));
+    }
+    let described_by = (!described.is_empty()).then(|| described.join(" "));
+    let has_error = error.is_some();
+    view! {
+        <div class="field" class:has-error=has_error>
+            <label for=name>{label}{(!required).then_some(" (optional)")}</label>
+            {hint.map(|h| view! { <p class="field-hint" id=format!("{name}-hint")>{h}</p> })}
+            <input
+                id=name
+                name=name
+                type=kind
+                required=required
+                value=value
+                aria-invalid=has_error.then_some("true")
+                aria-describedby=described_by
+            />
+            {error.map(|msg| view! { <p class="field-error" id=format!("{name}-error")>{msg}</p> })}
+        </div>
+    }
+}
+
+/// The create / edit form. `error` is the failed post's, whose values win
+/// over `current`.
+#[component]
+fn ProjectForm(
+    current: Option<MyProjectView>,
+    error: Option<AppError>,
+    submit: &'static str,
+) -> impl IntoView {
+    let err = |f: &str| error.as_ref().and_then(|e| e.field_error(f));
+    let val = |f: &str, cur: &dyn Fn(&MyProjectView) -> String| {
+        error
+            .as_ref()
+            .and_then(|e| e.field_value(f))
+            .or_else(|| current.as_ref().map(cur))
+            .unwrap_or_default()
+    };
+    let category = val(CATEGORY, &|p| p.category.clone());
+    let options = CATEGORIES
+        .iter()
+        .map(|c| {
+            let selected = category == *c;
+            view! { <option value=*c selected=selected>{label(c)}</option> }
+        })
+        .collect_view();
+    let description_error = err(DESCRIPTION);
+    let has_description_error = description_error.is_some();
+    let category_error = err(CATEGORY);
+    let has_category_error = category_error.is_some();
+    let general = error.clone().filter(|e| !matches!(e, AppError::Invalid(_)));
+    view! {
+        <FormError error=Signal::derive(move || general.clone()) />
+        <Input name=TITLE label="Title" error=err(TITLE) value=val(TITLE, &|p| p.title.clone()) hint="At most 120 characters." />
+        <div class="field" class:has-error=has_description_error>
+            <label for=DESCRIPTION>"Description (optional)"</label>
+            <p class="field-hint" id="description-hint">"What it is, what you built, what it proves. At most 5,000 characters."</p>
+            <textarea
+                id=DESCRIPTION
+                name=DESCRIPTION
+                rows=8
+                aria-invalid=has_description_error.then_some("true")
+                aria-describedby=if has_description_error { "description-hint description-error" } else { "description-hint" }
+            >
+                {val(DESCRIPTION, &|p| p.description.clone())}
+            </textarea>
+            {description_error.map(|m| view! { <p class="field-error" id="description-error">{m}</p> })}
+        </div>
+        <Input name=LINK label="Proof-of-work link" kind="url" error=err(LINK) value=val(LINK, &|p| p.link.clone())
+            hint="A web address (https://…) where the work can be seen: a repository, a demo, a paper." />
+        <Input name=IMAGE_URL label="Image link" kind="url" required=false error=err(IMAGE_URL)
+            value=val(IMAGE_URL, &|p| p.image_url.clone()) hint="A web address (https://…) of a picture of the project." />
+        <div class="field" class:has-error=has_category_error>
+            <label for=CATEGORY>"Category"</label>
+            <select id=CATEGORY name=CATEGORY aria-invalid=has_category_error.then_some("true")
+                aria-describedby=has_category_error.then_some("category-error")>
+                {options}
+            </select>
+            {category_error.map(|m| view! { <p class="field-error" id="category-error">{m}</p> })}
+        </div>
+        <button type="submit" class="button primary">{submit}</button>
+    }
+}
+
+#[component]
+pub fn NewProjectPage() -> impl IntoView {
+    let create = ServerAction::<CreateProject>::new();
+    let error = failed(create);
+    if let Some(err) = &error {
+        set_status(err.status());
+    }
+    // Signed out: the same redirect as the list.
+    let me = Resource::new(|| (), |_| get_my_projects());
+    view! {
+        <Suspense>
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    match me.await {
+                        Err(AppError::Unauthorized) => view! { <LogInFirst path="/me/projects/new" /> }.into_any(),
+                        Err(error) => view! { <ErrorPage error /> }.into_any(),
+                        Ok(_) => view! {
+                            <Title text="New project" />
+                            <section class="project-form">
+                                <h1>"New project"</h1>
+                                <ActionForm action=create attr:class="stack" attr:novalidate=true>
+                                    <ProjectForm current=None error submit="Create project" />
+                                </ActionForm>
+                            </section>
+                        }
+                        .into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+pub fn EditProjectPage() -> impl IntoView {
+    let params = use_params_map();
+    let update = ServerAction::<UpdateProject>::new();
+    let error = failed(update);
+    if let Some(err) = &error {
+        set_status(err.status());
+    }
+    let project = Resource::new(
+        move || params.get().get("id").unwrap_or_default(),
+        get_my_project,
+    );
+    view! {
+        <Suspense>
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    match project.await {
+                        Err(AppError::Unauthorized) => view! { <LogInFirst path="/me/projects" /> }.into_any(),
+                        Err(error) => view! { <ErrorPage error /> }.into_any(),
+                        Ok(p) => {
+                            let id = p.id.to_string();
+                            let heading = format!("Edit {}", p.title);
+                            view! {
+                                <Title text=heading.clone() />
+                                <section class="project-form">
+                                    <p class="crumbs"><a href="/me/projects">"My projects"</a></p>
+                                    <h1>{heading}</h1>
+                                    <ActionForm action=update attr:class="stack" attr:novalidate=true>
+                                        <input type="hidden" name="id" value=id />
+                                        <ProjectForm current=Some(p) error submit="Save changes" />
+                                    </ActionForm>
+                                </section>
+                            }
+                            .into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
