@@ -27,6 +27,8 @@ use crate::pages::dashboard::DashboardPage;
 use crate::pages::my_projects::{EditProjectPage, MyProjectsPage, NewProjectPage};
 use crate::pages::notifications::{get_unread, NotificationsPage};
 use crate::pages::search::SearchPage;
+use crate::pages::{conversation::ConversationPage, inbox::InboxPage, intros::IntrosPage};
+use crate::pages::{investor_apply::InvestorApplyPage, investor_dashboard::InvestorDashboardPage};
 use crate::pages::{chain::ChainPage, chains::ChainsPage, post::PostPage};
 use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
 use crate::pages::{investors::InvestorsPage, leaderboard::LeaderboardPage, profile::ProfilePage};
@@ -100,6 +102,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/leaderboard") view=LeaderboardPage ssr=SsrMode::Async />
                     <Route path=path!("/investors") view=InvestorsPage ssr=SsrMode::Async />
                     <Route path=path!("/u/:username") view=ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/inbox/:username") view=ConversationPage ssr=SsrMode::Async />
+                    <Route path=path!("/intros") view=IntrosPage ssr=SsrMode::Async />
+                    <Route path=path!("/investor") view=InvestorDashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/investor/apply") view=InvestorApplyPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/me/projects") view=MyProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/me/projects/new") view=NewProjectPage ssr=SsrMode::Async />

@@ -29,6 +29,9 @@ pub enum IntroError {
     /// The request is no longer pending (its current status).
     #[error("request is {0}")]
     NotPending(String),
+    /// The pair already has a pending request (`intro_requests_one_pending_key`).
+    #[error("already pending")]
+    AlreadyPending,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -181,12 +184,11 @@ pub async fn request(pool: &PgPool, investor: Uuid, new: &NewIntro) -> Result<Uu
     if role.as_deref() != Some("investor") {
         return Err(IntroError::Forbidden);
     }
-    let builder: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE lower(username) = lower($1) AND is_active",
-    )
-    .bind(new.builder_username.trim())
-    .fetch_optional(&mut *tx)
-    .await?;
+    let builder: Option<Uuid> =
+        sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND is_active")
+            .bind(new.builder_username.trim())
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some(builder) = builder else {
         return Err(IntroError::NotFound);
     };
@@ -227,10 +229,7 @@ pub async fn request(pool: &PgPool, investor: Uuid, new: &NewIntro) -> Result<Uu
         Err(sqlx::Error::Database(db))
             if db.constraint() == Some("intro_requests_one_pending_key") =>
         {
-            Err(IntroError::Invalid(vec![(
-                "builder",
-                "You already have a pending intro request to this builder.".into(),
-            )]))
+            Err(IntroError::AlreadyPending)
         }
         Err(err) => Err(err.into()),
     }

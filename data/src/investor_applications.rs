@@ -22,6 +22,9 @@ pub enum ApplicationError {
     /// Already an investor (or not an active user).
     #[error("not allowed")]
     Forbidden,
+    /// An open application exists (`investor_requests_one_open_key`).
+    #[error("already open")]
+    AlreadyOpen,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -73,7 +76,10 @@ fn check_url(
     }
     let n = value.chars().count();
     if n > URL_MAX {
-        errors.push((field, format!("At most {URL_MAX} characters (this has {n}).")));
+        errors.push((
+            field,
+            format!("At most {URL_MAX} characters (this has {n})."),
+        ));
         return None;
     }
     let rest = value
@@ -104,7 +110,10 @@ pub fn validate(new: &NewApplication) -> Result<NewApplication, Vec<(&'static st
     } else if len(company) > COMPANY_MAX {
         errors.push((
             "company_name",
-            format!("At most {COMPANY_MAX} characters (this has {}).", len(company)),
+            format!(
+                "At most {COMPANY_MAX} characters (this has {}).",
+                len(company)
+            ),
         ));
     }
     if len(focus) > FOCUS_MAX {
@@ -116,7 +125,10 @@ pub fn validate(new: &NewApplication) -> Result<NewApplication, Vec<(&'static st
     if len(ticket) > TICKET_MAX {
         errors.push((
             "ticket_size",
-            format!("At most {TICKET_MAX} characters (this has {}).", len(ticket)),
+            format!(
+                "At most {TICKET_MAX} characters (this has {}).",
+                len(ticket)
+            ),
         ));
     }
     let portfolio = check_url(&mut errors, "portfolio_url", new.portfolio_url.trim());
@@ -169,10 +181,7 @@ pub async fn apply(
         Err(sqlx::Error::Database(db))
             if db.constraint() == Some("investor_requests_one_open_key") =>
         {
-            Err(ApplicationError::Invalid(vec![(
-                "company_name",
-                "You already have an open application.".into(),
-            )]))
+            Err(ApplicationError::AlreadyOpen)
         }
         Err(err) => Err(err.into()),
     }

@@ -56,6 +56,11 @@ pub struct ProfileView {
     pub next: Option<String>,
     pub first_page: bool,
     pub chains: Vec<FollowedChainView>,
+    /// Signed in as someone else: show the Message link.
+    pub may_message: bool,
+    /// Signed in as an investor (not this user): the intro form, with the
+    /// builder's live projects to choose from.
+    pub intro_projects: Option<Vec<(Uuid, String)>>,
 }
 
 #[server(endpoint = "profile")]
@@ -78,7 +83,16 @@ pub async fn get_profile(username: String, after: Option<String>) -> Result<Prof
         Vec::new()
     };
     let date = crate::pages::project::date;
+    let viewer = crate::auth::session_user().filter(|v| v.id != profile.id);
+    let intro_projects = match &viewer {
+        Some(v) if v.role == "investor" => {
+            Some(data::intros::builder_projects(pool, profile.id).await?)
+        }
+        _ => None,
+    };
     Ok(ProfileView {
+        may_message: viewer.is_some(),
+        intro_projects,
         username: profile.username,
         bio: profile.bio,
         image: profile
@@ -127,18 +141,26 @@ pub async fn get_profile(username: String, after: Option<String>) -> Result<Prof
 pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
+    let request = ServerAction::<crate::pages::intros::RequestIntro>::new();
+    let error = crate::pages::chain::failed(request);
+    if let Some(err) = &error {
+        crate::components::set_status(err.status());
+    }
     let profile = Resource::new(
         move || (params.get().get("username"), query.get().get("after")),
         |(username, after)| get_profile(username.unwrap_or_default(), after),
     );
     view! {
         <Suspense>
-            {move || Suspend::new(async move {
-                match profile.await {
-                    Ok(p) => view! { <ProfileBody p /> }.into_any(),
-                    Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                }
-            })}
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    match profile.await {
+                        Ok(p) => view! { <ProfileBody p request error /> }.into_any(),
+                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
+                    }
+                })
+            }}
         </Suspense>
     }
 }
@@ -152,8 +174,23 @@ fn plural(n: i64, one: &'static str, many: &'static str) -> &'static str {
 }
 
 #[component]
-fn ProfileBody(p: ProfileView) -> impl IntoView {
+fn ProfileBody(
+    p: ProfileView,
+    request: ServerAction<crate::pages::intros::RequestIntro>,
+    error: Option<AppError>,
+) -> impl IntoView {
     let base = format!("/u/{}", p.username);
+    let message_link = p.may_message.then(|| {
+        view! {
+            <p class="profile-actions">
+                <a class="button" href=format!("/inbox/{}", p.username)
+                    aria-label=format!("Message {}", p.username)>"Message"</a>
+            </p>
+        }
+    });
+    let intro_form = p.intro_projects.clone().map(|projects| {
+        view! { <IntroForm builder=p.username.clone() projects request error=error.clone() /> }
+    });
     let image = p.image.clone().map(|src| {
         view! {
             <img class="profile-image" src=src alt=format!("Profile picture of {}", p.username)
@@ -233,8 +270,10 @@ fn ProfileBody(p: ProfileView) -> impl IntoView {
                         " · joined " <time>{p.joined.clone()}</time>
                     </p>
                     {bio}
+                    {message_link}
                 </div>
             </header>
+            {intro_form}
             <section aria-labelledby="numbers-heading">
                 <h2 id="numbers-heading">"Reputation"</h2>
                 <ul class="stats profile-stats">
@@ -256,5 +295,55 @@ fn ProfileBody(p: ProfileView) -> impl IntoView {
             </section>
             {chains}
         </article>
+    }
+}
+
+/// An investor's intro request to this builder: an optional project and a
+/// message. Errors come back here, next to their field.
+#[component]
+fn IntroForm(
+    builder: String,
+    projects: Vec<(Uuid, String)>,
+    request: ServerAction<crate::pages::intros::RequestIntro>,
+    error: Option<AppError>,
+) -> impl IntoView {
+    use crate::pages::intros::{MESSAGE, PROJECT};
+    let project_error = error.as_ref().and_then(|e| e.field_error(PROJECT));
+    let message_error = error.as_ref().and_then(|e| e.field_error(MESSAGE));
+    let message_value = error.as_ref().and_then(|e| e.field_value(MESSAGE));
+    let general = error.clone().filter(|e| !matches!(e, AppError::Invalid(_)));
+    let has_project_error = project_error.is_some();
+    let options = projects
+        .into_iter()
+        .map(|(id, title)| view! { <option value=id.to_string()>{title}</option> })
+        .collect_view();
+    view! {
+        <section id="intro" class="intro-request" aria-labelledby="intro-heading">
+            <h2 id="intro-heading">{format!("Request an intro to {builder}")}</h2>
+            <crate::components::FormError error=Signal::derive(move || general.clone()) />
+            <ActionForm action=request attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="builder" value=builder.clone() />
+                <div class="field" class:has-error=has_project_error>
+                    <label for="intro-project">"About a project (optional)"</label>
+                    <select id="intro-project" name=PROJECT
+                        aria-invalid=has_project_error.then_some("true")
+                        aria-describedby=has_project_error.then_some("intro-project-error")>
+                        <option value="">"No particular project"</option>
+                        {options}
+                    </select>
+                    {project_error.map(|m| view! { <p class="field-error" id="intro-project-error">{m}</p> })}
+                </div>
+                <crate::components::TextArea
+                    id="intro-message".to_string()
+                    name=MESSAGE
+                    label="Message (optional)".to_string()
+                    hint="Up to 2,000 characters."
+                    error=message_error
+                    value=message_value
+                    rows=4
+                />
+                <button type="submit" class="button primary">"Request an intro"</button>
+            </ActionForm>
+        </section>
     }
 }

@@ -1,0 +1,256 @@
+//! `/inbox/<username>?before=<cursor>`: the signed-in user's conversation
+//! with one other user, and the send form.
+//!
+//! The URL names only the other participant; the viewer is always the
+//! signed-in user, so nobody can address a conversation they are not part
+//! of (a third user opening `/inbox/<a>` sees their own conversation with
+//! `a`). No route or server function takes a message id.
+//!
+//! Opening the page marks the messages to the viewer in this conversation
+//! read, inside the GET: it only ever touches the viewer's own incoming
+//! rows, is idempotent, and a redirect dance would cost every open a
+//! second request without JavaScript. The unread counters follow by
+//! trigger in the same transaction.
+//!
+//! Who may message whom: any signed-in active user may message any other
+//! active user (at most `data::messages::SEND_PER_MINUTE` messages a
+//! minute). Sending to yourself, to an unknown or deactivated user, or an
+//! empty or over-long text is refused with a message at the field (4xx)
+//! and nothing is written.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::components::{set_status, ErrorPage, FormError, TextArea};
+use crate::error::AppError;
+use crate::pages::chain::failed;
+
+/// Form fields.
+pub const TO: &str = "to";
+pub const MESSAGE: &str = "message";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: Uuid,
+    pub mine: bool,
+    pub text: String,
+    pub read: bool,
+    pub when: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationView {
+    pub me: String,
+    pub other: String,
+    pub other_active: bool,
+    pub messages: Vec<MessageView>,
+    pub older: Option<String>,
+    pub first_page: bool,
+}
+
+/// A time as `2026-11-25 14:03 UTC`.
+#[cfg(feature = "ssr")]
+pub fn when(at: time::OffsetDateTime) -> String {
+    let at = at.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{} {:02}:{:02} UTC",
+        crate::pages::project::date(at),
+        at.hour(),
+        at.minute()
+    )
+}
+
+#[server(endpoint = "conversation")]
+pub async fn get_conversation(
+    username: String,
+    before: Option<String>,
+) -> Result<ConversationView, AppError> {
+    use data::messages::{self, Cursor, PAGE_SIZE};
+
+    let user = crate::auth::require_user()?;
+    let before = match before.as_deref() {
+        None | Some("") => None,
+        Some(b) => Some(Cursor::decode(b).map_err(AppError::BadRequest)?),
+    };
+    let state = crate::state::state()?;
+    let pool = &state.pool;
+    let other = messages::user_by_username(pool, &username)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if other.id == user.id {
+        return Err(AppError::BadRequest(
+            "This is your own name: open a conversation with someone else.".into(),
+        ));
+    }
+    // Read before loading, so the page shows what the viewer now has read.
+    messages::mark_read(pool, user.id, other.id).await?;
+    let page = messages::conversation(pool, user.id, other.id, before, PAGE_SIZE).await?;
+    Ok(ConversationView {
+        me: user.username,
+        other: other.username,
+        other_active: other.is_active,
+        messages: page
+            .messages
+            .into_iter()
+            .map(|m| MessageView {
+                id: m.id,
+                mine: m.sender_id == user.id,
+                text: m.message,
+                read: m.is_read,
+                when: when(m.created_at),
+            })
+            .collect(),
+        older: page.older.map(|c| c.encode()),
+        first_page: before.is_none(),
+    })
+}
+
+/// Sends a message; a browser goes to the conversation's newest page.
+#[server(endpoint = "send_message")]
+pub async fn send_message(to: String, message: String) -> Result<(), AppError> {
+    use crate::error::Invalid;
+    use crate::pages::actions::server::{signed_in, wants_html};
+    use data::messages::{self, MessageError, MESSAGE_MAX};
+
+    let user = signed_in()?;
+    let echo: String = message.chars().take(MESSAGE_MAX + 500).collect();
+    let field =
+        |msg: String| AppError::Invalid(Invalid::field(MESSAGE, msg).with_value(MESSAGE, &echo));
+    let state = crate::state::state()?;
+    let pool = &state.pool;
+    let recipient = messages::user_by_username(pool, to.trim())
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(|| field("There is no active user with that name to send to.".into()))?;
+    let id = match messages::send(pool, user.id, recipient.id, &message).await {
+        Ok(id) => id,
+        Err(MessageError::Invalid(mut errors)) => return Err(field(errors.remove(0).1)),
+        Err(MessageError::NotFound) => {
+            return Err(field(
+                "There is no active user with that name to send to.".into(),
+            ))
+        }
+        Err(MessageError::RateLimited) => {
+            return Err(AppError::RateLimited {
+                retry_after_secs: 60,
+            })
+        }
+        Err(MessageError::Db(err)) => return Err(err.into()),
+    };
+    if wants_html() {
+        leptos_axum::redirect(&format!("/inbox/{}#m-{id}", recipient.username));
+    }
+    Ok(())
+}
+
+#[component]
+pub fn ConversationPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let send = ServerAction::<SendMessage>::new();
+    let error = failed(send);
+    if let Some(err) = &error {
+        set_status(err.status());
+    }
+    let conversation = Resource::new(
+        move || (params.get().get("username"), query.get().get("before")),
+        |(username, before)| get_conversation(username.unwrap_or_default(), before),
+    );
+    view! {
+        <Suspense>
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    match conversation.await {
+                        Ok(c) => view! { <ConversationBody c send error /> }.into_any(),
+                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn ConversationBody(
+    c: ConversationView,
+    send: ServerAction<SendMessage>,
+    error: Option<AppError>,
+) -> impl IntoView {
+    let base = format!("/inbox/{}", c.other);
+    let field_error = error.as_ref().and_then(|e| e.field_error(MESSAGE));
+    let field_value = error.as_ref().and_then(|e| e.field_value(MESSAGE));
+    let general = error.filter(|e| !matches!(e, AppError::Invalid(_)));
+    let empty = c.messages.is_empty();
+    let me = c.me.clone();
+    let other = c.other.clone();
+    let items = c
+        .messages
+        .into_iter()
+        .map(|m| {
+            let author = if m.mine { me.clone() } else { other.clone() };
+            let class = if m.mine {
+                "message mine"
+            } else {
+                "message theirs"
+            };
+            let seen = (m.mine && m.read).then(|| view! { " · " <span class="seen">"Seen"</span> });
+            view! {
+                <li class=class id=format!("m-{}", m.id)>
+                    <p class="message-meta">
+                        <span class="message-author">{author}</span>
+                        " · " <time>{m.when}</time>
+                        {seen}
+                    </p>
+                    <p class="message-text">{m.text}</p>
+                </li>
+            }
+        })
+        .collect_view();
+    let older = c.older.map(|cursor| {
+        view! { <a class="button" rel="prev" href=format!("{base}?before={cursor}")>"Older messages"</a> }
+    });
+    let newest = (!c.first_page)
+        .then(|| view! { <a class="button" href=format!("{base}#send")>"Newest messages"</a> });
+    let to = c.other.clone();
+    let to_label = format!("Message to {}", c.other);
+    let title = format!("Conversation with {}", c.other);
+    let profile_href = format!("/u/{}", c.other);
+    let form = if c.other_active {
+        view! {
+            <ActionForm action=send attr:class="stack send-form" attr:id="send" attr:novalidate=true>
+                <input type="hidden" name=TO value=to />
+                <TextArea
+                    id="message".to_string()
+                    name=MESSAGE
+                    label=to_label
+                    hint="Up to 5,000 characters."
+                    error=field_error
+                    value=field_value
+                    rows=4
+                />
+                <button type="submit" class="button primary">"Send"</button>
+            </ActionForm>
+        }
+        .into_any()
+    } else {
+        view! { <p class="aside">"This account is deactivated: it cannot receive messages."</p> }
+            .into_any()
+    };
+    view! {
+        <Title text=title />
+        <article class="conversation">
+            <p class="crumbs"><a href="/inbox">"Inbox"</a></p>
+            <h1>"Conversation with " <a href=profile_href>{other.clone()}</a></h1>
+            <FormError error=Signal::derive(move || general.clone()) />
+            <nav class="pager" aria-label="Earlier messages">{older}</nav>
+            {empty.then(|| view! { <p class="empty">"No messages yet. Say hello."</p> })}
+            <ol class="messages" aria-label="Messages, oldest first">{items}</ol>
+            <nav class="pager" aria-label="Later messages">{newest}</nav>
+            {form}
+        </article>
+    }
+}

@@ -1,0 +1,317 @@
+//! Direct messages: `/inbox`, `/inbox/<username>` and `send_message`.
+//! Only the two participants ever read a conversation; opening it marks
+//! the viewer's incoming messages read and the trigger-maintained counts
+//! (`message_conversations_denorm`, `user_dashboard_stats`) go down
+//! exactly; bad input is 4xx with nothing written.
+
+use crate::chains::{location, post};
+use crate::feed::{get, new_client};
+use crate::helpers::{spawn_app, TestApp};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Signs up `name` on a fresh client (which is then logged in).
+pub async fn sign_up(app: &TestApp, name: &str) -> reqwest::Client {
+    let client = new_client();
+    let email = format!("{name}@example.com");
+    let res = client
+        .post(app.url("/api/signup"))
+        .headers(app.browser_headers())
+        .header("referer", app.url("/signup"))
+        .form(&[
+            ("username", name),
+            ("email", email.as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 302, "sign up {name}");
+    client
+}
+
+pub async fn count(app: &TestApp, sql: &str) -> i64 {
+    app.count(sql).await
+}
+
+/// The unread count `user` has from `other` in the conversation table.
+async fn unread(app: &TestApp, user: &str, other: &str) -> i64 {
+    count(
+        app,
+        &format!(
+            "select coalesce((select unread_count::bigint from message_conversations_denorm c \
+             join users u on u.id = c.user_id join users o on o.id = c.other_user_id \
+             where u.username = '{user}' and o.username = '{other}'), -1)"
+        ),
+    )
+    .await
+}
+
+async fn dashboard_unread(app: &TestApp, user: &str) -> i64 {
+    count(
+        app,
+        &format!(
+            "select unread_messages::bigint from user_dashboard_stats s join users u \
+             on u.id = s.user_id where u.username = '{user}'"
+        ),
+    )
+    .await
+}
+
+/// The unread count shown on a user's inbox row for `other`.
+pub fn row_unread(html: &str, other: &str) -> i64 {
+    let at = html
+        .find(&format!(r#"id="conv-{other}""#))
+        .unwrap_or_else(|| panic!("row for {other}"));
+    let rest = &html[at..];
+    let marker = r#"class="unread-count""#;
+    let start = rest.find(marker).unwrap();
+    let rest = &rest[start..];
+    let gt = rest.find('>').unwrap() + 1;
+    rest[gt..gt + rest[gt..].find('<').unwrap()]
+        .parse()
+        .unwrap()
+}
+
+async fn send(app: &TestApp, client: &reqwest::Client, to: &str, text: &str) -> reqwest::Response {
+    post(
+        app,
+        client,
+        "/api/send_message",
+        Some(&format!("/inbox/{to}")),
+        &[("to", to), ("message", text)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn messages_flow_and_unread_counts_are_exact() {
+    let app = spawn_app().await;
+    let alice = sign_up(&app, "alice_dm").await;
+    let bob = sign_up(&app, "bob_dm").await;
+
+    let res = send(&app, &alice, "bob_dm", "  Hello Bob  ").await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert!(location(&res).starts_with("/inbox/bob_dm#m-"));
+    let res = send(&app, &alice, "bob_dm", "Second note").await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from direct_messages where message = 'Hello Bob'"
+        )
+        .await,
+        1,
+        "stored trimmed"
+    );
+    assert_eq!(unread(&app, "bob_dm", "alice_dm").await, 2);
+    assert_eq!(unread(&app, "alice_dm", "bob_dm").await, 0);
+    assert_eq!(dashboard_unread(&app, "bob_dm").await, 2);
+
+    let (status, html) = get(&app, &bob, "/inbox").await;
+    assert_eq!(status, 200);
+    assert_eq!(row_unread(&html, "alice_dm"), 2);
+    assert!(html.contains("Second note"));
+    let (_, html) = get(&app, &alice, "/inbox").await;
+    assert_eq!(row_unread(&html, "bob_dm"), 0);
+    assert!(html.contains("You: "));
+
+    // Opening the conversation reads it: exactly 2 down, to 0.
+    let (status, html) = get(&app, &bob, "/inbox/alice_dm").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Hello Bob") && html.contains("Second note"));
+    assert!(html.find("Hello Bob").unwrap() < html.find("Second note").unwrap());
+    assert_eq!(unread(&app, "bob_dm", "alice_dm").await, 0);
+    assert_eq!(dashboard_unread(&app, "bob_dm").await, 0);
+    let (_, html) = get(&app, &bob, "/inbox").await;
+    assert_eq!(row_unread(&html, "alice_dm"), 0);
+    // Alice opening does not touch Bob's counts or her sent messages.
+    let res = send(&app, &bob, "alice_dm", "Hi Alice").await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(dashboard_unread(&app, "alice_dm").await, 1);
+    get(&app, &alice, "/inbox/bob_dm").await;
+    assert_eq!(dashboard_unread(&app, "alice_dm").await, 0);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from direct_messages where not is_read"
+        )
+        .await,
+        0
+    );
+
+    // Signed out: 401, nothing readable.
+    let anon = new_client();
+    assert_eq!(get(&app, &anon, "/inbox").await.0, 401);
+    let (status, html) = get(&app, &anon, "/inbox/alice_dm").await;
+    assert_eq!(status, 401);
+    assert!(!html.contains("Hello Bob"));
+    let res = post(
+        &app,
+        &anon,
+        "/api/send_message",
+        None,
+        &[("to", "bob_dm"), ("message", "hi")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(count(&app, "select count(*) from direct_messages").await, 3);
+}
+
+#[tokio::test]
+async fn a_third_user_never_reads_or_marks_the_pair_s_messages() {
+    let app = spawn_app().await;
+    let alice = sign_up(&app, "alice_3p").await;
+    let _bob = sign_up(&app, "bob_3p").await;
+    let carol = sign_up(&app, "carol_3p").await;
+    send(&app, &alice, "bob_3p", "secret for bob").await;
+    let id: String = sqlx::query_scalar("select id::text from direct_messages limit 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+
+    // Carol's /inbox/alice is her own (empty) conversation with Alice.
+    for path in ["/inbox/alice_3p", "/inbox/bob_3p", "/inbox"] {
+        let (status, html) = get(&app, &carol, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(!html.contains("secret for bob"), "{path}");
+    }
+    // No route takes a message id.
+    for path in [
+        format!("/inbox/{id}"),
+        format!("/inbox/alice_3p/{id}"),
+        format!("/api/conversation?username={id}"),
+    ] {
+        let (status, html) = get(&app, &carol, &path).await;
+        assert!((400..500).contains(&status), "{path}: {status}");
+        assert!(!html.contains("secret for bob"), "{path}");
+    }
+    // The server function answers for the caller only.
+    let res = carol
+        .post(app.url("/api/conversation"))
+        .form(&[("username", "bob_3p")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(!res.text().await.unwrap().contains("secret for bob"));
+    // Still unread for Bob: nothing Carol did marked it.
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from direct_messages where not is_read"
+        )
+        .await,
+        1
+    );
+    assert_eq!(unread(&app, "bob_3p", "alice_3p").await, 1);
+    assert_eq!(unread(&app, "carol_3p", "alice_3p").await, -1);
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let alice = sign_up(&app, "alice_bad").await;
+    let _bob = sign_up(&app, "bob_bad").await;
+    let gone = sign_up(&app, "gone_bad").await;
+    drop(gone);
+    sqlx::query("update users set is_active = false where username = 'gone_bad'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let long = "x".repeat(5001);
+    let cases: [(&str, &str, u16, &str); 6] = [
+        ("bob_bad", "   ", 422, "Write a message."),
+        ("bob_bad", &long, 422, "at most 5000 characters"),
+        ("alice_bad", "me", 422, "yourself"),
+        ("nobody_here", "hi", 422, "no active user"),
+        ("gone_bad", "hi", 422, "no active user"),
+        ("", "hi", 422, "no active user"),
+    ];
+    for (to, text, status, needle) in cases {
+        // API client: the status.
+        let res = post(
+            &app,
+            &alice,
+            "/api/send_message",
+            None,
+            &[("to", to), ("message", text)],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), status, "{to}");
+        if to.is_empty() {
+            continue;
+        }
+        // Browser: back to the form, the message at the field, 4xx page.
+        let res = send(&app, &alice, to, text).await;
+        assert_eq!(res.status().as_u16(), 302);
+        let back = location(&res).replace(&app.base, "");
+        assert!(back.contains("__err="), "{back}");
+        let (page_status, html) = get(&app, &alice, &back).await;
+        if to == "bob_bad" {
+            assert_eq!(page_status, status, "{to}");
+            assert!(
+                html.contains("field-error") && html.contains(needle),
+                "{to}: {needle}"
+            );
+        } else {
+            assert!((400..500).contains(&page_status), "{to}");
+        }
+    }
+    // A missing field is 400, not 500.
+    let res = post(
+        &app,
+        &alice,
+        "/api/send_message",
+        None,
+        &[("to", "bob_bad")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(count(&app, "select count(*) from direct_messages").await, 0);
+    assert_eq!(
+        count(&app, "select count(*) from message_conversations_denorm").await,
+        0
+    );
+    // Unknown user page and malformed cursor.
+    assert_eq!(get(&app, &alice, "/inbox/nobody_here").await.0, 404);
+    assert_eq!(get(&app, &alice, "/inbox/bob_bad?before=zzz").await.0, 400);
+    assert_eq!(get(&app, &alice, "/inbox?after=1_2").await.0, 400);
+    assert_eq!(get(&app, &alice, "/inbox/alice_bad").await.0, 400);
+}
+
+#[tokio::test]
+async fn conversation_pages_walk_back_in_time() {
+    let app = spawn_app().await;
+    let _alice = sign_up(&app, "alice_pg").await;
+    let bob = sign_up(&app, "bob_pg").await;
+    // 35 messages inserted directly (the send limit is 30 a minute).
+    sqlx::query(
+        "insert into direct_messages (sender_id, recipient_id, message, created_at) \
+         select case when g % 2 = 0 then a.id else b.id end, \
+                case when g % 2 = 0 then b.id else a.id end, \
+                'msg ' || lpad(g::text, 3, '0'), now() - (100 - g) * interval '1 second' \
+         from generate_series(1, 35) g, users a, users b \
+         where a.username = 'alice_pg' and b.username = 'bob_pg'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (status, html) = get(&app, &bob, "/inbox/alice_pg").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("msg 035") && html.contains("msg 006"));
+    assert!(!html.contains("msg 005"));
+    assert!(html.find("msg 006").unwrap() < html.find("msg 035").unwrap());
+    let at = html.find(">Older messages<").expect("older link");
+    let start = html[..at].rfind("href=\"").unwrap() + 6;
+    let href = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+    let (status, html) = get(&app, &bob, &href).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("msg 001") && html.contains("msg 005"));
+    assert!(!html.contains("msg 006"));
+    assert!(!html.contains(">Older messages<"));
+    // Every message to Bob is read, and the counts say so exactly.
+    assert_eq!(unread(&app, "bob_pg", "alice_pg").await, 0);
+    assert_eq!(unread(&app, "alice_pg", "bob_pg").await, 18);
+    assert_eq!(dashboard_unread(&app, "alice_pg").await, 18);
+}

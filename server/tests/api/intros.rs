@@ -1,0 +1,421 @@
+//! Intro requests: `request_intro` (approved investors only), the
+//! builder's `respond_intro`, the investor's `withdraw_intro`, the
+//! `/intros` lists and the `/investor` dashboard. Authorization and bad
+//! input are 4xx with nothing written; the trigger-maintained counters
+//! (`intro_request_stats`, `user_dashboard_stats`) are exact after every
+//! transition.
+
+use crate::chains::{location, post, NIL};
+use crate::feed::{get, new_client};
+use crate::helpers::TestApp;
+use crate::inbox::{count, sign_up};
+
+async fn make_investor(app: &TestApp, name: &str) {
+    sqlx::query("update users set role = 'investor' where username = $1")
+        .bind(name)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
+async fn project_of(app: &TestApp, name: &str, title: &str) -> String {
+    sqlx::query_scalar(
+        "insert into projects (user_id, title) select id, $2 from users where username = $1 \
+         returning id::text",
+    )
+    .bind(name)
+    .bind(title)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// (pending, approved, rejected, withdrawn) received, and (sent, pending,
+/// approved, rejected, withdrawn) sent, from `intro_request_stats`.
+async fn stats(app: &TestApp, name: &str) -> (Vec<i32>, Vec<i32>) {
+    let row: (i32, i32, i32, i32, i32, i32, i32, i32, i32) = sqlx::query_as(
+        "select pending_requests, approved_requests, rejected_requests, withdrawn_requests, \
+         sent_requests, sent_pending_requests, sent_approved_requests, sent_rejected_requests, \
+         sent_withdrawn_requests from intro_request_stats s join users u on u.id = s.user_id \
+         where u.username = $1",
+    )
+    .bind(name)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    (
+        vec![row.0, row.1, row.2, row.3],
+        vec![row.4, row.5, row.6, row.7, row.8],
+    )
+}
+
+/// Every user's dashboard intro counters equal a recount of the rows.
+async fn dashboard_exact(app: &TestApp) {
+    let drift = count(
+        app,
+        "select count(*) from user_dashboard_stats s where \
+           s.intros_sent <> (select count(*) from intro_requests r where r.investor_id = s.user_id) \
+        or s.intros_received <> (select count(*) from intro_requests r where r.builder_id = s.user_id) \
+        or s.intro_requests_pending <> (select count(*) from intro_requests r \
+             where r.builder_id = s.user_id and r.status = 'pending')",
+    )
+    .await;
+    assert_eq!(drift, 0, "user_dashboard_stats intro counters drifted");
+}
+
+async fn request(
+    app: &TestApp,
+    client: &reqwest::Client,
+    builder: &str,
+    project: &str,
+    message: &str,
+) -> reqwest::Response {
+    post(
+        app,
+        client,
+        "/api/request_intro",
+        None,
+        &[
+            ("builder", builder),
+            ("project", project),
+            ("message", message),
+        ],
+    )
+    .await
+}
+
+async fn latest_id(app: &TestApp) -> String {
+    sqlx::query_scalar("select id::text from intro_requests order by created_at desc limit 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+async fn rows(app: &TestApp) -> i64 {
+    count(app, "select count(*) from intro_requests").await
+}
+
+#[tokio::test]
+async fn intro_lifecycle_keeps_every_counter_exact() {
+    let app = crate::helpers::spawn_app().await;
+    let inv = sign_up(&app, "inv_life").await;
+    make_investor(&app, "inv_life").await;
+    let bld = sign_up(&app, "bld_life").await;
+    let project = project_of(&app, "bld_life", "Rocket").await;
+
+    // Request from the profile, like a browser: to /intros.
+    let res = post(
+        &app,
+        &inv,
+        "/api/request_intro",
+        Some("/u/bld_life"),
+        &[
+            ("builder", "bld_life"),
+            ("project", &project),
+            ("message", "Let's talk"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert!(location(&res).starts_with("/intros#intro-"));
+    let first = latest_id(&app).await;
+    assert_eq!(
+        stats(&app, "bld_life").await,
+        (vec![1, 0, 0, 0], vec![0; 5])
+    );
+    assert_eq!(
+        stats(&app, "inv_life").await,
+        (vec![0; 4], vec![1, 1, 0, 0, 0])
+    );
+    dashboard_exact(&app).await;
+
+    // A second pending request to the same builder: 409, nothing written.
+    let res = request(&app, &inv, "bld_life", "", "again").await;
+    assert_eq!(res.status().as_u16(), 409);
+    assert_eq!(rows(&app).await, 1);
+
+    // The builder sees it (with its project) and approves it.
+    let (status, html) = get(&app, &bld, "/intros?status=pending").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("intro-{first}")) && html.contains("Rocket"));
+    assert!(html.contains("Let&#x27;s talk") || html.contains("Let's talk"));
+    assert!(html.contains(r#"href="/intros?status=pending" aria-current="page""#));
+    let res = post(
+        &app,
+        &bld,
+        "/api/respond_intro",
+        Some("/intros"),
+        &[("request_id", &first), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(location(&res), format!("/intros#intro-{first}"));
+    assert_eq!(
+        stats(&app, "bld_life").await,
+        (vec![0, 1, 0, 0], vec![0; 5])
+    );
+    assert_eq!(
+        stats(&app, "inv_life").await,
+        (vec![0; 4], vec![1, 0, 1, 0, 0])
+    );
+    dashboard_exact(&app).await;
+    // Both sides get a Message link to the pair's conversation.
+    let (_, html) = get(&app, &bld, "/intros?status=approved").await;
+    assert!(html.contains(r#"href="/inbox/inv_life""#));
+    let (_, html) = get(&app, &inv, "/intros").await;
+    assert!(html.contains(r#"href="/inbox/bld_life""#));
+    // Deciding again: 409, nothing changes.
+    for decision in ["approve", "reject"] {
+        let res = post(
+            &app,
+            &bld,
+            "/api/respond_intro",
+            None,
+            &[("request_id", &first), ("decision", decision)],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 409);
+    }
+    let res = post(
+        &app,
+        &inv,
+        "/api/withdraw_intro",
+        None,
+        &[("request_id", &first)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 409);
+    assert_eq!(
+        stats(&app, "bld_life").await,
+        (vec![0, 1, 0, 0], vec![0; 5])
+    );
+
+    // Another request, withdrawn by the investor.
+    assert_eq!(
+        request(&app, &inv, "bld_life", "", "")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let second = latest_id(&app).await;
+    let res = post(
+        &app,
+        &inv,
+        "/api/withdraw_intro",
+        None,
+        &[("request_id", &second)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        stats(&app, "bld_life").await,
+        (vec![0, 1, 0, 1], vec![0; 5])
+    );
+    assert_eq!(
+        stats(&app, "inv_life").await,
+        (vec![0; 4], vec![2, 0, 1, 0, 1])
+    );
+
+    // And one rejected by the builder.
+    assert_eq!(
+        request(&app, &inv, "bld_life", "", "")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let third = latest_id(&app).await;
+    let res = post(
+        &app,
+        &bld,
+        "/api/respond_intro",
+        None,
+        &[("request_id", &third), ("decision", "reject")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        stats(&app, "bld_life").await,
+        (vec![0, 1, 1, 1], vec![0; 5])
+    );
+    assert_eq!(
+        stats(&app, "inv_life").await,
+        (vec![0; 4], vec![3, 0, 1, 1, 1])
+    );
+    dashboard_exact(&app).await;
+
+    // The investor's dashboard reads the same numbers at once.
+    let (status, html) = get(&app, &inv, "/investor").await;
+    assert_eq!(status, 200);
+    assert_eq!(crate::chains::shown(&html, "sent-count"), 3);
+    assert_eq!(crate::chains::shown(&html, "approved-count"), 1);
+    assert_eq!(crate::chains::shown(&html, "rejected-count"), 1);
+    assert_eq!(crate::chains::shown(&html, "withdrawn-count"), 1);
+    assert!(html.contains(r#"approval-rate">50%<"#));
+    assert!(
+        html.contains(r#"<a href="/u/bld_life">bld_life</a>"#),
+        "builders met"
+    );
+    // The status filter narrows the lists.
+    let (_, html) = get(&app, &inv, "/intros?status=withdrawn").await;
+    assert!(html.contains(&format!("intro-{second}")));
+    assert!(!html.contains(&format!("intro-{third}")));
+    assert_eq!(get(&app, &inv, "/intros?status=bogus").await.0, 400);
+}
+
+#[tokio::test]
+async fn intro_authorization_and_bad_input_write_nothing() {
+    let app = crate::helpers::spawn_app().await;
+    let inv = sign_up(&app, "inv_auth").await;
+    make_investor(&app, "inv_auth").await;
+    let bld = sign_up(&app, "bld_auth").await;
+    let other = sign_up(&app, "other_auth").await;
+    let other_project = project_of(&app, "other_auth", "Not yours").await;
+    let anon = new_client();
+
+    // Signed out: 401 everywhere, and a browser goes to log in.
+    for (path, form) in [
+        (
+            "/api/request_intro",
+            vec![("builder", "bld_auth"), ("message", "")],
+        ),
+        (
+            "/api/respond_intro",
+            vec![("request_id", NIL), ("decision", "approve")],
+        ),
+        ("/api/withdraw_intro", vec![("request_id", NIL)]),
+    ] {
+        let res = post(&app, &anon, path, None, &form).await;
+        assert_eq!(res.status().as_u16(), 401, "{path}");
+        let res = post(&app, &anon, path, Some("/intros"), &form).await;
+        assert!(location(&res).starts_with("/login?next="), "{path}");
+    }
+    for page in ["/intros", "/investor"] {
+        assert_eq!(get(&app, &anon, page).await.0, 401, "{page}");
+    }
+    // Not an investor: 403 (and no dashboard).
+    let res = request(&app, &bld, "other_auth", "", "hi").await;
+    assert_eq!(res.status().as_u16(), 403);
+    assert_eq!(get(&app, &bld, "/investor").await.0, 403);
+    assert_eq!(rows(&app).await, 0);
+
+    // Bad input from an investor.
+    let long = "m".repeat(2001);
+    let cases: [(&str, &str, &str, u16); 6] = [
+        ("bld_auth", "", &long, 422),
+        ("nobody_at_all", "", "hi", 404),
+        ("inv_auth", "", "hi", 422),
+        ("bld_auth", "not-a-uuid", "hi", 422),
+        ("bld_auth", &other_project, "hi", 422),
+        ("bld_auth", NIL, "hi", 422),
+    ];
+    for (builder, project, message, status) in cases {
+        let res = request(&app, &inv, builder, project, message).await;
+        assert_eq!(res.status().as_u16(), status, "{builder} {project}");
+    }
+    // A deactivated builder does not exist.
+    sqlx::query("update users set is_active = false where username = 'other_auth'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        request(&app, &inv, "other_auth", "", "")
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(rows(&app).await, 0);
+    // The browser sees the field's message on the profile's form.
+    let res = post(
+        &app,
+        &inv,
+        "/api/request_intro",
+        Some("/u/bld_auth"),
+        &[("builder", "bld_auth"), ("project", ""), ("message", &long)],
+    )
+    .await;
+    let back = location(&res).replace(&app.base, "");
+    assert!(
+        back.starts_with("/u/bld_auth?") && back.contains("__err="),
+        "{back}"
+    );
+
+    // A pending request: only its builder decides, only its investor withdraws.
+    assert_eq!(
+        request(&app, &inv, "bld_auth", "", "hello")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let id = latest_id(&app).await;
+    let approve = [("request_id", id.as_str()), ("decision", "approve")];
+    let res = post(&app, &inv, "/api/respond_intro", None, &approve).await;
+    assert_eq!(res.status().as_u16(), 403, "the investor cannot approve");
+    let res = post(
+        &app,
+        &bld,
+        "/api/withdraw_intro",
+        None,
+        &[("request_id", &id)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 403, "the builder cannot withdraw");
+    sqlx::query("update users set is_active = true where username = 'other_auth'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let res = post(&app, &other, "/api/respond_intro", None, &approve).await;
+    assert_eq!(res.status().as_u16(), 404, "a third user does not see it");
+    let res = post(
+        &app,
+        &other,
+        "/api/withdraw_intro",
+        None,
+        &[("request_id", &id)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 404);
+    let (_, html) = get(&app, &other, "/intros").await;
+    assert!(!html.contains(&id));
+    // Unknown, malformed ids and decisions.
+    for (rid, decision, status) in [
+        (NIL, "approve", 404),
+        ("nope", "approve", 404),
+        (id.as_str(), "maybe", 400),
+    ] {
+        let res = post(
+            &app,
+            &bld,
+            "/api/respond_intro",
+            None,
+            &[("request_id", rid), ("decision", decision)],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), status, "{rid} {decision}");
+    }
+    let res = post(
+        &app,
+        &bld,
+        "/api/respond_intro",
+        None,
+        &[("request_id", &id)],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 400, "missing field");
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from intro_requests where status = 'pending'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        stats(&app, "bld_auth").await,
+        (vec![1, 0, 0, 0], vec![0; 5])
+    );
+    dashboard_exact(&app).await;
+}
