@@ -23,12 +23,14 @@ use leptos_router::{path, SsrMode};
 use crate::auth::{CurrentUser, Logout};
 use crate::components::ErrorPage;
 use crate::error::AppError;
+use crate::pages::admin::{AdminHealthPage, AdminPage};
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::my_projects::{EditProjectPage, MyProjectsPage, NewProjectPage};
 use crate::pages::notifications::{get_unread, NotificationsPage};
 use crate::pages::search::SearchPage;
 use crate::pages::{conversation::ConversationPage, inbox::InboxPage, intros::IntrosPage};
 use crate::pages::{investor_apply::InvestorApplyPage, investor_dashboard::InvestorDashboardPage};
+use crate::pages::validator_dashboard::ValidatorDashboardPage;
 use crate::pages::{chain::ChainPage, chains::ChainsPage, post::PostPage};
 use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
 use crate::pages::{investors::InvestorsPage, leaderboard::LeaderboardPage, profile::ProfilePage};
@@ -107,6 +109,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/intros") view=IntrosPage ssr=SsrMode::Async />
                     <Route path=path!("/investor") view=InvestorDashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/investor/apply") view=InvestorApplyPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/health") view=AdminHealthPage ssr=SsrMode::Async />
+                    <Route path=path!("/validator") view=ValidatorDashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/me/projects") view=MyProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/me/projects/new") view=NewProjectPage ssr=SsrMode::Async />

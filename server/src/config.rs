@@ -98,4 +98,9 @@ pub struct ServeConfig {
     /// Load demo data at start when the database has no users yet.
     #[arg(long)]
     pub demo_data: bool,
+    /// Bearer token that lets monitoring tools read
+    /// `/denormalization-health` without an admin session (unset: only
+    /// admins' sessions).
+    #[arg(long, env = "PROOFWORK_HEALTH_TOKEN", hide_env_values = true)]
+    pub health_token: Option<Secret>,
 }

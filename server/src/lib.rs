@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod events;
 pub mod feeds;
+pub mod health;
 pub mod middleware;
 pub mod startup;
 pub mod telemetry;

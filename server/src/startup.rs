@@ -120,7 +120,19 @@ impl Application {
         let routes = generate_route_list(App);
         let router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
-            .route("/readyz", get(readyz))
+            .route("/livez", get(crate::health::livez))
+            .route("/readyz", get(crate::health::readyz))
+            .route(
+                "/denormalization-health",
+                get({
+                    let token = cfg.health_token.as_ref().map(|t| t.0.clone());
+                    move |axum::extract::State(state): axum::extract::State<AppState>,
+                          user: Option<axum::Extension<app::auth::CurrentUser>>,
+                          headers: axum::http::HeaderMap| {
+                        crate::health::denormalization_health(state, user, headers, token.clone())
+                    }
+                }),
+            )
             .route("/pkg/proofwork.css", get(css))
             .route("/favicon.svg", get(favicon))
             .route("/feeds/projects.atom", get(crate::feeds::projects_atom))
@@ -160,17 +172,6 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown_signal())
         .await
-    }
-}
-
-async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
-    if data::db::ping(&state.pool).await {
-        (axum::http::StatusCode::OK, "ready")
-    } else {
-        (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database unreachable",
-        )
     }
 }
 

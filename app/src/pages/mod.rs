@@ -2,6 +2,7 @@
 //! `actions` holds the writes shared by the feed and the project page.
 
 pub mod actions;
+pub mod admin;
 pub mod badge_actions;
 pub mod chain;
 pub mod chain_actions;
@@ -25,3 +26,4 @@ pub mod project;
 pub mod report_actions;
 pub mod search;
 pub mod signup;
+pub mod validator_dashboard;

@@ -102,6 +102,27 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
     make_investor(&app, "inv_life").await;
     let bld = sign_up(&app, "bld_life").await;
     let project = project_of(&app, "bld_life", "Rocket").await;
+    let plain = sign_up(&app, "plain_life").await;
+    sqlx::query("refresh materialized view mv_user_profiles")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    // The profile: an investor gets Message and the intro form with the
+    // builder's projects; another user only Message; the owner neither.
+    let (status, html) = get(&app, &inv, "/u/bld_life").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"href="/inbox/bld_life""#));
+    assert!(html.contains(r#"action="/api/request_intro""#));
+    assert!(html.contains(&format!(r#"<option value="{project}">Rocket</option>"#)));
+    let (_, html) = get(&app, &plain, "/u/bld_life").await;
+    assert!(html.contains(r#"href="/inbox/bld_life""#));
+    assert!(!html.contains("/api/request_intro"));
+    let (_, html) = get(&app, &bld, "/u/bld_life").await;
+    assert!(!html.contains(r#"href="/inbox/bld_life""#));
+    assert!(!html.contains("/api/request_intro"));
+    let (_, html) = get(&app, &new_client(), "/u/bld_life").await;
+    assert!(!html.contains(r#"href="/inbox/bld_life""#));
 
     // Request from the profile, like a browser: to /intros.
     let res = post(

@@ -1,12 +1,14 @@
 //! HTTP integration tests: the real server on port 0, a fresh database per
 //! test on the PostgreSQL named by DATABASE_URL, real HTTP with reqwest.
 
+mod admin;
 mod atom;
 mod auth;
 mod badges;
 mod chains;
 mod feed;
 mod forum;
+mod health;
 mod helpers;
 mod inbox;
 mod intros;
@@ -20,3 +22,4 @@ mod refresh;
 mod reports;
 mod search;
 mod shell;
+mod validator;

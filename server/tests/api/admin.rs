@@ -1,0 +1,608 @@
+//! The admin pages and server functions: only admins read or write
+//! (signed out 401 / sent to log in, every other role 403, nothing
+//! written); deciding investor applications (approval makes an investor
+//! listed in the directory, a decided application is 409); the reports
+//! queue (resolve, dismiss, deactivate, delete content; a closed report is
+//! 409, an admin cannot be deactivated); the health page and "Reconcile now".
+
+use uuid::Uuid;
+
+use crate::badges::{location, post, NIL};
+use crate::feed::{get, log_in, new_client, seeded_app};
+use crate::helpers::TestApp;
+
+/// A fresh active user with the demo password.
+pub async fn user(app: &TestApp, name: &str, role: data::users::Role) -> Uuid {
+    let new = data::users::NewUser {
+        username: name.into(),
+        email: format!("{name}@example.test"),
+        password: data::seed::DEMO_PASSWORD.into(),
+    };
+    data::users::create(&app.pool, &new, role)
+        .await
+        .unwrap_or_else(|_| panic!("create {name}"))
+        .id
+}
+
+/// A pending investor application of `user_id`.
+async fn application(app: &TestApp, user_id: Uuid, company: &str) -> Uuid {
+    sqlx::query_scalar(
+        "insert into investor_requests (user_id, company_name, investment_focus, ticket_size) \
+         values ($1, $2, 'Developer tools', '$50k') returning id",
+    )
+    .bind(user_id)
+    .bind(company)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+/// An open report by `reporter` about (`kind`, `target`).
+async fn report(app: &TestApp, reporter: Uuid, kind: &str, target: Uuid, reason: &str) -> Uuid {
+    sqlx::query_scalar(
+        "insert into reports (reporter_id, target_type, target_id, reason) \
+         values ($1, $2, $3, $4) returning id",
+    )
+    .bind(reporter)
+    .bind(kind)
+    .bind(target)
+    .bind(reason)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn id_of(app: &TestApp, username: &str) -> Uuid {
+    sqlx::query_scalar("select id from users where username = $1")
+        .bind(username)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+async fn status_of(app: &TestApp, table: &str, id: Uuid) -> String {
+    sqlx::query_scalar(&format!("select status from {table} where id = $1"))
+        .bind(id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// A project of `owner`.
+async fn project(app: &TestApp, owner: Uuid, title: &str) -> Uuid {
+    sqlx::query_scalar("insert into projects (user_id, title) values ($1, $2) returning id")
+        .bind(owner)
+        .bind(title)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+fn api_error(body: &str) -> app::error::AppError {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+#[tokio::test]
+async fn only_admins_see_the_admin_pages_or_call_their_functions() {
+    let app = seeded_app().await;
+    let applicant = user(&app, "applicant_one", data::users::Role::Builder).await;
+    let app_id = application(&app, applicant, "One Capital")
+        .await
+        .to_string();
+    let builder = id_of(&app, "demo_builder").await;
+    let target = project(&app, builder, "Reported thing").await;
+    let report_id = report(&app, applicant, "project", target, "Spam")
+        .await
+        .to_string();
+    let reconciles = app.count("select count(*) from reconcile_log").await;
+
+    let calls: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "/api/admin_decide_application",
+            vec![("application_id", &app_id), ("decision", "approve")],
+        ),
+        (
+            "/api/admin_decide_application",
+            vec![("application_id", &app_id), ("decision", "reject")],
+        ),
+        (
+            "/api/admin_report_action",
+            vec![("report_id", &report_id), ("action", "resolve")],
+        ),
+        (
+            "/api/admin_report_action",
+            vec![("report_id", &report_id), ("action", "deactivate")],
+        ),
+        (
+            "/api/admin_report_action",
+            vec![("report_id", &report_id), ("action", "delete")],
+        ),
+        ("/api/admin_reconcile", vec![]),
+        ("/api/admin_overview", vec![]),
+        ("/api/admin_health", vec![]),
+    ];
+
+    // Signed out: 401 for a client, a browser is sent to log in.
+    for (path, form) in &calls {
+        let res = post(&app, &app.client, path, None, form).await;
+        assert_eq!(res.status().as_u16(), 401, "{path}");
+    }
+    let res = post(&app, &app.client, calls[0].0, Some("/admin"), &calls[0].1).await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(location(&res), "/login?next=/admin");
+    for page in ["/admin", "/admin/health"] {
+        let (status, _) = app.get_html(page).await;
+        assert_eq!(status, 302, "{page}");
+        let res = app
+            .client
+            .get(app.url(page))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(location(&res), format!("/login?next={page}"));
+    }
+
+    // Every other role: 403, and the pages are 403 pages.
+    for who in ["demo_builder", "demo_validator", "demo_investor"] {
+        let client = new_client();
+        log_in(&app, &client, who).await;
+        for (path, form) in &calls {
+            let res = post(&app, &client, path, None, form).await;
+            assert_eq!(res.status().as_u16(), 403, "{who} {path}");
+            assert_eq!(
+                api_error(&res.text().await.unwrap()),
+                app::error::AppError::Forbidden
+            );
+        }
+        for page in ["/admin", "/admin/health"] {
+            let (status, html) = get(&app, &client, page).await;
+            assert_eq!(status, 403, "{who} {page}");
+            assert!(html.contains("Not allowed"));
+            assert!(!html.contains("One Capital"));
+        }
+    }
+
+    // Nothing was written.
+    assert_eq!(
+        status_of(&app, "investor_requests", app_id.parse().unwrap()).await,
+        "pending"
+    );
+    assert_eq!(
+        status_of(&app, "reports", report_id.parse().unwrap()).await,
+        "open"
+    );
+    let (role, active): (String, bool) =
+        sqlx::query_as("select role, is_active from users where id = $1")
+            .bind(builder)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!((role.as_str(), active), ("builder", true));
+    let deleted: bool = sqlx::query_scalar("select is_deleted from projects where id = $1")
+        .bind(target)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!deleted);
+    assert_eq!(
+        app.count("select count(*) from reconcile_log").await,
+        reconciles
+    );
+
+    // The admin sees both.
+    let admin = new_client();
+    log_in(&app, &admin, "demo_admin").await;
+    let (status, html) = get(&app, &admin, "/admin").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("One Capital"));
+    assert!(html.contains("Reported thing"));
+    assert!(html.contains(r#"aria-current="page""#));
+    assert!(html.contains("Site totals"));
+}
+
+#[tokio::test]
+async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() {
+    let app = seeded_app().await;
+    let admin_id = id_of(&app, "demo_admin").await;
+    let applicant = user(&app, "future_investor", data::users::Role::Builder).await;
+    let to_approve = application(&app, applicant, "Future Fund").await;
+    let other = user(&app, "not_an_investor", data::users::Role::Builder).await;
+    let to_reject = application(&app, other, "Nope Partners").await;
+    let admin = new_client();
+    log_in(&app, &admin, "demo_admin").await;
+
+    // Bad input: 4xx, nothing written.
+    for (id, decision, status) in [
+        (to_approve.to_string(), "maybe", 422),
+        ("nope".to_string(), "approve", 404),
+        (NIL.to_string(), "approve", 404),
+        (Uuid::new_v4().to_string(), "reject", 404),
+    ] {
+        let res = post(
+            &app,
+            &admin,
+            "/api/admin_decide_application",
+            None,
+            &[("application_id", &id), ("decision", decision)],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), status, "{id} {decision}");
+    }
+    let res = post(
+        &app,
+        &admin,
+        "/api/admin_decide_application",
+        None,
+        &[("application_id", &to_approve.to_string())],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 400, "missing decision");
+    assert_eq!(
+        status_of(&app, "investor_requests", to_approve).await,
+        "pending"
+    );
+
+    // Approve like a browser: back to the queue.
+    let res = post(
+        &app,
+        &admin,
+        "/api/admin_decide_application",
+        Some("/admin"),
+        &[
+            ("application_id", &to_approve.to_string()),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(location(&res), "/admin#applications");
+    let row: (String, bool, bool, Option<Uuid>, String) = sqlx::query_as(
+        "select ir.status, ir.approved_at is not null, ir.decided_at is not null, ir.reviewed_by, u.role \
+         from investor_requests ir join users u on u.id = ir.user_id where ir.id = $1",
+    )
+    .bind(to_approve)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        row,
+        (
+            "approved".into(),
+            true,
+            true,
+            Some(admin_id),
+            "investor".into()
+        )
+    );
+
+    // In the directory after the view's refresh.
+    sqlx::query("refresh materialized view mv_investors_directory")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (status, html) = app.get_html("/investors").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Future Fund"), "approved investor listed");
+    assert!(html.contains("future_investor"));
+
+    // Reject the other: rejected, still a builder, not listed.
+    let res = post(
+        &app,
+        &admin,
+        "/api/admin_decide_application",
+        None,
+        &[
+            ("application_id", &to_reject.to_string()),
+            ("decision", "reject"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let row: (String, bool, bool, String) = sqlx::query_as(
+        "select ir.status, ir.approved_at is null, ir.decided_at is not null, u.role \
+         from investor_requests ir join users u on u.id = ir.user_id where ir.id = $1",
+    )
+    .bind(to_reject)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(row, ("rejected".into(), true, true, "builder".into()));
+
+    // A decided application cannot be decided again: 409, unchanged.
+    for (id, decision) in [
+        (to_approve, "reject"),
+        (to_approve, "approve"),
+        (to_reject, "approve"),
+    ] {
+        let res = post(
+            &app,
+            &admin,
+            "/api/admin_decide_application",
+            None,
+            &[("application_id", &id.to_string()), ("decision", decision)],
+        )
+        .await;
+        assert_eq!(res.status().as_u16(), 409, "{id} {decision}");
+    }
+    assert_eq!(
+        status_of(&app, "investor_requests", to_approve).await,
+        "approved"
+    );
+    assert_eq!(
+        status_of(&app, "investor_requests", to_reject).await,
+        "rejected"
+    );
+
+    // A browser's second decision comes back to the page with the message and 409.
+    let res = post(
+        &app,
+        &admin,
+        "/api/admin_decide_application",
+        Some("/admin"),
+        &[
+            ("application_id", &to_reject.to_string()),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 302);
+    let back = location(&res).replace(&app.base, "");
+    assert!(back.starts_with("/admin?"), "{back}");
+    let (status, html) = get(&app, &admin, &back).await;
+    assert_eq!(status, 409);
+    assert!(html.contains("already rejected"));
+
+    // An admin who applies stays an admin when approved.
+    let admin_app = application(&app, admin_id, "Admin Angels").await;
+    let res = post(
+        &app,
+        &admin,
+        "/api/admin_decide_application",
+        None,
+        &[
+            ("application_id", &admin_app.to_string()),
+            ("decision", "approve"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    let role: String = sqlx::query_scalar("select role from users where id = $1")
+        .bind(admin_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(role, "admin");
+}
+
+#[tokio::test]
+async fn the_reports_queue_resolves_dismisses_deactivates_and_deletes() {
+    let app = seeded_app().await;
+    let admin_id = id_of(&app, "demo_admin").await;
+    let reporter = user(&app, "the_reporter", data::users::Role::Builder).await;
+    let spammer = user(&app, "the_spammer", data::users::Role::Builder).await;
+    let spam = project(&app, spammer, "Buy followers now").await;
+    let comment: Uuid = sqlx::query_scalar(
+        "insert into comments (project_id, user_id, content) values ($1, $2, 'rude words') returning id",
+    )
+    .bind(spam)
+    .bind(spammer)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let r_project = report(&app, reporter, "project", spam, "Spam project").await;
+    let r_project_2 = report(&app, admin_id, "project", spam, "Also spam").await;
+    let r_comment = report(&app, reporter, "comment", comment, "Rude comment").await;
+    let r_user = report(&app, reporter, "user", spammer, "Spammer account").await;
+    let r_admin = report(&app, reporter, "user", admin_id, "I dislike the admin").await;
+    let r_dismiss = report(&app, reporter, "project", spam, "Not sure").await;
+    let admin = new_client();
+    log_in(&app, &admin, "demo_admin").await;
+
+    // The queue shows each with its target.
+    let (status, html) = get(&app, &admin, "/admin").await;
+    assert_eq!(status, 200);
+    for text in [
+        "Spam project",
+        "Rude comment",
+        "Spammer account",
+        "Buy followers now",
+    ] {
+        assert!(html.contains(text), "{text}");
+    }
+    assert!(html.contains(&format!("/p/{spam}")));
+
+    let act = |id: String, action: &'static str| {
+        let admin = admin.clone();
+        let app = &app;
+        async move {
+            post(
+                app,
+                &admin,
+                "/api/admin_report_action",
+                None,
+                &[("report_id", &id), ("action", action)],
+            )
+            .await
+        }
+    };
+
+    // Bad input: 4xx, nothing written.
+    assert_eq!(
+        act(r_project.to_string(), "burn").await.status().as_u16(),
+        422
+    );
+    assert_eq!(act("nope".into(), "resolve").await.status().as_u16(), 404);
+    assert_eq!(act(NIL.into(), "resolve").await.status().as_u16(), 404);
+    // An admin cannot be deactivated; a user report has no content to delete.
+    let res = act(r_admin.to_string(), "deactivate").await;
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(api_error(&res.text().await.unwrap())
+        .field_error("action")
+        .unwrap()
+        .contains("Admins cannot be deactivated"));
+    assert_eq!(
+        act(r_user.to_string(), "delete").await.status().as_u16(),
+        422
+    );
+    assert_eq!(status_of(&app, "reports", r_admin).await, "open");
+    assert_eq!(status_of(&app, "reports", r_user).await, "open");
+    let active: bool = sqlx::query_scalar("select is_active from users where id = $1")
+        .bind(admin_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(active);
+
+    // Delete the comment: gone, report resolved by the admin.
+    assert_eq!(
+        act(r_comment.to_string(), "delete").await.status().as_u16(),
+        200
+    );
+    assert_eq!(
+        app.count(&format!(
+            "select count(*) from comments where id = '{comment}'"
+        ))
+        .await,
+        0
+    );
+    let (st, by, at): (String, Option<Uuid>, bool) = sqlx::query_as(
+        "select status, resolved_by, resolved_at is not null from reports where id = $1",
+    )
+    .bind(r_comment)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((st.as_str(), by, at), ("resolved", Some(admin_id), true));
+
+    // Dismiss one report on the project; delete the project through
+    // another: every open report on it is closed.
+    assert_eq!(
+        act(r_dismiss.to_string(), "dismiss")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(status_of(&app, "reports", r_dismiss).await, "dismissed");
+    assert_eq!(
+        act(r_project.to_string(), "delete").await.status().as_u16(),
+        200
+    );
+    let deleted: bool = sqlx::query_scalar("select is_deleted from projects where id = $1")
+        .bind(spam)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(deleted);
+    assert_eq!(status_of(&app, "reports", r_project).await, "resolved");
+    assert_eq!(status_of(&app, "reports", r_project_2).await, "resolved");
+    assert_eq!(status_of(&app, "reports", r_dismiss).await, "dismissed");
+
+    // Closed reports cannot be acted on again: 409.
+    for (id, action) in [
+        (r_project, "resolve"),
+        (r_dismiss, "delete"),
+        (r_comment, "dismiss"),
+    ] {
+        assert_eq!(act(id.to_string(), action).await.status().as_u16(), 409);
+    }
+
+    // Deactivate the spammer like a browser: back to the queue; their
+    // session ends (they can no longer log in).
+    let spammer_client = new_client();
+    log_in(&app, &spammer_client, "the_spammer").await;
+    let res = post(
+        &app,
+        &admin,
+        "/api/admin_report_action",
+        Some("/admin"),
+        &[("report_id", &r_user.to_string()), ("action", "deactivate")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(location(&res), "/admin#reports");
+    let active: bool = sqlx::query_scalar("select is_active from users where id = $1")
+        .bind(spammer)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(!active);
+    assert_eq!(status_of(&app, "reports", r_user).await, "resolved");
+    let res = post(
+        &app,
+        &spammer_client,
+        "/api/report",
+        None,
+        &[
+            ("target_type", "project"),
+            ("target_id", &spam.to_string()),
+            ("reason", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 401, "deactivated session ended");
+
+    // The closed reports left the queue.
+    let (_, html) = get(&app, &admin, "/admin").await;
+    assert!(!html.contains("Rude comment"));
+    assert!(!html.contains("Spammer account"));
+    assert!(html.contains("I dislike the admin"));
+}
+
+#[tokio::test]
+async fn the_health_page_shows_every_view_and_reconciles_on_request() {
+    let app = seeded_app().await;
+    // One refresh logged for every view, so the chart has bars.
+    let admin = new_client();
+    log_in(&app, &admin, "demo_admin").await;
+    let views: Vec<String> =
+        sqlx::query_scalar("select view_name from mv_registry order by view_name")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert!(views.len() >= 5);
+    for v in &views {
+        data::refresher::refresh_now(&app.pool, v, data::refresher::TriggeredBy::Manual)
+            .await
+            .unwrap();
+    }
+    let (status, html) = get(&app, &admin, "/admin/health").await;
+    assert_eq!(status, 200);
+    for v in &views {
+        assert!(html.contains(&format!("<code>{v}</code>")), "{v}");
+        assert!(html.contains(&format!("chart-{v}-title")), "chart of {v}");
+    }
+    assert!(html.contains(r#"role="img""#));
+    assert!(html.contains("Reconcile now"));
+
+    let before = app
+        .count("select count(*) from reconcile_log where triggered_by = 'admin'")
+        .await;
+    let res = post(
+        &app,
+        &admin,
+        "/api/admin_reconcile",
+        Some("/admin/health"),
+        &[],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert_eq!(location(&res), "/admin/health?reconciled=1#reconcile");
+    let (run_by, id): (String, i64) = sqlx::query_as(
+        "select run_by, id from reconcile_log where triggered_by = 'admin' order by id desc limit 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(run_by, "demo_admin");
+    assert_eq!(
+        app.count("select count(*) from reconcile_log where triggered_by = 'admin'")
+            .await,
+        before + 1
+    );
+    let (status, html) = get(&app, &admin, "/admin/health?reconciled=1").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("Report #{id}")));
+    assert!(html.contains("Reconciliation finished"));
+}
