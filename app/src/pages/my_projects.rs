@@ -106,6 +106,12 @@ pub async fn get_my_projects() -> Result<Vec<MyProjectView>, AppError> {
         .collect())
 }
 
+/// Only checks that someone is signed in (the new-project page).
+#[server(endpoint = "my_projects_new")]
+pub async fn check_signed_in() -> Result<(), AppError> {
+    crate::pages::dashboard::page_user("/me/projects/new").map(|_| ())
+}
+
 #[server(endpoint = "my_project")]
 pub async fn get_my_project(id: String) -> Result<MyProjectView, AppError> {
     let user = crate::pages::dashboard::page_user(&format!(
@@ -423,8 +429,7 @@ pub fn NewProjectPage() -> impl IntoView {
     if let Some(err) = &error {
         set_status(err.status());
     }
-    // Signed out: the same redirect as the list.
-    let me = Resource::new(|| (), |_| get_my_projects());
+    let me = Resource::new(|| (), |_| check_signed_in());
     view! {
         <Suspense>
             {move || {

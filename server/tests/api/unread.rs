@@ -1,0 +1,133 @@
+//! `GET /events/unread`: 401 signed out; signed in, a server-sent event
+//! stream that sends the unread counts at once and again when a message
+//! or a notification arrives (through the trigger's NOTIFY, the server's
+//! one LISTEN connection and the user's watch channel), read with a real
+//! HTTP client.
+
+use std::time::Duration;
+
+use crate::feed::new_client;
+use crate::my_projects::{app, builder};
+
+/// Reads the stream until the next `unread` event; its data.
+async fn next_event(res: &mut reqwest::Response, buf: &mut String) -> String {
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            if let Some(data) = block
+                .lines()
+                .find_map(|l| l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")))
+            {
+                assert!(block.contains("event: unread"), "{block}");
+                return data.trim().to_string();
+            }
+            continue; // a keep-alive comment
+        }
+        let chunk = tokio::time::timeout(Duration::from_secs(10), res.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("stream open");
+        buf.push_str(std::str::from_utf8(&chunk).unwrap());
+    }
+}
+
+#[tokio::test]
+async fn signed_out_is_401() {
+    let app = app().await;
+    let res = new_client()
+        .get(app.url("/events/unread"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn counts_arrive_on_connect_and_on_every_change() {
+    let app = app().await;
+    let (me, client) = builder(&app, "listener").await;
+    let (other, _) = builder(&app, "sender").await;
+    let mut res = client
+        .get(app.url("/events/unread"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    let mut buf = String::new();
+    assert_eq!(
+        next_event(&mut res, &mut buf).await,
+        r#"{"messages":0,"notifications":0}"#
+    );
+
+    sqlx::query(
+        "insert into direct_messages (sender_id, recipient_id, message) values ($1, $2, 'hi')",
+    )
+    .bind(other)
+    .bind(me)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        next_event(&mut res, &mut buf).await,
+        r#"{"messages":1,"notifications":0}"#
+    );
+
+    let project: uuid::Uuid = sqlx::query_scalar(
+        "insert into projects (user_id, title) values ($1, 'Mine') returning id",
+    )
+    .bind(me)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("insert into comments (project_id, user_id, content) values ($1, $2, 'nice')")
+        .bind(project)
+        .bind(other)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        next_event(&mut res, &mut buf).await,
+        r#"{"messages":1,"notifications":1}"#
+    );
+
+    // Someone else's changes send nothing to this stream.
+    sqlx::query(
+        "insert into direct_messages (sender_id, recipient_id, message) values ($1, $2, 'back')",
+    )
+    .bind(me)
+    .bind(other)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("update direct_messages set is_read = true where recipient_id = $1")
+        .bind(me)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        next_event(&mut res, &mut buf).await,
+        r#"{"messages":0,"notifications":1}"#
+    );
+}
+
+#[tokio::test]
+async fn the_script_is_served() {
+    let app = app().await;
+    let res = new_client()
+        .get(app.url("/unread.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+    assert!(res.text().await.unwrap().contains("/events/unread"));
+}
