@@ -1,0 +1,171 @@
+import { test, expect, type Browser, type BrowserContext, type Locator, type Page, type Response } from '@playwright/test';
+
+// Intros and direct messages with JavaScript disabled, two people in two
+// browser contexts: the demo investor requests an intro from a fresh
+// builder's profile, the builder sees it (notification badge, /intros)
+// and approves, they exchange messages and the unread counts on /inbox go
+// up and down exactly; a third user guessing URLs reads nothing of theirs.
+
+const DEMO_PASSWORD = 'proofwork-demo';
+const PASSWORD = 'social-e2e-password';
+
+function rand(n: number): number {
+  return Math.floor(Math.random() * n);
+}
+/** A client address from 198.18.0.0/15 (log-in and sign-up limits are per address). */
+function uniqueIp(): string {
+  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
+}
+function unique(): string {
+  return `${Date.now().toString(36)}${rand(1296).toString(36)}`;
+}
+
+async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    javaScriptEnabled: false,
+    extraHTTPHeaders: { 'X-Forwarded-For': uniqueIp() },
+  });
+  return { context, page: await context.newPage() };
+}
+
+/** Clicks `target` and returns the response of the page the browser ends up on. */
+async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
+  const navigation = page.waitForNavigation({ waitUntil: 'load' });
+  await target.click();
+  const response = await navigation;
+  expect(response, 'the click should load a page').not.toBeNull();
+  return response!;
+}
+
+async function login(page: Page, username: string): Promise<void> {
+  await page.goto('/login');
+  await page.locator('input[name="login"]').fill(username);
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
+  await expect(page.locator('.nav-user')).toHaveText(username);
+}
+
+async function signup(page: Page, username: string): Promise<void> {
+  await page.goto('/signup');
+  await page.locator('input[name="username"]').fill(username);
+  await page.locator('input[name="email"]').fill(`${username}@example.com`);
+  await page.locator('input[name="password"]').fill(PASSWORD);
+  await clickAndLoad(page, page.getByRole('button', { name: 'Create account', exact: true }));
+  await expect(page.locator('.nav-user')).toHaveText(username);
+}
+
+/** The profile of a user created a moment ago: its view refreshes within seconds. */
+async function openProfile(page: Page, username: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const response = await page.goto(`/u/${username}`);
+    if (response!.status() === 200) return;
+    expect(response!.status()).toBe(404);
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`profile of ${username} never appeared`);
+}
+
+/** The unread count on the /inbox row of the conversation with `other`. */
+async function inboxUnread(page: Page, other: string): Promise<string> {
+  const response = await page.goto('/inbox');
+  expect(response!.status()).toBe(200);
+  return (await page.locator(`#conv-${other} .unread-count`).innerText()).trim();
+}
+
+test('an intro from a profile, approved, then messages with exact unread counts', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const builderName = `soc_b_${unique()}`;
+  const thirdName = `soc_c_${unique()}`;
+  const investorName = 'demo_investor';
+  const note = `Intro note ${unique()}`;
+  const hello = `Hello investor ${unique()}`;
+  const reply = `Hello builder ${unique()}`;
+
+  const builder = await newPage(browser);
+  const investor = await newPage(browser);
+  const third = await newPage(browser);
+  await signup(builder.page, builderName);
+  await login(investor.page, investorName);
+  await signup(third.page, thirdName);
+
+  // The investor requests an intro from the builder's profile.
+  const inv = investor.page;
+  await openProfile(inv, builderName);
+  await expect(inv.getByRole('link', { name: `Message ${builderName}` })).toBeVisible();
+  await expect(inv.getByRole('heading', { name: `Request an intro to ${builderName}` })).toBeVisible();
+  await inv.getByLabel('Message (optional)').fill(note);
+  let response = await clickAndLoad(inv, inv.getByRole('button', { name: 'Request an intro' }));
+  expect(response.status()).toBe(200);
+  expect(new URL(inv.url()).pathname).toBe('/intros');
+  const sent = inv.locator('#sent li.intro', { hasText: builderName });
+  await expect(sent).toHaveCount(1);
+  await expect(sent.locator('.intro-status')).toHaveText('Pending');
+  // A second request while one is pending: 409 with a clear message.
+  await openProfile(inv, builderName);
+  response = await clickAndLoad(inv, inv.getByRole('button', { name: 'Request an intro' }));
+  expect(response.status()).toBe(409);
+  await expect(inv.locator('.form-error')).toContainText('already have a pending intro request');
+
+  // The builder: one notification, the request on /intros, approve it.
+  const bld = builder.page;
+  await bld.goto('/intros');
+  await expect(bld.locator('a[href="/notifications"] .nav-badge-count')).toHaveText('1');
+  const received = bld.locator('#received li.intro', { hasText: investorName });
+  await expect(received).toHaveCount(1);
+  await expect(received.locator('.intro-message')).toHaveText(note);
+  await expect(bld.locator('#received .count-pending')).toHaveText('1');
+  response = await clickAndLoad(bld, bld.getByRole('button', { name: `Approve the intro request from ${investorName}` }));
+  expect(response.status()).toBe(200);
+  await expect(received.locator('.intro-status')).toHaveText('Approved');
+  await expect(bld.locator('#received .count-pending')).toHaveText('0');
+  await expect(bld.locator('#received .count-approved')).toHaveText('1');
+
+  // Approved: a Message link on both sides; the builder writes first.
+  await clickAndLoad(bld, received.getByRole('link', { name: `Message ${investorName}` }));
+  expect(new URL(bld.url()).pathname).toBe(`/inbox/${investorName}`);
+  await bld.getByLabel(`Message to ${investorName}`).fill(hello);
+  response = await clickAndLoad(bld, bld.getByRole('button', { name: 'Send' }));
+  expect(response.status()).toBe(200);
+  await expect(bld.locator('li.message.mine .message-text')).toHaveText([hello]);
+
+  // The investor: 1 unread on the row, 0 after opening the conversation.
+  await inv.goto('/intros?status=approved');
+  await expect(inv.locator('#sent li.intro', { hasText: builderName }).getByRole('link', { name: `Message ${builderName}` })).toBeVisible();
+  expect(await inboxUnread(inv, builderName)).toBe('1');
+  await clickAndLoad(inv, inv.locator(`#conv-${builderName} a.conversation-name`));
+  await expect(inv.locator('li.message.theirs .message-text')).toHaveText([hello]);
+  expect(await inboxUnread(inv, builderName)).toBe('0');
+  await inv.goto(`/inbox/${builderName}`);
+  await inv.getByLabel(`Message to ${builderName}`).fill(reply);
+  await clickAndLoad(inv, inv.getByRole('button', { name: 'Send' }));
+  await expect(inv.locator('li.message .message-text')).toHaveText([hello, reply]);
+
+  // The builder: the reply is 1 unread (nav badge too), then 0.
+  expect(await inboxUnread(bld, investorName)).toBe('1');
+  await expect(bld.locator('a[href="/inbox"] .nav-badge-count')).toHaveText('1');
+  await bld.goto(`/inbox/${investorName}`);
+  await expect(bld.locator('li.message.theirs .message-text')).toHaveText([reply]);
+  expect(await inboxUnread(bld, investorName)).toBe('0');
+  await expect(bld.locator('a[href="/inbox"] .nav-badge')).toBeHidden();
+  // An empty message is refused at the field, with a 4xx page.
+  await bld.goto(`/inbox/${investorName}`);
+  response = await clickAndLoad(bld, bld.getByRole('button', { name: 'Send' }));
+  expect(response.status()).toBe(422);
+  await expect(bld.locator('#message-error')).toHaveText('Write a message.');
+
+  // A third user guessing URLs sees only their own (empty) conversations.
+  const other = third.page;
+  for (const path of [`/inbox/${builderName}`, `/inbox/${investorName}`, '/inbox', '/intros']) {
+    const r = await other.goto(path);
+    expect(r!.status(), path).toBe(200);
+    await expect(other.locator('main')).not.toContainText(hello);
+    await expect(other.locator('main')).not.toContainText(reply);
+    await expect(other.locator('main')).not.toContainText(note);
+  }
+  await expect(other.locator(`#conv-${builderName}`)).toHaveCount(0);
+  // A builder has no investor dashboard.
+  const r = await other.goto('/investor');
+  expect(r!.status()).toBe(403);
+
+  for (const c of [builder, investor, third]) await c.context.close();
+});
