@@ -13,6 +13,10 @@
       var count = badge.querySelector('.nav-badge-count');
       if (count) count.textContent = String(n);
       badge.hidden = n === 0;
+      var link = badge.closest('a');
+      if (!link) return;
+      if (n > 0) link.setAttribute('aria-label', link.getAttribute('data-label') + ', ' + n + ' unread');
+      else link.removeAttribute('aria-label');
     });
   });
 })();

@@ -179,8 +179,9 @@ fn nav_link(path: &str, href: &'static str, text: &'static str) -> impl IntoView
     view! { <li><a href=href aria-current=current>{text}</a></li> }
 }
 
-/// The signed-in user's links. A badge reads "Inbox, 3 unread" to a screen
-/// reader and is hidden at zero (`unread.js` updates `data-unread` badges).
+/// The signed-in user's links. A link with unread items is named "Inbox,
+/// 3 unread" (its `aria-label`; the badge itself is decoration) and the
+/// badge is hidden at zero; `unread.js` updates both.
 #[component]
 fn PersonalLinks(
     user: CurrentUser,
@@ -193,12 +194,15 @@ fn PersonalLinks(
         let current = (path == href).then_some("page");
         view! {
             <li>
-                <a href=href aria-current=current>
+                <a
+                    href=href
+                    aria-current=current
+                    aria-label=(n > 0).then(|| format!("{text}, {n} unread"))
+                    data-label=text
+                >
                     {text}
-                    <span class="nav-badge" data-unread=kind hidden=n == 0>
-                        <span class="visually-hidden">", "</span>
+                    <span class="nav-badge" data-unread=kind hidden=n == 0 aria-hidden="true">
                         <span class="nav-badge-count">{n}</span>
-                        <span class="visually-hidden">" unread"</span>
                     </span>
                 </a>
             </li>

@@ -51,7 +51,7 @@ async fn a_comment_notifies_the_owner_in_the_nav_and_the_list() {
     );
     let (_, html) = get(&app, &owner, "/dashboard").await;
     assert_eq!(badge(&html, "notifications"), Some(1));
-    assert!(html.contains(r#"<span class="visually-hidden"> unread</span>"#));
+    assert!(html.contains(r#"aria-label="Notifications, 1 unread""#));
     assert!(html.contains(r#"dash-unread-notifications">1<"#));
     // The commenter is not told about their own comment.
     let (_, html) = get(&app, &fan, "/").await;
