@@ -315,3 +315,51 @@ async fn conversation_pages_walk_back_in_time() {
     assert_eq!(unread(&app, "alice_pg", "bob_pg").await, 18);
     assert_eq!(dashboard_unread(&app, "alice_pg").await, 18);
 }
+
+#[tokio::test]
+async fn sending_is_limited_per_sender() {
+    let app = spawn_app().await;
+    let alice = sign_up(&app, "alice_rl").await;
+    let _bob = sign_up(&app, "bob_rl").await;
+    // 30 messages in the last minute already (the limit).
+    sqlx::query(
+        "insert into direct_messages (sender_id, recipient_id, message) \
+         select a.id, b.id, 'burst ' || g from generate_series(1, 30) g, users a, users b \
+         where a.username = 'alice_rl' and b.username = 'bob_rl'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let res = post(
+        &app,
+        &alice,
+        "/api/send_message",
+        None,
+        &[("to", "bob_rl"), ("message", "one more")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(
+        count(&app, "select count(*) from direct_messages").await,
+        30
+    );
+    // A minute later it is fine again.
+    sqlx::query("update direct_messages set created_at = created_at - interval '2 minutes'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let res = post(
+        &app,
+        &alice,
+        "/api/send_message",
+        None,
+        &[("to", "bob_rl"), ("message", "one more")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        count(&app, "select count(*) from direct_messages").await,
+        31
+    );
+    assert_eq!(unread(&app, "bob_rl", "alice_rl").await, 31);
+}
