@@ -293,7 +293,7 @@ async fn edit_delete_and_restore_change_the_list_page_and_dashboard_at_once() {
     assert_eq!(status, 404);
     let (_, html) = get(&app, &me, "/me/projects").await;
     assert!(html.contains("Deleted"));
-    assert!(html.contains(&format!("Restore Compiler in a month")));
+    assert!(html.contains("Restore Compiler in a month"));
     let (_, html) = get(&app, &me, "/dashboard").await;
     assert!(html.contains(r#"dash-projects">1<"#));
     assert!(html.contains(r#"dash-active-projects">0<"#));
