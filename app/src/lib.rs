@@ -28,11 +28,11 @@ use crate::pages::dashboard::DashboardPage;
 use crate::pages::my_projects::{EditProjectPage, MyProjectsPage, NewProjectPage};
 use crate::pages::notifications::{get_unread, NotificationsPage};
 use crate::pages::search::SearchPage;
-use crate::pages::{conversation::ConversationPage, inbox::InboxPage, intros::IntrosPage};
-use crate::pages::{investor_apply::InvestorApplyPage, investor_dashboard::InvestorDashboardPage};
 use crate::pages::validator_dashboard::ValidatorDashboardPage;
 use crate::pages::{chain::ChainPage, chains::ChainsPage, post::PostPage};
+use crate::pages::{conversation::ConversationPage, inbox::InboxPage, intros::IntrosPage};
 use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
+use crate::pages::{investor_apply::InvestorApplyPage, investor_dashboard::InvestorDashboardPage};
 use crate::pages::{investors::InvestorsPage, leaderboard::LeaderboardPage, profile::ProfilePage};
 
 /// Set by the server when a compiled client (`/pkg/<name>.js`) exists, so
