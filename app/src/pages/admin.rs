@@ -331,6 +331,13 @@ fn AdminBody(
         }
         None => view! { <p class="empty">"The totals are not computed yet."</p> }.into_any(),
     };
+    let more = |n: usize| {
+        (n as i64 >= QUEUE_MAX).then(|| {
+            view! { <p class="aside">{format!("The oldest {QUEUE_MAX} are shown; the rest appear as these are handled.")}</p> }
+        })
+    };
+    let more_applications = more(o.applications.len());
+    let more_reports = more(o.reports.len());
     let applications = if o.applications.is_empty() {
         view! { <p class="empty">"No pending applications."</p> }.into_any()
     } else {
@@ -389,11 +396,13 @@ fn AdminBody(
             <h2 id="applications-h">"Pending investor applications"</h2>
             <FormError error=Signal::derive(move || general_decide.clone()) />
             {applications}
+            {more_applications}
         </section>
         <section aria-labelledby="reports-h" id="reports">
             <h2 id="reports-h">"Reports and feedback"</h2>
             <FormError error=Signal::derive(move || general_act.clone()) />
             {reports}
+            {more_reports}
         </section>
     }
 }

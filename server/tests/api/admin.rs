@@ -574,6 +574,14 @@ async fn the_health_page_shows_every_view_and_reconciles_on_request() {
         assert!(html.contains(&format!("chart-{v}-title")), "chart of {v}");
     }
     assert!(html.contains(r#"role="img""#));
+    // One bar per logged refresh: each view was refreshed once above.
+    assert!(html.matches("<rect").count() >= views.len());
+    for v in &views {
+        assert!(
+            html.contains(&format!("{v}: durations of the last ")),
+            "bars of {v}"
+        );
+    }
     assert!(html.contains("Reconcile now"));
 
     let before = app
