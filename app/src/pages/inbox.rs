@@ -85,12 +85,11 @@ fn InboxBody(i: InboxView) -> impl IntoView {
         .map(|r| {
             let href = format!("/inbox/{}", r.other);
             let unread_class = if r.unread > 0 { "conversation-row unread" } else { "conversation-row" };
-            let label = format!("{} unread", r.unread);
             view! {
                 <li class=unread_class id=format!("conv-{}", r.other)>
                     <p class="conversation-head">
                         <a class="conversation-name" href=href>{r.other.clone()}</a>
-                        " " <span class="unread-count" aria-label=label>{r.unread}</span>
+                        " " <span class="unread-count">{r.unread}</span>
                         <span class="muted">" unread · " {r.total} {if r.total == 1 { " message" } else { " messages" }}</span>
                     </p>
                     <p class="conversation-last">
