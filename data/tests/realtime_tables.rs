@@ -201,7 +201,14 @@ async fn project_hard_delete_of_a_soft_deleted_project(pool: PgPool) -> Res {
     let p = scored_project(&pool, u[0], &u[1..]).await?;
     soft_delete(&pool, p, true).await?;
     hard_delete(&pool, p).await?;
-    assert_eq!(dash(&pool, u[0]).await?, Dash::default());
+    // Only the notifications of the badges (real events) remain.
+    assert_eq!(
+        dash(&pool, u[0]).await?,
+        Dash {
+            unread_notifications: 2,
+            ..Dash::default()
+        }
+    );
     assert_all(&pool).await
 }
 
@@ -214,7 +221,14 @@ async fn project_owner_change_moves_its_share(pool: PgPool) -> Res {
         &format!("UPDATE projects SET user_id = '{}' WHERE id = '{p}'", u[4]),
     )
     .await?;
-    assert_eq!(dash(&pool, u[0]).await?, Dash::default());
+    // The badge notifications stay with the owner who received them.
+    assert_eq!(
+        dash(&pool, u[0]).await?,
+        Dash {
+            unread_notifications: 2,
+            ..Dash::default()
+        }
+    );
     let d = dash(&pool, u[4]).await?;
     assert_eq!(
         (
@@ -356,6 +370,8 @@ async fn badge_insert_delete_and_update(pool: PgPool) -> Res {
         Dash {
             project_count: 1,
             active_projects: 1,
+            // The award's notification.
+            unread_notifications: 1,
             ..Dash::default()
         }
     );
