@@ -58,7 +58,8 @@ pub fn validate(badge_type: &str, note: &str) -> Result<(String, String), BadgeE
     Ok((badge_type.to_string(), note.to_string()))
 }
 
-/// Awards a badge and notifies the project's owner; returns the badge id.
+/// Awards a badge (a trigger notifies the project's owner); returns the
+/// badge id.
 #[tracing::instrument(skip(pool, note))]
 pub async fn award(
     pool: &PgPool,
@@ -69,14 +70,15 @@ pub async fn award(
 ) -> Result<Uuid, BadgeError> {
     let (badge_type, note) = validate(badge_type, note)?;
     let mut tx = pool.begin().await?;
-    let validator = sqlx::query_scalar::<_, String>(
+    // Only an active validator may award.
+    sqlx::query_scalar::<_, String>(
         "SELECT username FROM users WHERE id = $1 AND is_active AND role = 'validator'",
     )
     .bind(validator_id)
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(BadgeError::NotValidator)?;
-    let (owner, title) = sqlx::query_as::<_, (Uuid, String)>(
+    let (owner, _title) = sqlx::query_as::<_, (Uuid, String)>(
         "SELECT user_id, title FROM projects WHERE id = $1 AND NOT is_deleted FOR NO KEY UPDATE",
     )
     .bind(project_id)
@@ -98,29 +100,8 @@ pub async fn award(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(BadgeError::Duplicate)?;
-    let title: String = if title.chars().count() > 200 {
-        title
-            .chars()
-            .take(200)
-            .chain(std::iter::once('…'))
-            .collect()
-    } else {
-        title
-    };
-    let message = format!(
-        "{validator} awarded \"{title}\" a {} badge",
-        badge_type.replace('_', " ")
-    );
-    sqlx::query(
-        "INSERT INTO notifications (user_id, actor_id, kind, message, link) \
-         VALUES ($1, $2, 'badge', $3, $4)",
-    )
-    .bind(owner)
-    .bind(validator_id)
-    .bind(&message)
-    .bind(format!("/p/{project_id}"))
-    .execute(&mut *tx)
-    .await?;
+    // The owner's notification is written by a trigger in this transaction
+    // (migration 20261202000500_notification_triggers.sql).
     tx.commit().await?;
     Ok(id)
 }

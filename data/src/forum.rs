@@ -593,7 +593,7 @@ pub async fn comment(
 ) -> Result<CommentRef, ForumError> {
     let text = validate_comment(content)?;
     let mut tx = pool.begin().await?;
-    let (chain_id, _, author, title) = lock_post(&mut tx, post_id, user_id, "FOR SHARE").await?;
+    let (chain_id, _, _, _) = lock_post(&mut tx, post_id, user_id, "FOR SHARE").await?;
     let id = sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO chain_post_comments (post_id, author_id, content) VALUES ($1, $2, $3) \
          RETURNING id",
@@ -603,20 +603,8 @@ pub async fn comment(
     .bind(&text)
     .fetch_one(&mut *tx)
     .await?;
-    if author != user_id {
-        let short: String = title.chars().take(300).collect();
-        sqlx::query(
-            "INSERT INTO notifications (user_id, actor_id, kind, message, link) \
-             SELECT $1, $2, 'forum_reply', u.username || ' replied to your post \"' || $3 || '\"', $4 \
-             FROM users u WHERE u.id = $2",
-        )
-        .bind(author)
-        .bind(user_id)
-        .bind(&short)
-        .bind(format!("/c/{chain_id}/posts/{post_id}#comment-{id}"))
-        .execute(&mut *tx)
-        .await?;
-    }
+    // The post author's notification is written by a trigger in this
+    // transaction (migration 20261202000500_notification_triggers.sql).
     tx.commit().await?;
     Ok(CommentRef {
         id,

@@ -279,3 +279,20 @@ async fn pages_and_mark_read_see_only_the_owners_rows(pool: PgPool) -> Res {
     assert_eq!(dash(&pool, them).await?.unread_notifications, 1);
     assert_all(&pool).await
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn awarding_through_the_data_layer_notifies_once(pool: PgPool) -> Res {
+    let owner = user(&pool, "owner").await?;
+    let v = user(&pool, "val").await?;
+    exec(
+        &pool,
+        &format!("UPDATE users SET role = 'validator' WHERE id = '{v}'"),
+    )
+    .await?;
+    let p = project(&pool, owner).await?;
+    data::badges::award(&pool, v, p, "impact", "").await?;
+    let n = notes(&pool, owner).await?;
+    assert_eq!(n.len(), 1, "one notification, not one per writer");
+    assert_eq!(n[0].1.as_deref(), Some(format!("/p/{p}").as_str()));
+    assert_all(&pool).await
+}

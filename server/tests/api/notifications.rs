@@ -14,7 +14,7 @@ fn badge(html: &str, kind: &str) -> Option<i64> {
     let at = html.find(&format!(r#"data-unread="{kind}""#))?;
     let tag_start = html[..at].rfind('<')?;
     let tag = &html[tag_start..at + html[at..].find('>')?];
-    if tag.contains("hidden") {
+    if tag.contains(" hidden") {
         return None;
     }
     let marker = r#"nav-badge-count">"#;
