@@ -36,9 +36,36 @@ const KEEP_ALIVE: Duration = Duration::from_secs(20);
 static SCRIPT: &str = include_str!("../../public/unread.js");
 
 /// Per-user change signals, shared by the listener and the streams.
-#[derive(Default)]
 pub struct Hub {
     users: Mutex<HashMap<Uuid, watch::Sender<u64>>>,
+    /// Turns true on SIGTERM / Ctrl-C: every stream ends, so a graceful
+    /// shutdown does not wait for clients that never hang up.
+    closing: watch::Sender<bool>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            users: Mutex::default(),
+            closing: watch::channel(false).0,
+        }
+    }
+}
+
+async fn close_on_shutdown(hub: Arc<Hub>) {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+    hub.closing.send_replace(true);
 }
 
 impl Hub {
@@ -138,6 +165,7 @@ async fn listen(pool: data::PgPool, hub: Arc<Hub>) {
 pub fn routes(pool: data::PgPool) -> Router<AppState> {
     let hub = Arc::new(Hub::default());
     tokio::spawn(listen(pool, hub.clone()));
+    tokio::spawn(close_on_shutdown(hub.clone()));
     Router::new()
         .route("/events/unread", get(unread))
         .route("/unread.js", get(script))
@@ -170,18 +198,25 @@ async fn unread(
         return (StatusCode::UNAUTHORIZED, "Please log in first.").into_response();
     };
     let sub = hub.subscribe(user.id);
+    let closing = hub.closing.subscribe();
     let pool = state.pool.clone();
     // State: the subscription, the last numbers sent, whether the first
     // event is still due.
     let stream = futures_util::stream::unfold(
-        (sub, None::<data::dashboard::Unread>, true),
-        move |(mut sub, last, first)| {
+        (sub, closing, None::<data::dashboard::Unread>, true),
+        move |(mut sub, mut closing, last, first)| {
             let pool = pool.clone();
             async move {
                 let mut first = first;
                 loop {
-                    if !first && sub.rx.changed().await.is_err() {
+                    if *closing.borrow() {
                         return None;
+                    }
+                    if !first {
+                        tokio::select! {
+                            changed = sub.rx.changed() => if changed.is_err() { return None },
+                            _ = closing.changed() => return None,
+                        }
                     }
                     first = false;
                     sub.rx.borrow_and_update();
@@ -194,7 +229,10 @@ async fn unread(
                     };
                     if last != Some(now) {
                         let event = Event::default().event("unread").data(payload(now));
-                        return Some((Ok::<_, Infallible>(event), (sub, Some(now), false)));
+                        return Some((
+                            Ok::<_, Infallible>(event),
+                            (sub, closing, Some(now), false),
+                        ));
                     }
                 }
             }
