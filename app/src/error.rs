@@ -149,6 +149,17 @@ impl From<sqlx_error::Error> for AppError {
             tracing::error!(error = %err, "database unavailable");
             return AppError::Unavailable;
         }
+        // Text PostgreSQL cannot store (a NUL character, "\0", is valid
+        // UTF-8 and passes our validation, but no `text` column takes it)
+        // is the client's input, not our failure.
+        if let sqlx_error::Error::Database(db) = &err {
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                tracing::info!(error = %err, "refused text the database cannot store");
+                return AppError::BadRequest(
+                    "The text contains a character that cannot be stored (a NUL character).".into(),
+                );
+            }
+        }
         tracing::error!(error = ?err, "database error");
         AppError::Internal
     }

@@ -11,6 +11,7 @@ mod feed;
 mod forum;
 mod health;
 mod helpers;
+mod hostile;
 mod inbox;
 mod intros;
 mod investor_apply;
