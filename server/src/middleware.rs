@@ -93,12 +93,30 @@ pub async fn load_current_user(
     next.run(req).await
 }
 
+/// The longest address a failed browser post is sent back to (browsers
+/// and proxies commonly accept 8–16 KiB).
+const MAX_REDIRECT_LEN: usize = 8 * 1024;
+
 /// Server functions answer every error with 500 unless told otherwise;
 /// this maps each error to its real status (422 for bad input, 401, 403,
 /// 404, 429, 400 for malformed posts). Browser form posts are redirects
 /// and keep their 302.
 pub async fn server_fn_status(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
+    // A browser post that failed is sent back to its page with the error
+    // (and the values to show again) in the address. Forms cap what they
+    // echo, but a direct post of huge values to any server function would
+    // make an address no browser or proxy accepts: answer 400 instead.
+    if res.status().is_redirection()
+        && res
+            .headers()
+            .get(header::LOCATION)
+            .is_some_and(|l| l.len() > MAX_REDIRECT_LEN)
+    {
+        return error_response(&AppError::BadRequest(
+            "What was sent is too long to show again on its page.".into(),
+        ));
+    }
     if res.status() != StatusCode::INTERNAL_SERVER_ERROR
         || !res.headers().contains_key("serverfnerror")
     {

@@ -72,3 +72,50 @@ async fn a_nul_character_is_a_bad_request_and_nothing_is_written() {
         messages + 1
     );
 }
+
+/// A failed browser post goes back to its page with the error in the
+/// address; a direct post of huge values must not make an address of
+/// hundreds of kilobytes (found by posting 200,000 characters to the page
+/// loaders: response headers over 64 KiB).
+#[tokio::test]
+async fn a_huge_value_never_becomes_a_huge_redirect() {
+    let app = spawn_app().await;
+    let (_, alice) = builder(&app, "huge_alice").await;
+    let huge = "y".repeat(200_000);
+    for (path, form) in [
+        (
+            "/api/feed",
+            vec![
+                ("tab", huge.as_str()),
+                ("period", "x"),
+                ("category", "x"),
+                ("after", "x"),
+            ],
+        ),
+        ("/api/notifications", vec![("after", huge.as_str())]),
+        ("/api/inbox", vec![("after", huge.as_str())]),
+    ] {
+        let res = post(&app, &alice, path, Some("/"), &form).await;
+        let status = res.status().as_u16();
+        let location = res.headers().get("location").map(|l| l.len()).unwrap_or(0);
+        assert!(location <= 8 * 1024, "{path}: a {location}-byte address");
+        assert!(
+            (400..500).contains(&status) || status == 302,
+            "{path}: {status}"
+        );
+    }
+    // A normal failed post still goes back to its page with the error.
+    let res = post(
+        &app,
+        &alice,
+        "/api/send_message",
+        Some("/inbox/nobody"),
+        &[("to", "nobody"), ("message", "hi")],
+    )
+    .await;
+    assert_eq!(res.status().as_u16(), 302);
+    assert!(res.headers()["location"]
+        .to_str()
+        .unwrap()
+        .contains("__err="));
+}
