@@ -42,18 +42,47 @@ pub fn is_username(s: &str) -> bool {
 
 /// The profile of the active user called `username` (any case), or `None`.
 /// The view lags by a few seconds; the join on `users` (primary key) makes a
-/// user deactivated a moment ago disappear at once.
+/// user deactivated a moment ago disappear at once, and a user the view
+/// does not hold yet (signed up a moment ago) is read live instead of
+/// being a 404 until the next refresh.
 pub async fn by_username(pool: &PgPool, username: &str) -> Result<Option<Profile>, sqlx::Error> {
     if !is_username(username) {
         return Ok(None);
     }
-    sqlx::query_as::<_, Profile>(
+    let from_view = sqlx::query_as::<_, Profile>(
         "SELECT p.id, p.username, p.bio, p.profile_image, p.role, p.is_verified, p.created_at, \
                 p.karma, p.total_proof_score, p.upvotes_received, p.project_count, \
                 p.badges_received, p.badges_given, p.comment_count, p.chains_followed, \
                 p.chains_created \
          FROM mv_user_profiles p JOIN users u ON u.id = p.id AND u.is_active \
          WHERE lower(p.username) = lower($1)",
+    )
+    .bind(username)
+    .fetch_optional(pool)
+    .await?;
+    match from_view {
+        Some(profile) => Ok(Some(profile)),
+        None => live_by_username(pool, username).await,
+    }
+}
+
+/// A profile from the source rows: `users_username_lower_key`, the user's
+/// trigger-maintained `user_dashboard_stats` row and two small counts. Only
+/// for users the view does not hold yet, so usually a new account with
+/// nothing to count.
+async fn live_by_username(pool: &PgPool, username: &str) -> Result<Option<Profile>, sqlx::Error> {
+    sqlx::query_as::<_, Profile>(
+        "SELECT u.id, u.username, u.bio, u.profile_image, u.role, u.is_verified, u.created_at, \
+                s.karma_score::bigint AS karma, s.total_proof_score::bigint AS total_proof_score, \
+                (s.karma_score - s.total_proof_score)::bigint AS upvotes_received, \
+                s.active_projects::bigint AS project_count, \
+                s.badges_received::bigint AS badges_received, \
+                s.badges_given::bigint AS badges_given, s.comment_count::bigint AS comment_count, \
+                (SELECT count(*) FROM chain_followers f WHERE f.user_id = u.id) AS chains_followed, \
+                (SELECT count(*) FROM chains c \
+                  WHERE c.creator_id = u.id AND c.is_active AND c.is_public) AS chains_created \
+         FROM users u JOIN user_dashboard_stats s ON s.user_id = u.id \
+         WHERE lower(u.username) = lower($1) AND u.is_active",
     )
     .bind(username)
     .fetch_optional(pool)

@@ -216,3 +216,44 @@ async fn unknown_and_deactivated_users_are_404_and_bad_cursors_400() {
         assert!(html.contains("Bad request"), "{path}");
     }
 }
+
+/// A user who signed up a moment ago has a profile at once, though the
+/// view does not hold them until its next refresh (read live, as the
+/// people they just sent their link to would expect); deactivated, gone at
+/// once.
+#[tokio::test]
+async fn a_new_user_has_a_profile_before_the_view_refreshes() {
+    let app = browse_app().await;
+    let user = data::users::create(
+        &app.pool,
+        &data::users::NewUser {
+            username: "Fresh_Face".into(),
+            email: "fresh_face@example.test".into(),
+            password: data::seed::DEMO_PASSWORD.into(),
+        },
+        data::users::Role::Builder,
+    )
+    .await
+    .unwrap();
+    let in_view = app
+        .count(&format!(
+            "select count(*) from mv_user_profiles where id = '{}'",
+            user.id
+        ))
+        .await;
+    assert_eq!(in_view, 0, "the view has not been refreshed");
+
+    let (status, html) = app.get_html("/u/fresh_face").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Fresh_Face"));
+    assert_no_email(&app, "/u/fresh_face", &html).await;
+    assert!(!html.contains("fresh_face@example.test"));
+
+    sqlx::query("update users set is_active = false where id = $1")
+        .bind(user.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let (status, _) = app.get_html("/u/fresh_face").await;
+    assert_eq!(status, 404);
+}
