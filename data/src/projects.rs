@@ -201,6 +201,9 @@ pub async fn thread(
     let replies = if roots.is_empty() {
         Vec::new()
     } else {
+        // The author's name by a lookup per reply, not a join: the planner
+        // cannot estimate the recursive CTE's size and hash-joined all of
+        // `users` (31 of 32 ms at 10x scale; 0.2-0.5 ms this way).
         sqlx::query_as::<_, ThreadComment>(
             "WITH RECURSIVE t AS ( \
                 SELECT c.id, c.parent_id, c.user_id, c.content, c.is_edited, c.created_at, 1 AS depth \
@@ -209,9 +212,10 @@ pub async fn thread(
                 SELECT c.id, c.parent_id, c.user_id, c.content, c.is_edited, c.created_at, t.depth + 1 \
                 FROM comments c JOIN t ON c.parent_id = t.id WHERE t.depth < 50 \
              ) \
-             SELECT t.id, t.parent_id, t.user_id, u.username, t.content, t.is_edited, t.created_at \
-             FROM t JOIN users u ON u.id = t.user_id \
-             ORDER BY t.created_at, t.id LIMIT $2",
+             SELECT t.id, t.parent_id, t.user_id, \
+                    (SELECT u.username FROM users u WHERE u.id = t.user_id) AS username, \
+                    t.content, t.is_edited, t.created_at \
+             FROM t ORDER BY t.created_at, t.id LIMIT $2",
         )
         .bind(&roots)
         .bind(MAX_REPLIES)
