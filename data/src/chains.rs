@@ -77,7 +77,7 @@ impl Tab {
 
 /// Where the next page starts: the last row's sort key and id
 /// (`<key>_<uuid>`; times in microseconds since the Unix epoch).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
 pub enum Cursor {
     Score(f64, Uuid),
     Count(i64, Uuid),
@@ -132,7 +132,7 @@ impl Cursor {
 }
 
 /// A chain as `mv_chains_discovery` holds it (or as [`live_card`] computes it).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, sqlx::FromRow)]
 pub struct ChainCard {
     pub id: Uuid,
     pub name: String,
@@ -174,7 +174,7 @@ pub struct DiscoveryQuery {
     pub limit: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct DiscoveryPage {
     pub chains: Vec<ChainCard>,
     pub next: Option<Cursor>,

@@ -121,7 +121,7 @@ enum KeyKind {
 }
 
 /// Where the next page starts: the last row's sort key and id.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
 pub enum Cursor {
     Score(f64, Uuid),
     Count(i64, Uuid),
@@ -167,7 +167,7 @@ impl Cursor {
 }
 
 /// One feed card as the view stores it.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, sqlx::FromRow)]
 pub struct FeedCard {
     pub id: Uuid,
     pub title: String,
@@ -210,7 +210,7 @@ pub struct FeedQuery {
 }
 
 /// One page and the cursor of the next one, if there is more.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct FeedPage {
     pub cards: Vec<FeedCard>,
     pub next: Option<Cursor>,

@@ -10,7 +10,7 @@ use uuid::Uuid;
 pub const PAGE_SIZE: i64 = 20;
 
 /// One approved investor, public fields only.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, sqlx::FromRow)]
 pub struct Investor {
     pub id: Uuid,
     pub approved_at: OffsetDateTime,
@@ -27,7 +27,7 @@ pub struct Investor {
 }
 
 /// Where the next page starts: the last row's `approved_at` and id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub approved_at: OffsetDateTime,
     pub id: Uuid,
@@ -60,7 +60,7 @@ impl Cursor {
 }
 
 /// One page and the cursor of the next one, if there is more.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct InvestorPage {
     pub investors: Vec<Investor>,
     pub next: Option<Cursor>,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 pub const PAGE_SIZE: i64 = 50;
 
 /// One row of the projects leaderboard.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, sqlx::FromRow)]
 pub struct ProjectRank {
     pub rank: i64,
     pub id: Uuid,
@@ -25,7 +25,7 @@ pub struct ProjectRank {
 }
 
 /// One row of the builders leaderboard (public fields only).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, sqlx::FromRow)]
 pub struct BuilderRank {
     pub rank: i64,
     pub id: Uuid,
@@ -41,7 +41,7 @@ pub struct BuilderRank {
 }
 
 /// A page of rows and the cursor (last rank) of the next page, if any.
-#[derive(Debug, Clone)]
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
 pub struct Page<T> {
     pub rows: Vec<T>,
     pub next: Option<i64>,

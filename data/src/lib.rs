@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod badges;
+pub mod cache;
 pub mod chains;
 pub mod comments;
 pub mod dashboard;
@@ -19,6 +20,7 @@ pub mod leaderboard;
 pub mod messages;
 pub mod my_projects;
 pub mod notifications;
+pub mod overlays;
 pub mod profiles;
 pub mod projects;
 pub mod reconcile;

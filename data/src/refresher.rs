@@ -144,6 +144,7 @@ pub struct Refresher {
     pool: PgPool,
     redis: Option<fred::clients::Pool>,
     cfg: RefresherConfig,
+    hot: Option<crate::cache::HotCache>,
 }
 
 /// One registered view as the leader sees it at a poll.
@@ -228,7 +229,19 @@ struct Wait {
 
 impl Refresher {
     pub fn new(pool: PgPool, redis: Option<fred::clients::Pool>, cfg: RefresherConfig) -> Self {
-        Self { pool, redis, cfg }
+        Self {
+            pool,
+            redis,
+            cfg,
+            hot: None,
+        }
+    }
+
+    /// Drops `hot`'s entries of each view this refresher refreshes (here
+    /// and in Redis) before the refresh is published.
+    pub fn with_hot_cache(mut self, hot: crate::cache::HotCache) -> Self {
+        self.hot = Some(hot);
+        self
     }
 
     pub fn instance_id(&self) -> &str {
@@ -480,13 +493,19 @@ impl Refresher {
         out
     }
 
-    /// Publishes a refresh without ever delaying or failing it.
+    /// Drops the hot cache's entries of the view, then publishes the
+    /// refresh, without ever delaying or failing it.
     fn publish(&self, view: &str) {
-        let Some(redis) = self.redis.clone() else {
-            return;
-        };
+        let hot = self.hot.clone();
+        let redis = self.redis.clone();
         let view = view.to_owned();
         tokio::spawn(async move {
+            if let Some(hot) = hot {
+                hot.view_refreshed(&view).await;
+            }
+            let Some(redis) = redis else {
+                return;
+            };
             if let Err(e) = publish_refreshed(&redis, &view).await {
                 tracing::warn!(view = %view, error = %e, "publishing the refresh on redis failed");
             }
