@@ -25,9 +25,37 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub redis: Option<data::fred::clients::Pool>,
+    /// Hot page data (in process + Redis), dropped on view refreshes.
+    pub hot: data::cache::HotCache,
+    /// The signed-in reader's upvotes, follows and forum votes (Redis).
+    pub overlays: data::overlays::Overlays,
     pub settings: Arc<Settings>,
     pub login_limiter: Arc<RateLimiter>,
     pub signup_limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// `load()` through the hot cache under `view` / `key` when `hot` (the
+    /// first pages anonymous visitors read most), straight from
+    /// PostgreSQL otherwise.
+    pub async fn cached<T, F, Fut>(
+        &self,
+        hot: bool,
+        view: &str,
+        key: &str,
+        load: F,
+    ) -> Result<T, data::sqlx::Error>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, data::sqlx::Error>>,
+    {
+        if hot {
+            self.hot.get_or_load(view, key, load).await
+        } else {
+            load().await
+        }
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -46,6 +46,14 @@ pub struct ServeConfig {
     /// Longest wait for any Redis command, in milliseconds.
     #[arg(long, env = "PROOFWORK_REDIS_TIMEOUT_MS", default_value_t = 250)]
     pub redis_timeout_ms: u64,
+    /// Cache hot page data (feed, leaderboards, chains, investors) in
+    /// process and in Redis (off: every read goes to PostgreSQL).
+    #[arg(long, env = "PROOFWORK_HOT_CACHE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub hot_cache: bool,
+    /// Keep readers' upvotes, follows and forum votes in Redis (off: read
+    /// from PostgreSQL on every page).
+    #[arg(long, env = "PROOFWORK_OVERLAYS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub overlays: bool,
     /// Mark cookies Secure (set when the site is served over TLS).
     #[arg(long, env = "PROOFWORK_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,

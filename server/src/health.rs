@@ -8,7 +8,8 @@
 //!   take instances out of rotation.
 //! - `GET /denormalization-health`: the derived-data health as JSON (every
 //!   materialized view from `data::refresher::health`, the refresher's
-//!   leader and the last reconciliation report). For an admin's session,
+//!   leader, the last reconciliation report, and the hot cache's and
+//!   overlays' counters since this instance started). For an admin's session,
 //!   or with `Authorization: Bearer <PROOFWORK_HEALTH_TOKEN>` when that
 //!   token is configured (compared in constant time). Signed out 401, any
 //!   other user 403.
@@ -122,6 +123,8 @@ pub async fn denormalization_health(
                 "views_failing": failing,
                 "refresher_leader": leader,
                 "views": views,
+                "hot_cache": hot_cache_json(&state.hot.stats()),
+                "overlays": state.overlays.stats(),
                 "reconcile": last.map(|l| serde_json::json!({
                     "id": l.id,
                     "started_at": l.started_at
@@ -139,6 +142,15 @@ pub async fn denormalization_health(
         }
         Err(err) => json_error(&AppError::from(err)),
     }
+}
+
+/// The hot cache's counters since start, with the hit ratio.
+fn hot_cache_json(stats: &data::cache::HotCacheStats) -> serde_json::Value {
+    let mut v = serde_json::to_value(stats).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("hit_ratio".into(), serde_json::json!(stats.hit_ratio()));
+    }
+    v
 }
 
 #[cfg(test)]

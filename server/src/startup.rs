@@ -51,6 +51,25 @@ impl Application {
             }
             None => None,
         };
+        let namespace = data::cache::namespace(&pool).await?;
+        let gate = data::cache::RedisGate::new(redis.clone(), &namespace, Duration::from_secs(2));
+        let hot = data::cache::HotCache::new(
+            gate.clone(),
+            data::cache::HotCacheConfig {
+                enabled: cfg.hot_cache,
+                ..Default::default()
+            },
+        );
+        if let Some(url) = &cfg.redis_url {
+            tokio::spawn(hot.clone().listen(url.0.clone(), shutdown_signal()));
+        }
+        let overlays = data::overlays::Overlays::new(
+            gate,
+            data::overlays::OverlayConfig {
+                enabled: cfg.overlays,
+                ..Default::default()
+            },
+        );
         let instance_id = data::refresher::default_instance_id();
         if cfg.refresher {
             let refresher = data::refresher::Refresher::new(
@@ -61,7 +80,8 @@ impl Application {
                     instance_id: instance_id.clone(),
                     ..Default::default()
                 },
-            );
+            )
+            .with_hot_cache(hot.clone());
             tokio::spawn(refresher.run(shutdown_signal()));
         }
         if cfg.reconcile_every_secs > 0 {
@@ -92,6 +112,8 @@ impl Application {
             leptos_options: leptos_options.clone(),
             pool: pool.clone(),
             redis,
+            hot,
+            overlays,
             settings: Arc::new(Settings {
                 trust_proxy: cfg.trust_proxy,
                 session_max_secs: cfg.session_max_days * 24 * 3600,

@@ -170,6 +170,10 @@ pub async fn upvote(project_id: String) -> Result<(), AppError> {
     data::votes::upvote(&state.pool, user.id, id)
         .await
         .map_err(vote_error)?;
+    state
+        .overlays
+        .changed(data::overlays::Kind::Upvotes, user.id)
+        .await;
     remember(id).await;
     back_to(&format!("p-{id}"), &format!("/p/{id}"));
     Ok(())
@@ -184,6 +188,10 @@ pub async fn remove_upvote(project_id: String) -> Result<(), AppError> {
     data::votes::remove_upvote(&state.pool, user.id, id)
         .await
         .map_err(vote_error)?;
+    state
+        .overlays
+        .changed(data::overlays::Kind::Upvotes, user.id)
+        .await;
     remember(id).await;
     back_to(&format!("p-{id}"), &format!("/p/{id}"));
     Ok(())

@@ -553,6 +553,29 @@ pub struct ReconcileView {
 pub struct AdminHealth {
     pub views: Vec<ViewHealthView>,
     pub reconcile: Option<ReconcileView>,
+    pub cache: CacheView,
+}
+
+/// This instance's Redis-side counters since it started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CacheView {
+    pub redis_configured: bool,
+    pub hot_enabled: bool,
+    pub hot_listening: bool,
+    pub hot_local_hits: u64,
+    pub hot_redis_hits: u64,
+    pub hot_misses: u64,
+    pub hot_hit_ratio: f64,
+    pub hot_entries: u64,
+    pub hot_invalidations: u64,
+    pub hot_stale_loads_dropped: u64,
+    pub hot_redis_errors: u64,
+    pub overlays_enabled: bool,
+    pub overlay_hits: u64,
+    pub overlay_fills: u64,
+    pub overlay_fills_refused: u64,
+    pub overlay_fallbacks: u64,
+    pub overlay_redis_errors: u64,
 }
 
 /// Refreshes per view shown in the chart.
@@ -629,7 +652,32 @@ pub async fn get_admin_health() -> Result<AdminHealth, AppError> {
                 })
                 .collect(),
         });
-    Ok(AdminHealth { views, reconcile })
+    let hot = state.hot.stats();
+    let ov = state.overlays.stats();
+    let cache = CacheView {
+        redis_configured: state.redis.is_some(),
+        hot_enabled: hot.enabled,
+        hot_listening: hot.listening,
+        hot_local_hits: hot.local_hits,
+        hot_redis_hits: hot.redis_hits,
+        hot_misses: hot.misses,
+        hot_hit_ratio: hot.hit_ratio(),
+        hot_entries: hot.local_entries,
+        hot_invalidations: hot.invalidations,
+        hot_stale_loads_dropped: hot.stale_loads_dropped,
+        hot_redis_errors: hot.redis_errors,
+        overlays_enabled: ov.enabled,
+        overlay_hits: ov.hits,
+        overlay_fills: ov.fills,
+        overlay_fills_refused: ov.fills_refused,
+        overlay_fallbacks: ov.fallbacks,
+        overlay_redis_errors: ov.redis_errors,
+    };
+    Ok(AdminHealth {
+        views,
+        reconcile,
+        cache,
+    })
 }
 
 /// Runs the reconciler now (compare only, views included) and comes back
@@ -785,6 +833,7 @@ fn HealthBody(h: AdminHealth, reconcile: ServerAction<ReconcileNow>) -> impl Int
             <p class="aside">{format!("Up to the last {HISTORY_PER_VIEW} refreshes of each view; failed attempts in red.")}</p>
             <div class="duration-charts">{charts}</div>
         </section>
+        <CacheSection c=h.cache />
         <section aria-labelledby="reconcile-h" id="reconcile">
             <h2 id="reconcile-h">"Trigger tables: last reconciliation"</h2>
             <FormError error=Signal::derive(move || error.clone()) />
@@ -793,6 +842,70 @@ fn HealthBody(h: AdminHealth, reconcile: ServerAction<ReconcileNow>) -> impl Int
                 <button type="submit" class="button primary">"Reconcile now"</button>
             </ActionForm>
             <p class="aside">"Compares every trigger-maintained table and every view with its definition; repairs nothing."</p>
+        </section>
+    }
+}
+
+/// The hot cache's and overlays' counters on this instance.
+#[component]
+fn CacheSection(c: CacheView) -> impl IntoView {
+    let on_off = |b: bool| if b { "on" } else { "off" };
+    let redis = if !c.redis_configured {
+        "no Redis configured: every read goes to PostgreSQL".to_string()
+    } else if c.hot_listening {
+        "Redis connected; refresh notifications heard".to_string()
+    } else {
+        "Redis configured but not heard: serving from PostgreSQL, in-process entries live 1 s"
+            .to_string()
+    };
+    let hot_rows = [
+        ("Hits in process", c.hot_local_hits),
+        ("Hits in Redis", c.hot_redis_hits),
+        ("Misses (read from PostgreSQL)", c.hot_misses),
+        ("Entries in process now", c.hot_entries),
+        ("Entries dropped by refreshes", c.hot_invalidations),
+        (
+            "Loads not kept (view refreshed meanwhile)",
+            c.hot_stale_loads_dropped,
+        ),
+        ("Redis errors", c.hot_redis_errors),
+    ];
+    let ov_rows = [
+        ("Answered by Redis", c.overlay_hits),
+        ("Filled from PostgreSQL", c.overlay_fills),
+        (
+            "Fills refused (a write came first)",
+            c.overlay_fills_refused,
+        ),
+        ("Answered by PostgreSQL alone", c.overlay_fallbacks),
+        ("Redis errors", c.overlay_redis_errors),
+    ];
+    let rows = |rows: [(&'static str, u64); 7]| {
+        rows.into_iter()
+            .map(|(k, v)| view! { <tr><th scope="row">{k}</th><td class="num">{v}</td></tr> })
+            .collect_view()
+    };
+    let ov = ov_rows
+        .into_iter()
+        .map(|(k, v)| view! { <tr><th scope="row">{k}</th><td class="num">{v}</td></tr> })
+        .collect_view();
+    view! {
+        <section aria-labelledby="cache-h" id="cache">
+            <h2 id="cache-h">"Redis cache on this instance"</h2>
+            <p id="cache-redis">{redis}</p>
+            <div class="table-scroll">
+            <table class="admin-table">
+                <caption>{format!("Hot page cache ({}), hit ratio {:.1} %, since this instance started",
+                    on_off(c.hot_enabled), c.hot_hit_ratio * 100.0)}</caption>
+                <tbody>{rows(hot_rows)}</tbody>
+            </table>
+            <table class="admin-table">
+                <caption>{format!("Per-user overlays ({}), since this instance started", on_off(c.overlays_enabled))}</caption>
+                <tbody>{ov}</tbody>
+            </table>
+            </div>
+            <p class="aside">"Keys and lifetimes: docs/CACHE.md. Redis is never the only copy: \
+                without it every page reads PostgreSQL."</p>
         </section>
     }
 }

@@ -221,7 +221,7 @@ pub async fn get_chain(
     let card = visible_header(pool, id, viewer_id, recent.contains(&id)).await?;
     let is_owner = viewer_id == Some(card.creator_id);
     let following = match viewer_id {
-        Some(uid) => data::chains::is_following(pool, id, uid).await?,
+        Some(uid) => state.overlays.follows(pool, uid, id).await?,
         None => false,
     };
     let is_public = card.is_public;

@@ -146,6 +146,11 @@ pub async fn create_chain(
     let id = data::chains::create(&state.pool, user.id, &new)
         .await
         .map_err(|e| chain_error(e, &values))?;
+    // The creator follows their chain from the start.
+    state
+        .overlays
+        .changed(data::overlays::Kind::Follows, user.id)
+        .await;
     remember(&[id]).await;
     if wants_html() {
         leptos_axum::redirect(&format!("/c/{id}"));
@@ -163,6 +168,10 @@ pub async fn follow_chain(chain_id: String) -> Result<(), AppError> {
     data::chains::follow(&state.pool, user.id, id)
         .await
         .map_err(|e| chain_error(e, &[]))?;
+    state
+        .overlays
+        .changed(data::overlays::Kind::Follows, user.id)
+        .await;
     remember(&[id]).await;
     back_to("chain-header", &format!("/c/{id}"));
     Ok(())
@@ -178,6 +187,10 @@ pub async fn unfollow_chain(chain_id: String) -> Result<(), AppError> {
     data::chains::unfollow(&state.pool, user.id, id)
         .await
         .map_err(|e| chain_error(e, &[]))?;
+    state
+        .overlays
+        .changed(data::overlays::Kind::Follows, user.id)
+        .await;
     remember(&[id]).await;
     back_to("chain-header", &format!("/c/{id}"));
     Ok(())
@@ -297,6 +310,10 @@ pub async fn vote_post(post_id: String, vote: String) -> Result<(), AppError> {
     let done = data::forum::vote(&state.pool, user.id, id, vote)
         .await
         .map_err(|e| forum_error(e, &[]))?;
+    state
+        .overlays
+        .changed(data::overlays::Kind::PostVotes, user.id)
+        .await;
     remember(&[done.chain_id, done.id]).await;
     back_to(
         &format!("post-{id}"),

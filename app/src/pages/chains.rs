@@ -116,18 +116,24 @@ pub async fn get_chains(
         Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
     };
     let state = crate::state::state()?;
-    let page = chains::discovery(
-        &state.pool,
-        &DiscoveryQuery {
-            tab,
-            category: category.clone(),
-            after,
-            limit: chains::PAGE_SIZE,
-        },
-    )
-    .await?;
+    let query = DiscoveryQuery {
+        tab,
+        category: category.clone(),
+        after,
+        limit: chains::PAGE_SIZE,
+    };
+    let key = format!("{tab:?}:{}", category.as_deref().unwrap_or("all"));
+    let page = state
+        .cached(after.is_none(), "mv_chains_discovery", &key, || {
+            chains::discovery(&state.pool, &query)
+        })
+        .await?;
     let featured = if after.is_none() && category.is_none() {
-        chains::featured(&state.pool, 4).await?
+        state
+            .cached(true, "mv_chains_discovery", "featured-strip", || {
+                chains::featured(&state.pool, 4)
+            })
+            .await?
     } else {
         Vec::new()
     };

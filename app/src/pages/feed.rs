@@ -147,9 +147,19 @@ pub async fn get_feed(
         after,
         limit: feed::PAGE_SIZE,
     };
-    let page = feed::page(&state.pool, &query).await?;
+    let first = after.is_none();
+    let key = format!("{tab:?}:{}", category.as_deref().unwrap_or("all"));
+    let page = state
+        .cached(first, "mv_feed_projects", &key, || {
+            feed::page(&state.pool, &query)
+        })
+        .await?;
     let featured = if after.is_none() && tab != Tab::Featured && category.is_none() {
-        feed::featured(&state.pool, 4).await?
+        state
+            .cached(true, "mv_feed_projects", "featured-strip", || {
+                feed::featured(&state.pool, 4)
+            })
+            .await?
     } else {
         Vec::new()
     };
@@ -161,7 +171,12 @@ pub async fn get_feed(
         .collect();
     let viewer = crate::auth::session_user();
     let upvoted = match &viewer {
-        Some(user) => feed::upvoted_among(&state.pool, user.id, &ids).await?,
+        Some(user) => {
+            state
+                .overlays
+                .upvoted_among(&state.pool, user.id, &ids)
+                .await?
+        }
         None => Vec::new(),
     };
     // Read your own writes: the view may not hold the reader's latest

@@ -42,7 +42,11 @@ pub async fn get_investors(after: Option<String>) -> Result<InvestorsView, AppEr
         Some(a) => Some(Cursor::decode(a).map_err(AppError::BadRequest)?),
     };
     let state = crate::state::state()?;
-    let page = investors::page(&state.pool, after, PAGE_SIZE).await?;
+    let page = state
+        .cached(after.is_none(), "mv_investors_directory", "first", || {
+            investors::page(&state.pool, after, PAGE_SIZE)
+        })
+        .await?;
     Ok(InvestorsView {
         investors: page
             .investors

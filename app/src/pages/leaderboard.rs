@@ -103,7 +103,11 @@ pub async fn get_leaderboard(
         first_page: after == 0,
     };
     if tab == "projects" {
-        let page = leaderboard::projects(&state.pool, after, PAGE_SIZE).await?;
+        let page = state
+            .cached(after == 0, "mv_leaderboard_projects", "first", || {
+                leaderboard::projects(&state.pool, after, PAGE_SIZE)
+            })
+            .await?;
         view.next = page.next;
         view.projects = page
             .rows
@@ -121,7 +125,11 @@ pub async fn get_leaderboard(
             })
             .collect();
     } else {
-        let page = leaderboard::builders(&state.pool, after, PAGE_SIZE).await?;
+        let page = state
+            .cached(after == 0, "mv_leaderboard_builders", "first", || {
+                leaderboard::builders(&state.pool, after, PAGE_SIZE)
+            })
+            .await?;
         view.next = page.next;
         view.builders = page
             .rows

@@ -75,7 +75,7 @@ pub async fn get_post(
         .await?
         .ok_or(AppError::NotFound)?;
     let my_vote = match viewer_id {
-        Some(uid) => data::forum::my_vote(pool, uid, post_id).await?,
+        Some(uid) => state.overlays.post_vote(pool, uid, post_id).await?,
         None => None,
     };
     let comments = data::forum::comments(pool, post_id, before).await?;

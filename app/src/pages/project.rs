@@ -123,7 +123,7 @@ pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectVie
         .ok_or(AppError::NotFound)?;
     let viewer = crate::auth::session_user();
     let upvoted = match &viewer {
-        Some(user) => data::projects::has_upvoted(pool, user.id, id).await?,
+        Some(user) => state.overlays.has_upvoted(pool, user.id, id).await?,
         None => false,
     };
     let thread = data::projects::thread(pool, id, before).await?;

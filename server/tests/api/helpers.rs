@@ -83,6 +83,21 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Starts another server instance on the same database (as a second
+    /// machine behind a load balancer would be); its base URL. It lives
+    /// until the test's runtime ends.
+    pub async fn another_instance(&self, extra: &[&str]) -> String {
+        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+        args.extend_from_slice(extra);
+        let serve = Flags::parse_from(args).serve;
+        let app = Application::build(self.pool.clone(), &serve)
+            .await
+            .expect("build second instance");
+        let base = format!("http://{}", app.addr);
+        tokio::spawn(app.run());
+        base
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

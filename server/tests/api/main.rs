@@ -5,6 +5,7 @@ mod admin;
 mod atom;
 mod auth;
 mod badges;
+mod cache;
 mod chains;
 mod dashboard;
 mod feed;
