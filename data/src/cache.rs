@@ -382,9 +382,15 @@ impl HotCache {
         if local.entries.len() >= cfg.local_capacity {
             local.entries.retain(|_, e| e.expires > now);
             if local.entries.len() >= cfg.local_capacity {
-                // Still full of live entries: start over rather than track
-                // recency on every hit.
-                local.entries.clear();
+                // Still full of live entries: drop this view's (rather than
+                // track recency on every hit), so that many distinct keys
+                // of one view — search queries — cannot push out the few
+                // first pages everyone reads; everything if that is not
+                // enough.
+                local.entries.retain(|_, e| e.view != view);
+                if local.entries.len() >= cfg.local_capacity {
+                    local.entries.clear();
+                }
             }
         }
         if !local.views.contains(view) {

@@ -117,7 +117,7 @@ pub async fn get_search(
         Some(a) => Some(Cursor::decode(a).map_err(AppError::BadRequest)?),
     };
     let kind_name = kind.clone().unwrap_or_else(|| "all".into());
-    let mut view = SearchView {
+    let view = SearchView {
         q: text.clone(),
         kind: kind_name,
         corrected: None,
@@ -132,7 +132,28 @@ pub async fn get_search(
         return Ok(view);
     }
     let state = crate::state::state()?;
-    let pool = &state.pool;
+    // First pages are the same for everyone (search shows public rows
+    // only): cached under the index's view, dropped when it is refreshed.
+    let key = format!("{}:{text}", view.kind);
+    let first = after.is_none();
+    state
+        .cached(first, "mv_search_index", &key, || {
+            search_results(&state.pool, view, text.clone(), kind, after)
+        })
+        .await
+        .map_err(AppError::from)
+}
+
+/// The results for a checked query (see [`get_search`]).
+#[cfg(feature = "ssr")]
+async fn search_results(
+    pool: &data::PgPool,
+    mut view: SearchView,
+    text: String,
+    kind: Option<String>,
+    after: Option<data::search::Cursor>,
+) -> Result<SearchView, data::sqlx::Error> {
+    use data::search;
     let mut page = search::search(pool, &text, kind.as_deref(), after.as_ref()).await?;
     if page.counts.total() == 0 {
         // Nothing as typed: try the query with its typos corrected.

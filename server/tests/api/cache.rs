@@ -203,7 +203,14 @@ async fn anonymous_first_pages_come_from_the_cache_and_signed_in_marks_stay_pers
     seed(&app).await;
     wait_listening(&app.base).await;
     let anon = new_client();
-    for path in ["/", "/?tab=newest", "/leaderboard", "/chains", "/investors"] {
+    for path in [
+        "/",
+        "/?tab=newest",
+        "/leaderboard",
+        "/chains",
+        "/investors",
+        "/search?q=rust",
+    ] {
         let before = counters(&app.base).await;
         let (s1, first) = get(&app, &anon, path).await;
         let (s2, second) = get(&app, &anon, path).await;
@@ -232,6 +239,7 @@ async fn anonymous_first_pages_come_from_the_cache_and_signed_in_marks_stay_pers
         "mv_leaderboard_projects",
         "mv_chains_discovery",
         "mv_investors_directory",
+        "mv_search_index",
     ] {
         assert!(
             keys.iter().any(|k| k.contains(&format!(":hot:{view}:"))),
