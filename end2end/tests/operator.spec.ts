@@ -159,6 +159,11 @@ test.describe('operator', () => {
     await expect(charts).toHaveCount(views);
     await expect(charts.first().locator('title').first()).toHaveText(/^mv_[a-z_]+: /);
     expect(await page.locator('.duration-charts svg rect').count(), 'bars of refreshes').toBeGreaterThan(0);
+    // This instance's Redis cache counters (docs/CACHE.md).
+    const cache = page.locator('section#cache');
+    await expect(cache.getByRole('heading', { name: 'Redis cache on this instance' })).toBeVisible();
+    await expect(cache.locator('table').first().locator('caption')).toContainText(/Hot page cache \((on|off)\), hit ratio \d+\.\d %/);
+    await expect(cache.getByRole('row', { name: /Hits in process/ }).locator('td')).toHaveText(/^\d+$/);
 
     const reconcile = await clickAndLoad(page, page.getByRole('button', { name: 'Reconcile now' }));
     expect(reconcile.status()).toBe(200);
