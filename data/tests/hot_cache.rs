@@ -154,3 +154,57 @@ async fn a_disabled_cache_always_loads() -> Res {
     assert_eq!(cache.stats().local_hits, 0);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_misses_of_one_key_load_once() -> Res {
+    let cache = HotCache::new(
+        RedisGate::none(),
+        HotCacheConfig {
+            deaf_local_ttl: Duration::from_secs(60),
+            ..Default::default()
+        },
+    );
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (cache, calls) = (cache.clone(), calls.clone());
+        tasks.push(tokio::spawn(async move {
+            cache
+                .get_or_load("mv_feed", "first", || async {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    load(&calls, "page").await
+                })
+                .await
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap()?, "page");
+    }
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "one read for twenty requests"
+    );
+    assert_eq!(cache.stats().misses, 1);
+    assert_eq!(cache.stats().local_hits, 19);
+    // Other keys are not held up by a slow one.
+    let slow = {
+        let (cache, calls) = (cache.clone(), calls.clone());
+        tokio::spawn(async move {
+            cache
+                .get_or_load("mv_feed", "slow", || async {
+                    tokio::time::sleep(Duration::from_millis(2000)).await;
+                    load(&calls, "slow").await
+                })
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    cache
+        .get_or_load("mv_feed", "fast", || load(&calls, "fast"))
+        .await?;
+    assert!(started.elapsed() < Duration::from_millis(1000));
+    assert_eq!(slow.await.unwrap()?, "slow");
+    Ok(())
+}
