@@ -223,14 +223,10 @@ impl Local {
     }
 }
 
-/// Per key being filled: the lock its fillers take turns on.
-type Flights = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
-
 struct Inner {
     cfg: HotCacheConfig,
     gate: RedisGate,
     local: Mutex<Local>,
-    flights: Flights,
     listening: AtomicBool,
     counters: Counters,
 }
@@ -248,7 +244,6 @@ impl HotCache {
                 cfg,
                 gate,
                 local: Mutex::new(Local::default()),
-                flights: Mutex::new(HashMap::new()),
                 listening: AtomicBool::new(false),
                 counters: Counters::default(),
             }),
@@ -280,72 +275,32 @@ impl HotCache {
         self.inner.gate.key(format_args!("hotkeys:{view}"))
     }
 
-    /// The live in-process value of `full`, counted as a hit.
-    fn local_hit<T: Clone + 'static>(&self, full: &str) -> Option<T> {
-        let local = self.local();
-        let e = local.entries.get(full)?;
-        if e.expires <= Instant::now() {
-            return None;
-        }
-        let v = e.value.downcast_ref::<T>()?.clone();
-        self.inner
-            .counters
-            .local_hits
-            .fetch_add(1, Ordering::Relaxed);
-        Some(v)
-    }
-
     /// The value cached for `key` of `view`, or `load()`'s, stored on the
     /// way back unless `view` was refreshed while it was being loaded.
-    ///
-    /// Single flight per key on this instance: while one request reads
-    /// Redis or PostgreSQL for a key, the others asking for it wait and
-    /// take what it stored, so a refresh of a hot view costs one read, not
-    /// one per request waiting at that moment.
     pub async fn get_or_load<T, E, F, Fut>(&self, view: &str, key: &str, load: F) -> Result<T, E>
     where
         T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        if !self.inner.cfg.enabled {
+        let cfg = &self.inner.cfg;
+        if !cfg.enabled {
             return load().await;
         }
-        let full = format!("{view}:{key}");
-        if let Some(v) = self.local_hit::<T>(&full) {
-            return Ok(v);
-        }
-        let flight = {
-            let mut flights = self.inner.flights.lock().unwrap_or_else(|e| e.into_inner());
-            flights.entry(full.clone()).or_default().clone()
-        };
-        let result = {
-            let _turn = flight.lock().await;
-            match self.local_hit::<T>(&full) {
-                Some(v) => Ok(v),
-                None => self.fill(view, key, full.clone(), load).await,
-            }
-        };
-        {
-            let mut flights = self.inner.flights.lock().unwrap_or_else(|e| e.into_inner());
-            // Nobody else holds it (the map's and ours): done with the key.
-            if Arc::strong_count(&flight) <= 2 {
-                flights.remove(&full);
-            }
-        }
-        result
-    }
-
-    /// A miss in process: Redis, else `load()`; stored on the way back.
-    async fn fill<T, E, F, Fut>(&self, view: &str, key: &str, full: String, load: F) -> Result<T, E>
-    where
-        T: Serialize + DeserializeOwned + Clone + Send + Sync + 'static,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-    {
-        let cfg = &self.inner.cfg;
         let c = &self.inner.counters;
-        let epoch = self.local().epoch(view);
+        let full = format!("{view}:{key}");
+        let epoch = {
+            let local = self.local();
+            if let Some(e) = local.entries.get(&full) {
+                if e.expires > Instant::now() {
+                    if let Some(v) = e.value.downcast_ref::<T>() {
+                        c.local_hits.fetch_add(1, Ordering::Relaxed);
+                        return Ok(v.clone());
+                    }
+                }
+            }
+            local.epoch(view)
+        };
 
         let redis_key = self.redis_key(view, key);
         if let Some(client) = self.inner.gate.client() {
