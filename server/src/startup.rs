@@ -3,7 +3,7 @@
 //! start the real thing on port 0.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::http::header;
@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -139,7 +139,7 @@ impl Application {
                 tower_sessions::cookie::time::Duration::days(cfg.session_idle_days),
             ));
 
-        let routes = generate_route_list(App);
+        let routes = route_list();
         let router = Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route("/livez", get(crate::health::livez))
@@ -195,6 +195,20 @@ impl Application {
         .with_graceful_shutdown(shutdown_signal())
         .await
     }
+}
+
+/// The app's routes, generated once per process.
+///
+/// Generating them renders the whole app once with resource loading
+/// switched off through a process-wide flag (leptos_router's
+/// `SuppressResourceLoad`): a resource first polled anywhere in the process
+/// while the flag is up waits forever, and so does the page that awaits it.
+/// Done once, before the first instance of this process listens, the flag
+/// is never up while a page renders — several instances in one process (as
+/// in the tests) used to hang a page now and then.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 async fn css() -> impl IntoResponse {

@@ -11,6 +11,14 @@ struct Flags {
     serve: ServeConfig,
 }
 
+/// `serve`'s configuration on port 0 with `extra` flags (and the
+/// environment, as the binary reads it).
+pub fn serve_config(extra: &[&str]) -> ServeConfig {
+    let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    Flags::parse_from(args).serve
+}
+
 pub struct TestApp {
     pub base: String,
     pub pool: data::PgPool,
@@ -55,9 +63,7 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         .await
         .expect("migrate");
 
-    let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
-    args.extend_from_slice(extra);
-    let serve = Flags::parse_from(args).serve;
+    let serve = serve_config(extra);
     let app = Application::build(pool.clone(), &serve)
         .await
         .expect("build app");
@@ -87,9 +93,7 @@ impl TestApp {
     /// machine behind a load balancer would be); its base URL. It lives
     /// until the test's runtime ends.
     pub async fn another_instance(&self, extra: &[&str]) -> String {
-        let mut args = vec!["serve", "--addr", "127.0.0.1:0"];
-        args.extend_from_slice(extra);
-        let serve = Flags::parse_from(args).serve;
+        let serve = serve_config(extra);
         let app = Application::build(self.pool.clone(), &serve)
             .await
             .expect("build second instance");

@@ -27,5 +27,6 @@ mod refresh;
 mod reports;
 mod search;
 mod shell;
+mod stall;
 mod unread;
 mod validator;
