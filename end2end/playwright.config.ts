@@ -2,8 +2,8 @@ import { defineConfig } from '@playwright/test';
 import path from 'node:path';
 
 // Run through scripts/test, which sets these; by hand:
-//   E2E_PORT=4010 E2E_DATABASE_URL=postgres://postgres@127.0.0.1:55432/proofwork_e2e \
-//   E2E_REDIS_URL=redis://127.0.0.1:56379 npx playwright test
+//   E2E_PORT=4010 E2E_DATABASE_URL=postgres://postgres@127.0.0.1:25432/proofwork_e2e \
+//   E2E_REDIS_URL=redis://127.0.0.1:26379 npx playwright test
 // (the database must exist and be empty; the server loads demo data into it).
 const port = Number(process.env.E2E_PORT ?? 4010);
 const baseURL = `http://127.0.0.1:${port}`;
@@ -25,7 +25,10 @@ export default defineConfig({
   workers: 2,
   retries: 0,
   reporter: 'list',
+  // Each test is bounded, and so is the whole run: a hang fails with the
+  // test's name instead of stalling CI.
   timeout: 30_000,
+  globalTimeout: 20 * 60_000,
   expect: { timeout: 10_000 },
   use: {
     baseURL,

@@ -9,22 +9,46 @@ use sqlx::PgPool;
 /// The embedded migrations (`migrations/` at the workspace root).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
-/// Opens the pool. A short acquire timeout keeps a page from hanging for
-/// the default 30 s while PostgreSQL is unreachable: it fails fast and the
-/// caller answers 503.
-pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+/// Opens the pool. Nothing waits on PostgreSQL without a bound:
+/// - a short acquire timeout keeps a page from hanging for the default
+///   30 s while PostgreSQL is unreachable or the pool is exhausted: it fails
+///   fast and the caller answers 503;
+/// - every statement is cancelled by PostgreSQL after `statement_timeout`
+///   (a request cut off by the server's request timeout leaves no query
+///   running behind it for long); work that is long by nature sets its own
+///   bound for its transaction (`SET LOCAL statement_timeout`: view
+///   refreshes, reconciliation, demo data);
+/// - a session idle inside a transaction for a minute is ended, so a task
+///   that stalls mid-transaction cannot hold its row locks forever.
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    statement_timeout: Duration,
+) -> Result<PgPool, sqlx::Error> {
     let options: PgConnectOptions = url.parse()?;
+    let statement_timeout = statement_timeout.as_millis().to_string();
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(3))
-        .connect_with(options.application_name("proofwork"))
+        .connect_with(options.application_name("proofwork").options([
+            ("statement_timeout", statement_timeout.as_str()),
+            ("idle_in_transaction_session_timeout", "60000"),
+        ]))
         .await
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, on a connection of its own without
+/// the pool's statement timeout (an index built on a large table may take
+/// minutes); the connection is closed afterwards.
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
-    MIGRATOR.run(pool).await
+    let mut conn = pool.acquire().await?.detach();
+    sqlx::query("SET statement_timeout = 0")
+        .execute(&mut conn)
+        .await?;
+    MIGRATOR.run(&mut conn).await?;
+    sqlx::Connection::close(conn).await?;
+    Ok(())
 }
 
 /// True when PostgreSQL answers a trivial query.

@@ -481,6 +481,9 @@ const LOCK_FOR_REPAIR: &str = "LOCK TABLE users, projects, comments, upvotes, va
 /// Recomputes every Category A value and reports the differences; with
 /// `repair`, rewrites what differs in one transaction and reports what it
 /// found (and how many rows it rewrote).
+/// Lifts the pool's statement timeout for the transaction it runs in.
+const UNBOUNDED: &str = "SET LOCAL statement_timeout = 0";
+
 #[tracing::instrument(skip(pool))]
 pub async fn reconcile(pool: &PgPool, repair: bool) -> Result<ReconcileReport, sqlx::Error> {
     let started = Instant::now();
@@ -489,6 +492,9 @@ pub async fn reconcile(pool: &PgPool, repair: bool) -> Result<ReconcileReport, s
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
+    // A full recomputation takes as long as the data is large, not a
+    // page's statement bound.
+    sqlx::query(UNBOUNDED).execute(&mut *tx).await?;
     let tables = check_all(&mut tx, &mut |_| ()).await?;
     tx.commit().await?;
 
@@ -515,6 +521,7 @@ async fn repair_tables(
     sqlx::query("SET LOCAL lock_timeout = '10s'")
         .execute(&mut *tx)
         .await?;
+    sqlx::query(UNBOUNDED).execute(&mut *tx).await?;
     sqlx::query(LOCK_FOR_REPAIR).execute(&mut *tx).await?;
     // Tells the projects trigger not to move dashboard counters while
     // proof_score is rewritten: the dashboard is rewritten right after.
@@ -619,6 +626,9 @@ pub async fn run(
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
         .await?;
+    // A full recomputation takes as long as the data is large, not a
+    // page's statement bound.
+    sqlx::query(UNBOUNDED).execute(&mut *tx).await?;
     let tables = check_all(&mut tx, &mut |step| {
         on_progress(Progress { done, total, step });
         done += 1;
@@ -643,6 +653,7 @@ pub async fn run(
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;
+        sqlx::query(UNBOUNDED).execute(&mut *tx).await?;
         for name in &view_names {
             on_progress(Progress {
                 done,

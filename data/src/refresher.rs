@@ -564,6 +564,49 @@ pub async fn refresh_now(
     refresh_view(&mut conn, &plan, wait, &by, cfg.statement_timeout).await
 }
 
+/// Which views [`bring_up_to_date`] refreshes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Views never populated (a new database): cheap, and without them
+    /// the pages reading them fail.
+    Unpopulated,
+    /// Those, and every view with writes its last refresh did not cover
+    /// (after loading demo data: every view).
+    Stale,
+}
+
+/// Refreshes, one after another and before the server listens, the views
+/// `which` names, so that the first page asked for shows what the database
+/// holds (the leader would otherwise refresh them within their staleness
+/// target, after the server said it was ready). Returns the outcomes; a
+/// failed refresh is an error here, since serving would show wrong pages.
+pub async fn bring_up_to_date(
+    pool: &PgPool,
+    which: CatchUp,
+) -> Result<Vec<RefreshOutcome>, sqlx::Error> {
+    let rows = {
+        let mut conn = pool.acquire().await?;
+        read_status(&mut conn).await?
+    };
+    let mut outcomes = Vec::new();
+    for row in rows {
+        let due = !row.populated || (which == CatchUp::Stale && row.mark > row.refreshed_upto);
+        if !due {
+            continue;
+        }
+        let outcome = refresh_now(pool, &row.view_name, TriggeredBy::Startup).await?;
+        if !outcome.ok {
+            return Err(sqlx::Error::Protocol(format!(
+                "refreshing {} failed: {}",
+                outcome.view_name,
+                outcome.error.as_deref().unwrap_or("unknown error")
+            )));
+        }
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
 /// Earliest deadline first: once any view is ready, the candidate whose
 /// staleness target runs out first is refreshed, even if its own window
 /// has not passed yet (starting a long refresh of a relaxed view while a

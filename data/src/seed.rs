@@ -211,6 +211,7 @@ pub async fn seed(
          set local jit = off;
          set local work_mem = '64MB';
          set local synchronous_commit = off;
+         set local statement_timeout = 0;
          set local proofwork.skip_notifications = on;",
     )
     .execute(&mut *tx)

@@ -8,9 +8,12 @@
 #   REDIS_URL set           -> used as is, no Redis is started
 #   otherwise               -> project-local instances, bound to 127.0.0.1:
 #       data under  ${PROOFWORK_LOCAL_DIR:-<repo>/.local}
-#       PostgreSQL  ${PROOFWORK_PG_PORT:-55432}   (database "proofwork")
-#       Redis       ${PROOFWORK_REDIS_PORT:-56379}
+#       PostgreSQL  ${PROOFWORK_PG_PORT:-25432}   (database "proofwork")
+#       Redis       ${PROOFWORK_REDIS_PORT:-26379}
 #
+# The default ports lie below Linux's ephemeral range (32768-60999): a port
+# in that range can be held for a moment by any outgoing connection (a load
+# test opens thousands), and a start would then fail at random.
 # System instances on 5432 / 6379 are never used. Missing binaries are
 # installed with apt-get. Running it again reuses what is already running.
 # `stop_services` stops the project-local instances of the same folder/ports.
@@ -26,8 +29,8 @@ pw_local_dir() {
     mkdir -p "$dir"
     (cd "$dir" && pwd)
 }
-pw_pg_port() { printf '%s' "${PROOFWORK_PG_PORT:-55432}"; }
-pw_redis_port() { printf '%s' "${PROOFWORK_REDIS_PORT:-56379}"; }
+pw_pg_port() { printf '%s' "${PROOFWORK_PG_PORT:-25432}"; }
+pw_redis_port() { printf '%s' "${PROOFWORK_REDIS_PORT:-26379}"; }
 
 # Runs a command as root (directly, or through sudo when not root).
 pw_as_root() {
@@ -301,7 +304,7 @@ free_port() {
         else
             p="$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
         fi
-        case $p in 5432 | 6379 | 55432 | 56379 | 3000) continue ;; esac
+        case $p in 5432 | 6379 | 25432 | 26379 | 3000) continue ;; esac
         printf '%s' "$p"
         return 0
     done
@@ -319,4 +322,16 @@ db_url_with_name() {
         url="${url%/*}"
     fi
     printf '%s/%s%s' "$url" "$name" "$query"
+}
+
+# ensure_nextest -> cargo-nextest on PATH (the Rust tests run with it: each
+# test in its own process, with a time bound). Uses the one on PATH, else
+# installs it from crates.io once into ${PROOFWORK_TOOLS_DIR:-~/.cache/proofwork/tools}.
+ensure_nextest() {
+    if cargo nextest --version >/dev/null 2>&1; then return 0; fi
+    local root="${PROOFWORK_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/proofwork/tools}"
+    export PATH="$root/bin:$PATH"
+    if cargo nextest --version >/dev/null 2>&1; then return 0; fi
+    pw_log "installing cargo-nextest from crates.io into $root (once; a few minutes)"
+    cargo install --locked --root "$root" cargo-nextest || return 1
 }

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 use crate::config::{DbConfig, ServeConfig};
 use crate::startup::{connect_and_migrate, Application};
+use data::refresher::CatchUp;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -71,9 +72,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { db, serve } => {
             let pool = connect_and_migrate(&db).await?;
-            if serve.demo_data {
-                seed_if_empty(&pool, serve.demo_scale, serve.demo_seed).await?;
-            }
+            prepare_database(&pool, &serve).await?;
             let app = Application::build(pool, &serve).await?;
             tracing::info!("listening on http://{}", app.addr);
             println!("Proofwork is serving on http://{}", app.addr);
@@ -89,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("the database already has users; seed only loads an empty database");
             }
             load_demo_data(&pool, scale, seed).await?;
+            bring_views_up_to_date(&pool, CatchUp::Stale).await?;
         }
         Command::Reconcile {
             db,
@@ -161,12 +161,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn seed_if_empty(pool: &data::PgPool, scale: f64, seed: u64) -> anyhow::Result<()> {
-    if data::seed::is_empty(pool).await? {
-        println!("The database is empty: loading demo data (scale {scale}, seed {seed}).");
-        load_demo_data(pool, scale, seed).await?;
+/// What `serve` does before it listens: demo data when asked for and the
+/// database is empty, then every view the pages read brought up to date
+/// (all of them after loading demo data, else only those never
+/// populated), so that "serving" means the pages show the data.
+pub async fn prepare_database(pool: &data::PgPool, serve: &ServeConfig) -> anyhow::Result<()> {
+    let seeded = serve.demo_data && seed_if_empty(pool, serve.demo_scale, serve.demo_seed).await?;
+    let which = if seeded {
+        CatchUp::Stale
+    } else {
+        CatchUp::Unpopulated
+    };
+    bring_views_up_to_date(pool, which).await
+}
+
+async fn bring_views_up_to_date(pool: &data::PgPool, which: CatchUp) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let outcomes = data::refresher::bring_up_to_date(pool, which).await?;
+    if !outcomes.is_empty() {
+        tracing::info!(
+            views = outcomes.len(),
+            took_ms = started.elapsed().as_millis() as u64,
+            "views brought up to date before serving"
+        );
     }
     Ok(())
+}
+
+/// Loads demo data if the database has no users; true if it did.
+async fn seed_if_empty(pool: &data::PgPool, scale: f64, seed: u64) -> anyhow::Result<bool> {
+    if !data::seed::is_empty(pool).await? {
+        return Ok(false);
+    }
+    println!("The database is empty: loading demo data (scale {scale}, seed {seed}).");
+    load_demo_data(pool, scale, seed).await?;
+    Ok(true)
 }
 
 async fn load_demo_data(pool: &data::PgPool, scale: f64, seed: u64) -> anyhow::Result<()> {

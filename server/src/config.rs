@@ -32,6 +32,11 @@ pub struct DbConfig {
     /// Largest number of PostgreSQL connections this instance opens.
     #[arg(long, env = "PROOFWORK_DB_POOL_SIZE", default_value_t = 20)]
     pub db_pool_size: u32,
+    /// Longest a statement on the pool may run before PostgreSQL cancels
+    /// it, in milliseconds (refreshes, reconciliation and demo data set
+    /// their own bound).
+    #[arg(long, env = "PROOFWORK_STATEMENT_TIMEOUT_MS", default_value_t = 30_000)]
+    pub statement_timeout_ms: u64,
 }
 
 /// Everything `serve` needs beyond the database.
@@ -46,6 +51,11 @@ pub struct ServeConfig {
     /// Longest wait for any Redis command, in milliseconds.
     #[arg(long, env = "PROOFWORK_REDIS_TIMEOUT_MS", default_value_t = 250)]
     pub redis_timeout_ms: u64,
+    /// Longest a request may take before it is answered 503 with
+    /// `Retry-After`, in milliseconds (event streams are bounded only
+    /// until their first byte).
+    #[arg(long, env = "PROOFWORK_REQUEST_TIMEOUT_MS", default_value_t = 15_000)]
+    pub request_timeout_ms: u64,
     /// Cache hot page data (feed, leaderboards, chains, investors) in
     /// process and in Redis (off: every read goes to PostgreSQL).
     #[arg(long, env = "PROOFWORK_HOT_CACHE", default_value_t = true, action = clap::ArgAction::Set)]

@@ -10,3 +10,4 @@ pub mod health;
 pub mod middleware;
 pub mod startup;
 pub mod telemetry;
+pub mod timeout;

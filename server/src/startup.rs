@@ -30,7 +30,12 @@ static FAVICON: &str = include_str!("../../public/favicon.svg");
 /// Opens the pool and brings the schema (ours and the session store's) up
 /// to date.
 pub async fn connect_and_migrate(db: &DbConfig) -> anyhow::Result<data::PgPool> {
-    let pool = data::db::connect(&db.database_url.0, db.db_pool_size).await?;
+    let pool = data::db::connect(
+        &db.database_url.0,
+        db.db_pool_size,
+        Duration::from_millis(db.statement_timeout_ms),
+    )
+    .await?;
     data::db::migrate(&pool).await?;
     PostgresStore::new(pool.clone()).migrate().await?;
     Ok(pool)
@@ -176,6 +181,10 @@ impl Application {
             .layer(sessions)
             .layer(axum::middleware::from_fn(middleware::reject_cross_site))
             .layer(axum::extract::DefaultBodyLimit::max(256 * 1024))
+            .layer(axum::middleware::from_fn_with_state(
+                Duration::from_millis(cfg.request_timeout_ms),
+                crate::timeout::request_timeout,
+            ))
             .layer(axum::middleware::from_fn(middleware::security_headers))
             .layer(TraceLayer::new_for_http())
             .with_state(state);

@@ -51,7 +51,9 @@ async fn livez_and_readyz_answer_while_postgres_is_up_and_readyz_fails_without_i
         .fetch_one(&app.pool)
         .await
         .unwrap();
-    let admin = data::db::connect(&admin_url(), 1).await.unwrap();
+    let admin = data::db::connect(&admin_url(), 1, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
     sqlx::query(&format!("drop database {db} with (force)"))
         .execute(&admin)
         .await

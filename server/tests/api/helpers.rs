@@ -42,7 +42,7 @@ pub fn admin_url() -> String {
 pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let admin_url = admin_url();
     let db_name = format!("pw_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = data::db::connect(&admin_url, 1)
+    let admin = data::db::connect(&admin_url, 1, std::time::Duration::from_secs(30))
         .await
         .expect("connect to maintenance db");
     sqlx::query(&format!("create database {db_name}"))
@@ -58,12 +58,17 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
     let db = server::config::DbConfig {
         database_url: server::config::Secret(url),
         db_pool_size: 5,
+        statement_timeout_ms: 30_000,
     };
     let pool = server::startup::connect_and_migrate(&db)
         .await
         .expect("migrate");
 
     let serve = serve_config(extra);
+    // What `serve` does before it listens (demo data with `--demo-data`).
+    server::cli::prepare_database(&pool, &serve)
+        .await
+        .expect("prepare the database");
     let app = Application::build(pool.clone(), &serve)
         .await
         .expect("build app");
@@ -178,7 +183,9 @@ impl Drop for TestApp {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                if let Ok(admin) = data::db::connect(&admin_url, 1).await {
+                if let Ok(admin) =
+                    data::db::connect(&admin_url, 1, std::time::Duration::from_secs(30)).await
+                {
                     let _ = sqlx::query(&format!("drop database if exists {db_name} with (force)"))
                         .execute(&admin)
                         .await;
