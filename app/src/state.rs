@@ -18,6 +18,10 @@ pub struct Settings {
     pub trust_proxy: bool,
     /// Absolute session lifetime from log-in, in seconds.
     pub session_max_secs: u64,
+    /// The site's public address (`https://example.org`, no trailing
+    /// slash) for absolute links (Atom feeds): from configuration, never
+    /// from a request's `Host`.
+    pub public_url: String,
 }
 
 #[derive(Clone)]

@@ -4,20 +4,15 @@
 //! chain is a 404 (plain text, for feed readers).
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 use uuid::Uuid;
 
 use app::error::AppError;
 use app::state::AppState;
 
-use crate::feeds::{atom_response, plain_error, site_base, summary, AtomEntry, AtomFeed};
+use crate::feeds::{atom_response, plain_error, summary, AtomEntry, AtomFeed};
 
-pub async fn chain_forum_atom(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
+pub async fn chain_forum_atom(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Ok(chain_id) = Uuid::parse_str(&id) else {
         return plain_error(&AppError::NotFound);
     };
@@ -31,7 +26,7 @@ pub async fn chain_forum_atom(
         Ok(p) => p,
         Err(err) => return plain_error(&AppError::from(err)),
     };
-    let base = site_base(&headers, state.settings.trust_proxy);
+    let base = &state.settings.public_url;
     atom_response(AtomFeed {
         id: format!("urn:uuid:{chain_id}"),
         title: format!("{name}: forum"),

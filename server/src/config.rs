@@ -45,6 +45,11 @@ pub struct ServeConfig {
     /// Address to listen on.
     #[arg(long, env = "PROOFWORK_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
+    /// The site's public address for absolute links (Atom feeds), e.g.
+    /// `https://proofwork.example` (default: `http://` and the address
+    /// the server listens on).
+    #[arg(long, env = "PROOFWORK_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
     /// Redis URL (cache and signal bus; the site works without it).
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<Secret>,
@@ -121,4 +126,51 @@ pub struct ServeConfig {
     /// admins' sessions).
     #[arg(long, env = "PROOFWORK_HEALTH_TOKEN", hide_env_values = true)]
     pub health_token: Option<Secret>,
+}
+
+/// An absolute http(s) address with a host and nothing after it but an
+/// optional `/`; kept without the trailing slash.
+pub fn parse_public_url(s: &str) -> Result<String, String> {
+    let (scheme, rest) = s
+        .split_once("://")
+        .ok_or("must start with http:// or https://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err("must start with http:// or https://".into());
+    }
+    let host = rest.strip_suffix('/').unwrap_or(rest);
+    let valid = !host.is_empty()
+        && host.len() <= 255
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if !valid {
+        return Err("must be scheme://host[:port] with nothing after the host".into());
+    }
+    Ok(format!("{}://{host}", scheme.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_public_url;
+
+    #[test]
+    fn public_urls_are_a_scheme_and_a_host_only() {
+        assert_eq!(
+            parse_public_url("https://proofwork.example/").as_deref(),
+            Ok("https://proofwork.example")
+        );
+        assert_eq!(
+            parse_public_url("HTTP://127.0.0.1:3000").as_deref(),
+            Ok("http://127.0.0.1:3000")
+        );
+        for bad in [
+            "proofwork.example",
+            "ftp://x",
+            "https://",
+            "https://a/b",
+            "https://a\"><x",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+    }
 }

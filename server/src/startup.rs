@@ -122,6 +122,10 @@ impl Application {
             settings: Arc::new(Settings {
                 trust_proxy: cfg.trust_proxy,
                 session_max_secs: cfg.session_max_days * 24 * 3600,
+                public_url: cfg
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{addr}")),
             }),
             login_limiter: Arc::new(RateLimiter::new(
                 cfg.login_failures_per_window,

@@ -140,3 +140,50 @@ async fn markup_and_control_characters_in_user_text_cannot_break_the_feed() {
         "<script>alert('x')</script> & more\u{7f}"
     );
 }
+
+/// Links in the feeds name the site's configured public address, never the
+/// `Host` a client sent: a cache in front would otherwise keep and serve
+/// an attacker's links to every reader.
+#[tokio::test]
+async fn feed_links_use_the_public_address_whatever_the_host_header() {
+    let app = crate::helpers::spawn_app_with(&[
+        "--demo-data",
+        "--demo-scale",
+        "0.01",
+        "--public-url",
+        "https://proofwork.example/",
+    ])
+    .await;
+    let chain: String = sqlx::query_scalar(
+        "SELECT c.id::text FROM chains c JOIN chain_posts p ON p.chain_id = c.id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    for path in [
+        "/feeds/projects.atom".to_string(),
+        format!("/c/{chain}/feed.atom"),
+    ] {
+        let body = app
+            .client
+            .get(app.url(&path))
+            .header("host", "evil.example")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!body.contains("evil.example"), "{path}: {body}");
+        assert!(
+            body.contains(&format!(r#"href="https://proofwork.example{path}""#))
+                || body.contains(r#"rel="alternate" href="https://proofwork.example/"#),
+            "{path}: {body}"
+        );
+        assert!(body.contains("<entry>"), "{path} has entries");
+        assert!(
+            !body.contains("http://localhost") && !body.contains("http://127.0.0.1"),
+            "{path}: every link is the public address"
+        );
+    }
+}
