@@ -496,7 +496,7 @@ async fn report_reason_form() {
 }
 
 /// The project form with no title (a field error) and `description`.
-fn untitled<'a>(description: &'a str) -> Vec<(&'a str, &'a str)> {
+fn untitled(description: &str) -> Vec<(&str, &str)> {
     GOOD.iter()
         .map(|&(f, v)| match f {
             "title" => (f, ""),
