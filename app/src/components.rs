@@ -119,6 +119,14 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
 
 /// A labelled multi-line input, with its error tied to it like [`Field`].
 /// `id` must be unique on the page; `name` is the form field.
+///
+/// Every `<textarea>` of the site goes through here, because the text
+/// inside one is not escaped by the renderer (the HTML parser reads a
+/// textarea's content as raw text up to `</textarea>`, and tachys writes
+/// it as given). A value holding `</textarea><script>` would otherwise
+/// end the element and inject markup. The value is written escaped (see
+/// [`textarea_html`]); the browser decodes the entities back, so the
+/// field's value is exactly the text given.
 #[component]
 pub fn TextArea(
     id: String,
@@ -128,6 +136,7 @@ pub fn TextArea(
     error: Option<String>,
     value: Option<String>,
     #[prop(default = 4)] rows: u32,
+    #[prop(default = true)] required: bool,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
@@ -140,6 +149,7 @@ pub fn TextArea(
     }
     let described_by = (!described.is_empty()).then(|| described.join(" "));
     let has_error = error.is_some();
+    let content = textarea_html(&value.unwrap_or_default());
     view! {
         <div class="field" class:has-error=has_error>
             <label for=id.clone()>{label}</label>
@@ -148,15 +158,37 @@ pub fn TextArea(
                 id=id.clone()
                 name=name
                 rows=rows
-                required=true
+                required=required
                 aria-invalid=has_error.then_some("true")
                 aria-describedby=described_by
-            >
-                {value.unwrap_or_default()}
-            </textarea>
+                inner_html=content
+            ></textarea>
             {error.map(|msg| view! { <p class="field-error" id=error_id.clone()>{msg}</p> })}
         </div>
     }
+}
+
+/// The HTML for a textarea holding exactly `text`: `&`, `<` and `>`
+/// escaped (so neither `</textarea>` nor an entity such as `&amp;` in the
+/// text is read as markup; quotes need no escaping outside attributes).
+/// On the server a text starting with a line break gets one more: the
+/// HTML parser drops a single line break (`\n`, `\r\n` or `\r`) right
+/// after `<textarea>`. In the browser the content is set through
+/// `innerHTML`, which drops nothing.
+fn textarea_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    if cfg!(feature = "ssr") && text.starts_with(['\n', '\r']) {
+        out.push('\n');
+    }
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The validation badge types of a project, as small labels.

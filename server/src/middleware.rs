@@ -1,12 +1,16 @@
 //! Request guards that apply to every route: cross-site post rejection,
-//! loading the signed-in user, security headers, and giving server
-//! function errors their proper HTTP status.
+//! loading the signed-in user, security headers (with the per-response
+//! script nonce), keeping a failed form's state in the session, and giving
+//! server function errors their proper HTTP status.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::uri::PathAndQuery;
+use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use leptos::nonce::Nonce;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
 
@@ -133,8 +137,22 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// Headers every response carries.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// The nonce of this response's Content-Security-Policy, in the request's
+/// extensions for the page renderer (see [`provide_csp_nonce`]).
+#[derive(Clone)]
+pub struct CspNonce(pub Nonce);
+
+/// Headers every response carries. The Content-Security-Policy allows
+/// scripts from this origin and inline scripts carrying this response's
+/// nonce only: a script injected into a page (`<script>`, `onerror=`,
+/// `javascript:`) does not run, whatever got it into the HTML. The
+/// nonce is fresh per response (16 random bytes) and the same value is
+/// given to the page's own inline scripts: Leptos writes the page's
+/// serialized resources as small inline scripts on every page, and the
+/// hydration loader when the compiled client exists.
+pub async fn security_headers(mut req: Request, next: Next) -> Response {
+    let nonce = Nonce::new();
+    req.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
@@ -143,12 +161,269 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     set(headers, "x-content-type-options", "nosniff");
     set(headers, "x-frame-options", "DENY");
     set(headers, "referrer-policy", "same-origin");
-    set(
-        headers,
-        "content-security-policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
-    );
+    let client = app::CLIENT_BUILT.load(std::sync::atomic::Ordering::Relaxed);
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce, client)) {
+        headers.entry("content-security-policy").or_insert(csp);
+    }
     res
+}
+
+/// The policy: everything from this origin only; images may also be
+/// `data:` URLs; no inline style (the pages have no `style` attributes or
+/// `<style>` elements); scripts from this origin or carrying `nonce`, and
+/// WebAssembly compilation (`'wasm-unsafe-eval'`) only when the compiled
+/// client is served; no framing; forms post here only.
+fn content_security_policy(nonce: &str, client_built: bool) -> String {
+    let wasm = if client_built {
+        " 'wasm-unsafe-eval'"
+    } else {
+        ""
+    };
+    format!(
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; \
+         script-src 'self' 'nonce-{nonce}'{wasm}; frame-ancestors 'none'; \
+         form-action 'self'; base-uri 'self'; object-src 'none'"
+    )
+}
+
+/// Gives the page renderer the nonce [`security_headers`] put in the
+/// request's header, so the inline scripts Leptos writes (its
+/// `HydrationScripts` and resource chunks read the `Nonce` in context)
+/// carry the value the policy allows. Meant as the Leptos routes'
+/// additional context: leptos_axum provides the request's parts and a
+/// nonce of its own first; this replaces that nonce with ours.
+pub fn provide_csp_nonce() {
+    use leptos::prelude::{provide_context, use_context};
+    if let Some(CspNonce(nonce)) = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CspNonce>().cloned())
+    {
+        provide_context(nonce);
+    }
+}
+
+/// Session key of a failed form's state waiting for its page.
+const FORM_FLASH: &str = "form_flash";
+
+/// The most a failed form's state may hold (path, messages and the values
+/// typed, encoded). Forms cap what they echo, but a direct post of huge
+/// values to any server function must not make a huge session row.
+const MAX_FLASH_LEN: usize = 16 * 1024;
+
+/// How long a failed form's state waits for its page: the browser asks
+/// for the page right after the redirect, and a state never picked up
+/// must not turn up on a visit much later.
+const FLASH_TTL_SECS: u64 = 600;
+
+/// A failed browser form post's state, kept in the session for the next
+/// GET of its page, once.
+#[derive(Serialize, Deserialize)]
+struct FormFlash {
+    /// The page it is for: path, and query without the state.
+    target: String,
+    /// The `__path=…&__err=…` query pairs, as the server function wrote
+    /// them (query-encoded).
+    params: String,
+    /// When it was made, in seconds since the Unix epoch.
+    at: u64,
+}
+
+/// Keeps a failed form's state out of the address.
+///
+/// A browser form post that fails is redirected back to its page, and the
+/// server function puts the form's state in the redirect's address:
+/// `__path` (which form) and `__err` (the messages and the values typed,
+/// base64 JSON), which Leptos's router reads from the page's URL to show
+/// the errors next to the form. Anyone could write such a link, and the
+/// page would show whatever messages and values it carries to whoever
+/// follows it; the address would also show (and keep in history and
+/// logs) what was typed, and the parameters would pile up on each retry.
+///
+/// So, on the way out, the two parameters are taken off the redirect's
+/// `Location` and kept in the session (`form_flash`: one state, the last
+/// failure), tied to the page's path and remaining query; more than
+/// [`MAX_FLASH_LEN`] is a 400. On the way in, the two are removed from
+/// every request's address (a link carrying them shows nothing of them),
+/// and a GET of the page the session's state is for takes it out of the
+/// session and puts it back into the request's query, for the router
+/// only: a reload shows the plain page. A signed-out visitor's failed
+/// post gets a session too (and its cookie on the redirect).
+///
+/// Must run inside the session layer.
+pub async fn form_flash(session: Session, mut req: Request, next: Next) -> Response {
+    let (target, stripped) = without_form_state(req.uri());
+    if stripped {
+        match with_path_and_query(req.uri(), &target) {
+            Some(uri) => *req.uri_mut() = uri,
+            None => {
+                return error_response(&AppError::BadRequest("malformed address".into()));
+            }
+        }
+    }
+    if req.method() == Method::GET {
+        match session.get::<FormFlash>(FORM_FLASH).await {
+            Ok(Some(flash)) if flash.target == target => {
+                if let Err(err) = session.remove_value(FORM_FLASH).await {
+                    tracing::error!(%err, "session store unavailable");
+                    return error_response(&AppError::Unavailable);
+                }
+                if now_secs().saturating_sub(flash.at) <= FLASH_TTL_SECS {
+                    let sep = if target.contains('?') { '&' } else { '?' };
+                    if let Some(uri) =
+                        with_path_and_query(req.uri(), &format!("{target}{sep}{}", flash.params))
+                    {
+                        *req.uri_mut() = uri;
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::error!(%err, "session store unavailable");
+                return error_response(&AppError::Unavailable);
+            }
+        }
+    }
+
+    let mut res = next.run(req).await;
+    if !res.status().is_redirection() {
+        return res;
+    }
+    let Some(taken) = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .and_then(take_form_state)
+    else {
+        return res;
+    };
+    let (location, flash) = taken;
+    if flash.target.len() + flash.params.len() > MAX_FLASH_LEN {
+        return error_response(&AppError::BadRequest(
+            "What was sent is too long to show again on its page.".into(),
+        ));
+    }
+    let Ok(location) = HeaderValue::from_str(&location) else {
+        return error_response(&AppError::BadRequest("malformed address".into()));
+    };
+    if let Err(err) = session.insert(FORM_FLASH, flash).await {
+        tracing::error!(%err, "session store unavailable");
+        return error_response(&AppError::Unavailable);
+    }
+    res.headers_mut().insert(header::LOCATION, location);
+    res
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Whether a query pair carries a failed form's state (`__path` or
+/// `__err`). The router reads names percent-decoded (and `+` as a
+/// space), so `%5F%5Ferr` counts too.
+fn is_form_state(pair: &str) -> bool {
+    let name = pair.split('=').next().unwrap_or_default().as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut decoded = Vec::with_capacity(name.len());
+    let mut i = 0;
+    while i < name.len() {
+        match (
+            name[i],
+            name.get(i + 1).and_then(|&b| hex(b)),
+            name.get(i + 2).and_then(|&b| hex(b)),
+        ) {
+            (b'%', Some(high), Some(low)) => {
+                decoded.push((high * 16 + low) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                decoded.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                decoded.push(b);
+                i += 1;
+            }
+        }
+    }
+    decoded == b"__path" || decoded == b"__err"
+}
+
+/// Splits a query into the pairs that are not form state and those that
+/// are, each joined with `&`.
+fn split_query(query: &str) -> (String, String) {
+    let (taken, kept): (Vec<&str>, Vec<&str>) = query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .partition(|pair| is_form_state(pair));
+    (kept.join("&"), taken.join("&"))
+}
+
+/// A request's path and query without form state, and whether there was
+/// any to remove.
+fn without_form_state(uri: &Uri) -> (String, bool) {
+    let path = uri.path();
+    match uri.query() {
+        None => (path.to_string(), false),
+        Some(query) => {
+            let (kept, taken) = split_query(query);
+            let target = if kept.is_empty() {
+                path.to_string()
+            } else {
+                format!("{path}?{kept}")
+            };
+            (target, !taken.is_empty() || kept.len() != query.len())
+        }
+    }
+}
+
+/// `uri` with another path and query (scheme and authority kept).
+fn with_path_and_query(uri: &Uri, path_and_query: &str) -> Option<Uri> {
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query.parse::<PathAndQuery>().ok()?);
+    Uri::from_parts(parts).ok()
+}
+
+/// A redirect's `Location` without form state, and the state taken off
+/// it with the page it is for; `None` when it carries none. The address
+/// is absolute (the server function builds it from the `Referer`) or a
+/// path; a fragment stays on the address.
+fn take_form_state(location: &str) -> Option<(String, FormFlash)> {
+    let (address, fragment) = match location.split_once('#') {
+        Some((a, f)) => (a, Some(f)),
+        None => (location, None),
+    };
+    let (base, query) = address.split_once('?')?;
+    let (kept, taken) = split_query(query);
+    if taken.is_empty() {
+        return None;
+    }
+    let path = match base.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => base,
+    };
+    let path = if path.is_empty() { "/" } else { path };
+    let with_query = |p: &str| {
+        if kept.is_empty() {
+            p.to_string()
+        } else {
+            format!("{p}?{kept}")
+        }
+    };
+    let mut location = with_query(base);
+    if let Some(fragment) = fragment {
+        location.push('#');
+        location.push_str(fragment);
+    }
+    Some((
+        location,
+        FormFlash {
+            target: with_query(path),
+            params: taken,
+            at: now_secs(),
+        },
+    ))
 }
 
 /// A small self-contained error page for responses made outside Leptos.

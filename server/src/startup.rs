@@ -172,11 +172,15 @@ impl Application {
                 get(crate::chain_feed::chain_forum_atom),
             )
             .merge(crate::events::routes(pool.clone()))
-            .leptos_routes_with_context(&state, routes, || (), {
+            .leptos_routes_with_context(&state, routes, middleware::provide_csp_nonce, {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
             })
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+            .fallback(leptos_axum::file_and_error_handler_with_context::<
+                AppState,
+                _,
+            >(middleware::provide_csp_nonce, shell))
+            .layer(axum::middleware::from_fn(middleware::form_flash))
             .layer(axum::middleware::from_fn(middleware::server_fn_status))
             .layer(axum::middleware::from_fn_with_state(
                 state.clone(),

@@ -13,7 +13,7 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::components::{set_status, FormError};
+use crate::components::{set_status, FormError, TextArea};
 use crate::error::AppError;
 use crate::pages::feed::label;
 
@@ -153,10 +153,7 @@ pub fn BadgeSection(project_id: Uuid, badges: Vec<BadgeItem>, can_award: bool) -
         let type_error = award_error.as_ref().and_then(|e| e.field_error(BADGE_TYPE));
         let note_error = award_error.as_ref().and_then(|e| e.field_error(NOTE));
         let chosen = award_error.as_ref().and_then(|e| e.field_value(BADGE_TYPE));
-        let note_value = award_error
-            .as_ref()
-            .and_then(|e| e.field_value(NOTE))
-            .unwrap_or_default();
+        let note_value = award_error.as_ref().and_then(|e| e.field_value(NOTE));
         let options = BADGE_TYPES
             .iter()
             .map(|t| {
@@ -171,12 +168,6 @@ pub fn BadgeSection(project_id: Uuid, badges: Vec<BadgeItem>, can_award: bool) -
             })
             .collect_view();
         let type_has_error = type_error.is_some();
-        let note_has_error = note_error.is_some();
-        let note_described = if note_has_error {
-            "badge-note-hint badge-note-error"
-        } else {
-            "badge-note-hint"
-        };
         view! {
             <section class="award-badge" aria-labelledby="award-heading">
                 <h3 id="award-heading">"Award a badge"</h3>
@@ -195,20 +186,16 @@ pub fn BadgeSection(project_id: Uuid, badges: Vec<BadgeItem>, can_award: bool) -
                         </select>
                         {type_error.map(|m| view! { <p class="field-error" id="badge-type-error">{m}</p> })}
                     </div>
-                    <div class="field" class:has-error=note_has_error>
-                        <label for="badge-note">"Note (optional)"</label>
-                        <p class="field-hint" id="badge-note-hint">"Why it earned the badge; up to 500 characters."</p>
-                        <textarea
-                            id="badge-note"
-                            name=NOTE
-                            rows=3
-                            aria-invalid=note_has_error.then_some("true")
-                            aria-describedby=note_described
-                        >
-                            {note_value}
-                        </textarea>
-                        {note_error.map(|m| view! { <p class="field-error" id="badge-note-error">{m}</p> })}
-                    </div>
+                    <TextArea
+                        id="badge-note".to_string()
+                        name=NOTE
+                        label="Note (optional)".to_string()
+                        hint="Why it earned the badge; up to 500 characters."
+                        error=note_error
+                        value=note_value
+                        rows=3
+                        required=false
+                    />
                     <button type="submit" class="button primary">"Award badge"</button>
                 </ActionForm>
             </section>

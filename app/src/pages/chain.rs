@@ -19,7 +19,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, Field, FormError};
+use crate::components::{set_status, ErrorPage, Field, FormError, TextArea};
 use crate::error::AppError;
 use crate::pages::chain_actions::{
     ChainAddProject, ChainRemoveProject, CreatePost, FollowChain, PinPost, UnfollowChain,
@@ -674,15 +674,9 @@ fn NewPostForm(
     let title_error = err(TITLE);
     let title_value = val(TITLE);
     let content_error = err(CONTENT);
-    let content_value = val(CONTENT).unwrap_or_default();
+    let content_value = val(CONTENT);
     let type_error = err(POST_TYPE);
     let type_value = val(POST_TYPE).unwrap_or_else(|| "discussion".into());
-    let has_content_error = content_error.is_some();
-    let content_described = if has_content_error {
-        "post-content-hint post-content-error"
-    } else {
-        "post-content-hint"
-    };
     let mut types = vec!["discussion", "question", "showcase"];
     if is_owner {
         types.push("announcement");
@@ -707,21 +701,15 @@ fn NewPostForm(
                     error=Signal::derive(move || title_error.clone())
                     value=Signal::derive(move || title_value.clone())
                 />
-                <div class="field" class:has-error=has_content_error>
-                    <label for="post-content">"Post"</label>
-                    <p class="field-hint" id="post-content-hint">"Up to 10,000 characters."</p>
-                    <textarea
-                        id="post-content"
-                        name=CONTENT
-                        rows=6
-                        required=true
-                        aria-invalid=has_content_error.then_some("true")
-                        aria-describedby=content_described
-                    >
-                        {content_value}
-                    </textarea>
-                    {content_error.map(|m| view! { <p class="field-error" id="post-content-error">{m}</p> })}
-                </div>
+                <TextArea
+                    id="post-content".to_string()
+                    name=CONTENT
+                    label="Post".to_string()
+                    hint="Up to 10,000 characters."
+                    error=content_error
+                    value=content_value
+                    rows=6
+                />
                 <div class="field" class:has-error=has_type_error>
                     <label for="post_type">"Type"</label>
                     <select

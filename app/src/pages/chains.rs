@@ -11,7 +11,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, Field, FormError};
+use crate::components::{set_status, ErrorPage, Field, FormError, TextArea};
 use crate::error::AppError;
 use crate::pages::chain_actions::{CreateChain, CATEGORY, DESCRIPTION, NAME, VISIBILITY};
 use crate::pages::feed::label;
@@ -340,7 +340,7 @@ fn CreateChainForm(create: ServerAction<CreateChain>, error: Option<AppError>) -
         Signal::derive(move || v.clone())
     };
     let description_error = error.as_ref().and_then(|e| e.field_error(DESCRIPTION));
-    let description_value = value(DESCRIPTION).unwrap_or_default();
+    let description_value = value(DESCRIPTION);
     let category_error = error.as_ref().and_then(|e| e.field_error(CATEGORY));
     let category_value = value(CATEGORY).unwrap_or_else(|| "other".to_string());
     let visibility_error = error.as_ref().and_then(|e| e.field_error(VISIBILITY));
@@ -353,32 +353,22 @@ fn CreateChainForm(create: ServerAction<CreateChain>, error: Option<AppError>) -
             view! { <option value=*c selected=selected>{label(c)}</option> }
         })
         .collect_view();
-    let has_description_error = description_error.is_some();
     let has_category_error = category_error.is_some();
-    let description_described = if has_description_error {
-        "description-hint description-error"
-    } else {
-        "description-hint"
-    };
     view! {
         <section class="create-chain" id="create-chain" aria-labelledby="create-chain-heading">
             <h2 id="create-chain-heading">"Create a chain"</h2>
             <ActionForm action=create attr:class="stack" attr:novalidate=true>
                 <Field name=NAME label="Name" hint="2 to 80 characters; no two chains share a name." error=name_error value=name_value />
-                <div class="field" class:has-error=has_description_error>
-                    <label for="description">"Description (optional)"</label>
-                    <p class="field-hint" id="description-hint">"Up to 2,000 characters."</p>
-                    <textarea
-                        id="description"
-                        name=DESCRIPTION
-                        rows=4
-                        aria-invalid=has_description_error.then_some("true")
-                        aria-describedby=description_described
-                    >
-                        {description_value}
-                    </textarea>
-                    {description_error.map(|m| view! { <p class="field-error" id="description-error">{m}</p> })}
-                </div>
+                <TextArea
+                    id="description".to_string()
+                    name=DESCRIPTION
+                    label="Description (optional)".to_string()
+                    hint="Up to 2,000 characters."
+                    error=description_error
+                    value=description_value
+                    rows=4
+                    required=false
+                />
                 <div class="field" class:has-error=has_category_error>
                     <label for="category">"Category"</label>
                     <select

@@ -14,7 +14,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, FormError};
+use crate::components::{set_status, ErrorPage, FormError, TextArea};
 use crate::error::AppError;
 use crate::pages::chain::failed;
 use crate::pages::dashboard::LogInFirst;
@@ -385,27 +385,22 @@ fn ProjectForm(
         })
         .collect_view();
     let description_error = err(DESCRIPTION);
-    let has_description_error = description_error.is_some();
     let category_error = err(CATEGORY);
     let has_category_error = category_error.is_some();
     let general = error.clone().filter(|e| !matches!(e, AppError::Invalid(_)));
     view! {
         <FormError error=Signal::derive(move || general.clone()) />
         <Input name=TITLE label="Title" error=err(TITLE) value=val(TITLE, &|p| p.title.clone()) hint="At most 120 characters." />
-        <div class="field" class:has-error=has_description_error>
-            <label for=DESCRIPTION>"Description (optional)"</label>
-            <p class="field-hint" id="description-hint">"What it is, what you built, what it proves. At most 5,000 characters."</p>
-            <textarea
-                id=DESCRIPTION
-                name=DESCRIPTION
-                rows=8
-                aria-invalid=has_description_error.then_some("true")
-                aria-describedby=if has_description_error { "description-hint description-error" } else { "description-hint" }
-            >
-                {val(DESCRIPTION, &|p| p.description.clone())}
-            </textarea>
-            {description_error.map(|m| view! { <p class="field-error" id="description-error">{m}</p> })}
-        </div>
+        <TextArea
+            id=DESCRIPTION.to_string()
+            name=DESCRIPTION
+            label="Description (optional)".to_string()
+            hint="What it is, what you built, what it proves. At most 5,000 characters."
+            error=description_error
+            value=Some(val(DESCRIPTION, &|p| p.description.clone()))
+            rows=8
+            required=false
+        />
         <Input name=LINK label="Proof-of-work link" kind="url" error=err(LINK) value=val(LINK, &|p| p.link.clone())
             hint="A web address (https://…) where the work can be seen: a repository, a demo, a paper." />
         <Input name=IMAGE_URL label="Image link" kind="url" required=false error=err(IMAGE_URL)

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
-use crate::components::{set_status, FormError};
+use crate::components::{set_status, FormError, TextArea};
 use crate::error::AppError;
 
 /// Form fields: the reason, and which target a failed form was about.
@@ -112,22 +112,14 @@ pub fn ReportForm(
         .as_ref()
         .filter(|e| e.field_value(TARGET).as_deref() == Some(tid.as_str()));
     let field_error = mine.and_then(|e| e.field_error(REASON));
-    let value = mine.and_then(|e| e.field_value(REASON)).unwrap_or_default();
+    let value = mine.and_then(|e| e.field_value(REASON));
     let other = error
         .clone()
         .filter(|e| general && !matches!(e, AppError::Invalid(_)));
     let reported = query.get_untracked().get(REPORTED).as_deref() == Some(tid.as_str());
     let open = field_error.is_some();
-    let field_id = format!("report-reason-{tid}");
-    let error_id = format!("{field_id}-error");
-    let hint_id = format!("{field_id}-hint");
-    let described = if open {
-        format!("{hint_id} {error_id}")
-    } else {
-        hint_id.clone()
-    };
-    let has_error = open;
     let container_id = format!("report-{tid}");
+    let field_id = format!("report-reason-{tid}");
     view! {
         <div class="report" id=container_id>
             <FormError error=Signal::derive(move || other.clone()) />
@@ -139,20 +131,16 @@ pub fn ReportForm(
                 <ActionForm action=action attr:class="stack report-form" attr:novalidate=true>
                     <input type="hidden" name="target_type" value=target_type />
                     <input type="hidden" name="target_id" value=tid />
-                    <div class="field" class:has-error=has_error>
-                        <label for=field_id.clone()>{format!("Why are you reporting {what}?")}</label>
-                        <p class="field-hint" id=hint_id.clone()>"Only the admins see reports. Up to 2,000 characters."</p>
-                        <textarea
-                            id=field_id.clone()
-                            name=REASON
-                            rows=3
-                            aria-invalid=has_error.then_some("true")
-                            aria-describedby=described
-                        >
-                            {value}
-                        </textarea>
-                        {field_error.map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
-                    </div>
+                    <TextArea
+                        id=field_id
+                        name=REASON
+                        label=format!("Why are you reporting {what}?")
+                        hint="Only the admins see reports. Up to 2,000 characters."
+                        error=field_error
+                        value=value
+                        rows=3
+                        required=false
+                    />
                     <button type="submit" class="button small">"Send report"</button>
                 </ActionForm>
             </details>

@@ -14,6 +14,7 @@ mod health;
 mod helpers;
 mod hostile;
 mod inbox;
+mod injection;
 mod intros;
 mod investor_apply;
 mod investors;
