@@ -18,6 +18,7 @@ mod intros;
 mod investor_apply;
 mod investors;
 mod leaderboard;
+mod limits;
 mod login_next;
 mod my_projects;
 mod notifications;
