@@ -79,18 +79,37 @@ async fn start_session(user: &data::users::User) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Creates an account (a builder) and signs it in. Every attempt counts
+/// against the client address's sign-up limit before anything else is
+/// done; an attempt that will fail (invalid input, a name in use) costs no
+/// password hash.
 #[server(endpoint = "signup")]
 pub async fn signup(username: String, email: String, password: String) -> Result<(), AppError> {
+    let result = sign_up(username, email, password).await;
+    if let Err(err) = &result {
+        back_to_the_form("/signup", <Signup as server_fn::ServerFn>::PATH, err, &[]);
+    }
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_up(username: String, email: String, password: String) -> Result<(), AppError> {
     use data::users::{self, CreateUserError, NewUser, Role};
 
     let state = crate::state::state()?;
-    let ip = crate::state::client_ip(&request_parts()?, &state.settings);
-    if let Some(ip) = ip {
-        state
-            .signup_limiter
-            .check(ip)
-            .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-    }
+    let limits = &state.limits;
+    let counted = match crate::state::client_ip(&request_parts()?, &state.settings) {
+        Some(ip) => Some(
+            limits
+                .count(
+                    &state.pool,
+                    &limits.signup_per_address,
+                    &crate::rate_limit::address_key(ip),
+                )
+                .await?,
+        ),
+        None => None,
+    };
     let new = NewUser {
         username: username.trim().to_string(),
         email: email.trim().to_string(),
@@ -108,23 +127,79 @@ pub async fn signup(username: String, email: String, password: String) -> Result
             ],
         })
     };
-    let user = match users::create(&state.pool, &new, Role::Builder).await {
-        Ok(user) => user,
-        Err(CreateUserError::Invalid(errors)) => return Err(echo(errors)),
-        Err(CreateUserError::Db(err)) => return Err(err.into()),
-        Err(CreateUserError::Hash(err)) => {
-            tracing::error!(%err, "password hashing failed");
-            return Err(AppError::Internal);
-        }
-    };
-    if let Some(ip) = ip {
-        state.signup_limiter.record(ip);
-    }
+    let user =
+        match users::create_gated(&state.pool, &state.password_gate, &new, Role::Builder).await {
+            Ok(user) => user,
+            Err(CreateUserError::Invalid(errors)) => return Err(echo(errors)),
+            Err(CreateUserError::Busy(_)) => {
+                // Not the client's doing: the attempt does not count.
+                limits.refund(&state.pool, counted).await;
+                return Err(AppError::Unavailable);
+            }
+            Err(CreateUserError::Db(err)) => return Err(err.into()),
+            Err(CreateUserError::Hash(err)) => {
+                tracing::error!(%err, "password hashing failed");
+                return Err(AppError::Internal);
+            }
+        };
     tracing::info!(user_id = %user.id, "signed up");
     start_session(&user).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
+
+/// A browser posting a form is sent back to the page it came from (its
+/// `Referer`) with the error in the address. A browser that sends no
+/// `Referer` (privacy settings, `Referrer-Policy: no-referrer`) would land
+/// on `/` without any message: send it to `form` (the form's page) instead,
+/// with the error and `extra` query parameters.
+#[cfg(feature = "ssr")]
+fn back_to_the_form(form: &str, fn_path: &str, err: &AppError, extra: &[(&str, &str)]) {
+    use http::header::{ACCEPT, REFERER};
+    use server_fn::error::ServerFnUrlError;
+
+    let Ok(parts) = request_parts() else {
+        return;
+    };
+    let browser = parts
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !browser || parts.headers.contains_key(REFERER) {
+        return;
+    }
+    // Any origin will do: only the path and query are kept.
+    let Ok(mut url) =
+        ServerFnUrlError::new(fn_path, err.clone()).to_url(&format!("http://localhost{form}"))
+    else {
+        return;
+    };
+    for (name, value) in extra {
+        url.query_pairs_mut().append_pair(name, value);
+    }
+    let location = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    };
+    leptos_axum::redirect(&location);
+}
+
+/// Adds `Retry-After` to a page that shows a rate-limit or overload error.
+#[cfg(feature = "ssr")]
+pub fn retry_after_header(err: &AppError) {
+    let secs = match err {
+        AppError::RateLimited { retry_after_secs } => *retry_after_secs,
+        AppError::Unavailable => UNAVAILABLE_RETRY_SECS,
+        _ => return,
+    };
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
+    }
+}
+
+/// What `Retry-After` says with a 503 (overloaded or database down).
+pub const UNAVAILABLE_RETRY_SECS: u64 = 2;
 
 /// Where to go after logging in: `next` when it is a path on this site,
 /// otherwise the home page. Accepted: a single leading `/` (not `//`, which
@@ -152,16 +227,32 @@ pub fn safe_next(next: Option<&str>) -> String {
 
 /// Logs in; on success a browser goes to `next` when it is a same-site
 /// path ([`safe_next`]), else to `/`.
+///
+/// Limits: the attempt is counted per login (as typed, lower-cased), then
+/// it takes a place of the password gate (waiting in its short queue, or
+/// refused at once with 503 when that is full), then it is counted per
+/// client address; only then is the password checked. Both counts are taken
+/// BEFORE the check, so parallel posts cannot run more checks than either
+/// limit allows; a successful log-in hands both back (only failures
+/// count). Counting the address only once a place is held means that
+/// successful log-ins waiting in the queue (many people behind one
+/// address) never use up the address's allowance.
 #[server(endpoint = "login")]
 pub async fn login(login: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    let result = log_in(login, password, next.as_deref()).await;
+    if let Err(err) = &result {
+        let extra: Vec<(&str, &str)> = next.iter().map(|n| ("next", n.as_str())).collect();
+        back_to_the_form("/login", <Login as server_fn::ServerFn>::PATH, err, &extra);
+    }
+    result
+}
+
+#[cfg(feature = "ssr")]
+async fn log_in(login: String, password: String, next: Option<&str>) -> Result<(), AppError> {
+    use data::users::AuthError;
+
     let state = crate::state::state()?;
     let ip = crate::state::client_ip(&request_parts()?, &state.settings);
-    if let Some(ip) = ip {
-        state
-            .login_limiter
-            .check(ip)
-            .map_err(|retry_after_secs| AppError::RateLimited { retry_after_secs })?;
-    }
     let login = login.trim().to_string();
     if login.is_empty() || password.is_empty() {
         let mut invalid = Invalid::default().with_value("login", &login);
@@ -177,26 +268,67 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
         }
         return Err(AppError::Invalid(invalid));
     }
-    if login.chars().count() > 254 || password.chars().count() > data::users::PASSWORD_MAX {
-        if let Some(ip) = ip {
-            state.login_limiter.record(ip);
+    let (pool, limits) = (&state.pool, &state.limits);
+    let address_key = ip.map(crate::rate_limit::address_key);
+    // Longer than any account's name or password: a failure of the
+    // address, with no check.
+    if login.chars().count() > data::users::EMAIL_MAX
+        || password.chars().count() > data::users::PASSWORD_MAX
+    {
+        if let Some(key) = &address_key {
+            limits.count(pool, &limits.login_per_address, key).await?;
         }
         return Err(AppError::BadCredentials);
     }
-    match data::users::authenticate(&state.pool, &login, &password).await? {
-        Some(user) => {
-            start_session(&user).await?;
-            tracing::info!(user_id = %user.id, "logged in");
-            leptos_axum::redirect(&safe_next(next.as_deref()));
-            Ok(())
-        }
-        None => {
-            if let Some(ip) = ip {
-                state.login_limiter.record(ip);
-            }
-            Err(AppError::BadCredentials)
-        }
+    // An address that has already used up its window is refused before it
+    // takes anything (a place of the gate, an account's allowance).
+    if let Some(key) = &address_key {
+        limits.check(pool, &limits.login_per_address, key).await?;
     }
+    let by_account = Some(
+        limits
+            .count(pool, &limits.login_per_account, &login)
+            .await?,
+    );
+    let slot = match state.password_gate.enter().await {
+        Ok(slot) => slot,
+        Err(data::users::Busy) => {
+            limits.refund(pool, by_account).await;
+            return Err(AppError::Unavailable);
+        }
+    };
+    let by_address = match &address_key {
+        Some(key) => {
+            match limits.count(pool, &limits.login_per_address, key).await {
+                Ok(attempt) => Some(attempt),
+                Err(err) => {
+                    // Refused before any check: the account is not charged.
+                    drop(slot);
+                    limits.refund(pool, by_account).await;
+                    return Err(err);
+                }
+            }
+        }
+        None => None,
+    };
+    let user = match data::users::authenticate_in(pool, slot, &login, &password).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Err(AppError::BadCredentials),
+        Err(err) => {
+            limits.refund(pool, by_address).await;
+            limits.refund(pool, by_account).await;
+            return Err(match err {
+                AuthError::Busy(_) => AppError::Unavailable,
+                AuthError::Db(err) => err.into(),
+            });
+        }
+    };
+    limits.refund(pool, by_address).await;
+    limits.refund(pool, by_account).await;
+    start_session(&user).await?;
+    tracing::info!(user_id = %user.id, "logged in");
+    leptos_axum::redirect(&safe_next(next));
+    Ok(())
 }
 
 #[server(endpoint = "logout")]

@@ -17,6 +17,7 @@ pub mod intros;
 pub mod investor_applications;
 pub mod investors;
 pub mod leaderboard;
+pub mod limits;
 pub mod messages;
 pub mod my_projects;
 pub mod notifications;

@@ -2,7 +2,11 @@
 //!
 //! Passwords are hashed with argon2id at the OWASP parameters (19 MiB,
 //! t=2, p=1: the argon2 crate's defaults) on the blocking pool, so a burst
-//! of log-ins never stalls the async workers.
+//! of log-ins never stalls the async workers. On the web, every hash and
+//! verification goes through a [`PasswordGate`]: a fixed number run at
+//! once (each holds 19 MiB and a core for its whole run), a few more may
+//! wait, and the rest are refused at once ([`Busy`]) instead of piling up
+//! on the blocking pool.
 
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -10,7 +14,9 @@ use argon2::password_hash::{
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use uuid::Uuid;
 
 pub const USERNAME_MIN: usize = 3;
@@ -18,6 +24,131 @@ pub const USERNAME_MAX: usize = 30;
 pub const EMAIL_MAX: usize = 254;
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
+
+/// The answer to a sign-up whose username exists (usernames are public).
+pub const USERNAME_TAKEN: &str = "That username is taken.";
+/// The answer to a sign-up whose email has an account (and whose username
+/// is free). It says what to do without stating that an account exists,
+/// and the sign-up page says the same to everyone beside the field. The
+/// refusal itself still tells whoever chose a free username that the email
+/// is in use: without e-mail delivery there is no "check your inbox"
+/// answer that could be given to every sign-up alike. The sign-up limit
+/// (every attempt counts, no hash is spent) keeps such probing slow.
+pub const EMAIL_UNAVAILABLE: &str =
+    "This email address cannot be used for a new account. If you already have an account, log in instead.";
+
+/// Too many password checks are running and waiting: try again shortly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many password checks at once")]
+pub struct Busy;
+
+/// Caps the argon2 hashes and verifications of one server instance: at
+/// most `concurrent` run at once, at most `queue` more wait for a turn, and
+/// any beyond that are refused at once with [`Busy`]. Memory is bounded by
+/// `concurrent` x 19 MiB whatever arrives. Cheap to clone (shared).
+#[derive(Clone)]
+pub struct PasswordGate {
+    inner: Arc<Gate>,
+}
+
+struct Gate {
+    permits: Arc<Semaphore>,
+    queue: usize,
+    waiting: AtomicUsize,
+    checks: AtomicU64,
+}
+
+/// A place in the gate's queue, given back however the wait ends (a
+/// client that disconnects drops the future mid-wait).
+struct QueuePlace<'a>(&'a AtomicUsize);
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+impl PasswordGate {
+    /// `concurrent` checks at once (at least one), `queue` waiting.
+    pub fn new(concurrent: usize, queue: usize) -> Self {
+        PasswordGate {
+            inner: Arc::new(Gate {
+                permits: Arc::new(Semaphore::new(concurrent.max(1))),
+                queue,
+                waiting: AtomicUsize::new(0),
+                checks: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// How many hashes and verifications this gate has let run.
+    pub fn checks_run(&self) -> u64 {
+        self.inner.checks.load(Ordering::Relaxed)
+    }
+
+    /// Waits for a free slot: at once when one is free, in the queue when
+    /// it has room, else `Busy` at once.
+    pub async fn enter(&self) -> Result<Slot, Busy> {
+        let gate = &self.inner;
+        let permit = match gate.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return Err(Busy),
+            Err(TryAcquireError::NoPermits) => {
+                if gate.waiting.fetch_add(1, Ordering::SeqCst) >= gate.queue {
+                    gate.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return Err(Busy);
+                }
+                let _place = QueuePlace(&gate.waiting);
+                gate.permits
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| Busy)?
+            }
+        };
+        Ok(Slot {
+            permit,
+            gate: self.inner.clone(),
+        })
+    }
+
+    /// Runs `work` on the blocking pool once a slot is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        self.enter().await?.run(work).await
+    }
+}
+
+/// A held place of a [`PasswordGate`]: one hash or verification may run.
+/// Dropping it unused frees the place.
+pub struct Slot {
+    permit: OwnedSemaphorePermit,
+    gate: Arc<Gate>,
+}
+
+impl Slot {
+    /// Runs `work` on the blocking pool. The place is held by the blocking
+    /// task itself, so a caller that goes away mid-check cannot let more
+    /// than the gate's number of checks run.
+    async fn run<T: Send + 'static>(
+        self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, Busy> {
+        self.gate.checks.fetch_add(1, Ordering::Relaxed);
+        let permit = self.permit;
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await
+        .map_err(|err| {
+            tracing::error!(%err, "password work failed");
+            Busy
+        })
+    }
+}
 
 /// What a user may do. Stored as text with a CHECK constraint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,19 +279,82 @@ pub enum CreateUserError {
     Db(#[from] sqlx::Error),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    #[error(transparent)]
+    Busy(#[from] Busy),
 }
 
-/// Creates a user. Uniqueness is left to the database (case-insensitive
-/// unique indexes), so two simultaneous sign-ups cannot both win; the
-/// violated index is turned back into a field error.
+/// Why a log-in could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Busy(#[from] Busy),
+}
+
+/// Creates a user (no cap on hashing: the command line, tests). The web
+/// uses [`create_gated`].
 pub async fn create(pool: &PgPool, new: &NewUser, role: Role) -> Result<User, CreateUserError> {
+    create_with(pool, None, new, role).await
+}
+
+/// Creates a user, hashing through `gate`.
+pub async fn create_gated(
+    pool: &PgPool,
+    gate: &PasswordGate,
+    new: &NewUser,
+    role: Role,
+) -> Result<User, CreateUserError> {
+    create_with(pool, Some(gate), new, role).await
+}
+
+/// Invalid input and names in use are refused before the password is
+/// hashed, so a sign-up that will fail costs no hash. A taken username is
+/// named (usernames are public); an email in use is reported only when the
+/// username is free, so naming a taken username never reveals whether the
+/// email has an account. Uniqueness is still left to the database
+/// (case-insensitive unique indexes), so two simultaneous sign-ups cannot
+/// both win; the violated index gives the same answers.
+async fn create_with(
+    pool: &PgPool,
+    gate: Option<&PasswordGate>,
+    new: &NewUser,
+    role: Role,
+) -> Result<User, CreateUserError> {
     let errors = validate_new_user(new);
     if !errors.is_empty() {
         return Err(CreateUserError::Invalid(errors));
     }
-    let hash = hash_password(new.password.clone())
-        .await
-        .map_err(CreateUserError::Hash)?;
+    // One probe of each unique index.
+    let (username_taken, email_taken): (bool, bool) = sqlx::query_as(
+        "select coalesce(bool_or(lower(username) = lower($1)), false),
+                coalesce(bool_or(lower(email) = lower($2)), false)
+         from users where lower(username) = lower($1) or lower(email) = lower($2)",
+    )
+    .bind(&new.username)
+    .bind(&new.email)
+    .fetch_one(pool)
+    .await?;
+    if username_taken {
+        return Err(CreateUserError::Invalid(vec![(
+            "username",
+            USERNAME_TAKEN.to_string(),
+        )]));
+    }
+    if email_taken {
+        return Err(CreateUserError::Invalid(vec![(
+            "email",
+            EMAIL_UNAVAILABLE.to_string(),
+        )]));
+    }
+    let hash = match gate {
+        Some(gate) => {
+            let password = new.password.clone();
+            gate.run(move || hash_now(&password)).await?
+        }
+        None => hash_password(new.password.clone()).await,
+    }
+    .map_err(CreateUserError::Hash)?;
     let inserted = sqlx::query_as::<_, User>(
         "insert into users (username, email, password_hash, role)
          values ($1, $2, $3, $4)
@@ -177,28 +371,51 @@ pub async fn create(pool: &PgPool, new: &NewUser, role: Role) -> Result<User, Cr
         Err(sqlx::Error::Database(db)) if db.constraint() == Some("users_username_lower_key") => {
             Err(CreateUserError::Invalid(vec![(
                 "username",
-                "That username is taken.".to_string(),
+                USERNAME_TAKEN.to_string(),
             )]))
         }
-        Err(sqlx::Error::Database(db)) if db.constraint() == Some("users_email_lower_key") => {
-            Err(CreateUserError::Invalid(vec![(
-                "email",
-                "An account with that email already exists.".to_string(),
-            )]))
-        }
+        Err(sqlx::Error::Database(db)) if db.constraint() == Some("users_email_lower_key") => Err(
+            CreateUserError::Invalid(vec![("email", EMAIL_UNAVAILABLE.to_string())]),
+        ),
         Err(err) => Err(err.into()),
     }
 }
 
-/// Checks a username-or-email and password. Returns the user only when the
-/// password matches and the account is active. An unknown login still
-/// costs one hash verification, so response time does not reveal which
-/// accounts exist.
+/// Checks a username-or-email and password (no cap on verifying: the
+/// command line, tests). The web uses [`authenticate_in`].
 pub async fn authenticate(
     pool: &PgPool,
     login: &str,
     password: &str,
 ) -> Result<Option<User>, sqlx::Error> {
+    match authenticate_with(pool, None, login, password).await {
+        Ok(user) => Ok(user),
+        Err(AuthError::Db(err)) => Err(err),
+        // Only a gate refuses work, and there is none here.
+        Err(AuthError::Busy(_)) => Ok(None),
+    }
+}
+
+/// Checks a username-or-email and password, verifying in `slot` (a place
+/// of the instance's [`PasswordGate`], taken by the caller).
+pub async fn authenticate_in(
+    pool: &PgPool,
+    slot: Slot,
+    login: &str,
+    password: &str,
+) -> Result<Option<User>, AuthError> {
+    authenticate_with(pool, Some(slot), login, password).await
+}
+
+/// Returns the user only when the password matches and the account is
+/// active. An unknown login still costs one hash verification, so response
+/// time does not reveal which accounts exist.
+async fn authenticate_with(
+    pool: &PgPool,
+    slot: Option<Slot>,
+    login: &str,
+    password: &str,
+) -> Result<Option<User>, AuthError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -214,10 +431,16 @@ pub async fn authenticate(
     .fetch_optional(pool)
     .await?;
     let (user, hash) = match row {
-        Some(row) => (Some(row.user), row.password_hash),
-        None => (None, dummy_hash().to_string()),
+        Some(row) => (Some(row.user), Some(row.password_hash)),
+        None => (None, None),
     };
-    let ok = verify_password(password.to_string(), hash).await;
+    let password = password.to_string();
+    // The dummy hash is made on first use, inside the gate like any check.
+    let check = move || verify_now(&password, hash.as_deref().unwrap_or_else(|| dummy_hash()));
+    let ok = match slot {
+        Some(slot) => slot.run(check).await?,
+        None => tokio::task::spawn_blocking(check).await.unwrap_or(false),
+    };
     Ok(user.filter(|u| ok && u.is_active))
 }
 
@@ -253,30 +476,34 @@ pub async fn create_or_promote_admin(
 
 /// Hashes a password with argon2id (OWASP parameters) off the async threads.
 pub async fn hash_password(password: String) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    tokio::task::spawn_blocking(move || hash_now(&password))
+        .await
+        .map_err(|e| e.to_string())?
 }
 
 /// Verifies a password against a PHC hash string off the async threads.
 pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|parsed| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &parsed)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_now(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
+fn hash_now(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+fn verify_now(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 /// A valid hash of a random password, computed once, used to spend the same
@@ -324,6 +551,43 @@ mod tests {
             validate_new_user(&new_user("bad name", "a@b.co", "long enough pw"))[0].0,
             "username"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_gate_runs_at_most_its_slots_queues_a_few_and_refuses_the_rest() {
+        use std::sync::atomic::AtomicUsize;
+        use std::time::Duration;
+        let gate = PasswordGate::new(2, 3);
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (gate, running, peak) = (gate.clone(), running.clone(), peak.clone());
+                tokio::spawn(async move {
+                    gate.run(move || {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        peak.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(100));
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let mut done = 0;
+        let mut busy = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => done += 1,
+                Err(Busy) => busy += 1,
+            }
+        }
+        assert_eq!(peak.load(Ordering::SeqCst), 2, "at most two at once");
+        assert_eq!(done, 5, "two running and three waiting");
+        assert_eq!(busy, 15);
+        assert_eq!(gate.checks_run(), 5);
+        // The queue is empty again: the next ones run.
+        assert_eq!(gate.run(|| 7).await, Ok(7));
     }
 
     #[tokio::test]

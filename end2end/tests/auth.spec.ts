@@ -187,7 +187,7 @@ test.describe('sign-up', () => {
     const attempt = { ...newUser(), email: existing.email };
     const response = await fillSignup(page, attempt);
     expect(response.status()).toBe(422);
-    await expect(page.locator('#email-error')).toContainText('An account with that email already exists');
+    await expect(page.locator('#email-error')).toContainText('cannot be used for a new account');
     await expect(page.locator('.nav-user')).toHaveCount(0);
     await expectLoginFails(page, attempt.username, attempt.password);
   });

@@ -75,25 +75,62 @@ pub struct ServeConfig {
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     #[arg(long, env = "PROOFWORK_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
+    /// With `--trust-proxy`: how many proxies of yours append to
+    /// `X-Forwarded-For` (the client is that many entries from the right).
+    #[arg(
+        long,
+        env = "PROOFWORK_TRUSTED_PROXY_HOPS",
+        default_value_t = 1,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub trusted_proxy_hops: u32,
     /// Sign-out after this many days without a request.
     #[arg(long, env = "PROOFWORK_SESSION_IDLE_DAYS", default_value_t = 7)]
     pub session_idle_days: i64,
     /// Sign-out this many days after log-in, active or not.
     #[arg(long, env = "PROOFWORK_SESSION_MAX_DAYS", default_value_t = 30)]
     pub session_max_days: u64,
-    /// Failed log-ins allowed per client address per window.
+    /// Failed log-ins allowed per client address per window (IPv6: per /64).
     #[arg(
         long,
         env = "PROOFWORK_LOGIN_FAILURES_PER_WINDOW",
-        default_value_t = 10
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..)
     )]
-    pub login_failures_per_window: usize,
-    /// The log-in failure window, in seconds.
-    #[arg(long, env = "PROOFWORK_LOGIN_WINDOW_SECS", default_value_t = 300)]
+    pub login_failures_per_window: u32,
+    /// Failed log-ins allowed per login name (username or email as typed)
+    /// per window, from all addresses together.
+    #[arg(
+        long,
+        env = "PROOFWORK_LOGIN_FAILURES_PER_ACCOUNT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub login_failures_per_account: u32,
+    /// The log-in failure window, in seconds (sliding).
+    #[arg(
+        long,
+        env = "PROOFWORK_LOGIN_WINDOW_SECS",
+        default_value_t = 300,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
     pub login_window_secs: u64,
-    /// Accounts that one client address may create per hour.
-    #[arg(long, env = "PROOFWORK_SIGNUP_PER_HOUR", default_value_t = 20)]
-    pub signup_per_hour: usize,
+    /// Sign-up attempts (successful or not) one client address may make per hour.
+    #[arg(
+        long,
+        env = "PROOFWORK_SIGNUP_PER_HOUR",
+        default_value_t = 20,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub signup_per_hour: u32,
+    /// Password hashes and checks this instance runs at once (each holds
+    /// 19 MiB and a core); 0 = one per core.
+    #[arg(long, env = "PROOFWORK_PASSWORD_CHECKS", default_value_t = 0)]
+    pub password_checks: usize,
+    /// Password checks that may wait for a turn; more are refused at once
+    /// with 503 and `Retry-After`.
+    #[arg(long, env = "PROOFWORK_PASSWORD_CHECK_QUEUE", default_value_t = 32)]
+    pub password_check_queue: usize,
     /// With `--demo-data`: demo data scale (1.0 = 5,000 users, 10,000 projects).
     #[arg(long, env = "PROOFWORK_DEMO_SCALE", default_value_t = 1.0)]
     pub demo_scale: f64,

@@ -133,6 +133,17 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status =
             StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        // 429 and 503 say when to try again.
+        let retry_after = match err {
+            AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            AppError::Unavailable => Some(app::auth::UNAVAILABLE_RETRY_SECS),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
     }
     Response::from_parts(parts, Body::from(bytes))
 }

@@ -17,7 +17,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
-use app::rate_limit::RateLimiter;
+use app::rate_limit::Limits;
 use app::state::{AppState, Settings};
 use app::{shell, App};
 
@@ -121,20 +121,26 @@ impl Application {
             overlays,
             settings: Arc::new(Settings {
                 trust_proxy: cfg.trust_proxy,
+                trusted_proxy_hops: cfg.trusted_proxy_hops as usize,
                 session_max_secs: cfg.session_max_days * 24 * 3600,
                 public_url: cfg
                     .public_url
                     .clone()
                     .unwrap_or_else(|| format!("http://{addr}")),
             }),
-            login_limiter: Arc::new(RateLimiter::new(
+            limits: Arc::new(Limits::new(
                 cfg.login_failures_per_window,
+                cfg.login_failures_per_account,
                 Duration::from_secs(cfg.login_window_secs),
-            )),
-            signup_limiter: Arc::new(RateLimiter::new(
                 cfg.signup_per_hour,
-                Duration::from_secs(3600),
             )),
+            password_gate: data::users::PasswordGate::new(
+                match cfg.password_checks {
+                    0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+                    n => n,
+                },
+                cfg.password_check_queue,
+            ),
         };
 
         let store = PostgresStore::new(pool.clone());

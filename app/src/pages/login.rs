@@ -20,6 +20,8 @@ pub fn LoginPage() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     if let Some(err) = error.get_untracked() {
         set_status(err.status());
+        #[cfg(feature = "ssr")]
+        crate::auth::retry_after_header(&err);
     }
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_error(name)))

@@ -14,6 +14,8 @@ pub fn SignupPage() -> impl IntoView {
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
     if let Some(err) = error.get_untracked() {
         set_status(err.status());
+        #[cfg(feature = "ssr")]
+        crate::auth::retry_after_header(&err);
     }
     let field = move |name: &'static str| {
         Signal::derive(move || error.get().and_then(|e| e.field_error(name)))
@@ -42,7 +44,7 @@ pub fn SignupPage() -> impl IntoView {
                     label="Email"
                     kind="email"
                     autocomplete="email"
-                    hint="Never shown to other people."
+                    hint="Never shown to other people. If you already have an account, log in instead."
                     error=field("email")
                     value=value("email")
                 />

@@ -19,6 +19,7 @@ mod intros;
 mod investor_apply;
 mod investors;
 mod leaderboard;
+mod limits;
 mod login_next;
 mod my_projects;
 mod notifications;
