@@ -40,6 +40,10 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Caps the argon2 work of this instance.
     pub password_gate: data::users::PasswordGate,
+    /// Set once this instance begins to shut down: `/readyz` answers 503
+    /// from then on while the requests in flight (and new ones, for the
+    /// drain period) are still served.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {

@@ -61,6 +61,11 @@ pub struct ServeConfig {
     /// until their first byte).
     #[arg(long, env = "PROOFWORK_REQUEST_TIMEOUT_MS", default_value_t = 15_000)]
     pub request_timeout_ms: u64,
+    /// After SIGTERM, keep serving this many seconds with `/readyz`
+    /// answering 503 (so a balancer stops sending new requests), then
+    /// stop; Ctrl-C stops at once.
+    #[arg(long, env = "PROOFWORK_SHUTDOWN_DRAIN_SECS", default_value_t = 5)]
+    pub shutdown_drain_secs: u64,
     /// Cache hot page data (feed, leaderboards, chains, investors) in
     /// process and in Redis (off: every read goes to PostgreSQL).
     #[arg(long, env = "PROOFWORK_HOT_CACHE", default_value_t = true, action = clap::ArgAction::Set)]

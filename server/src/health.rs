@@ -3,7 +3,8 @@
 //! - `GET /livez`: 200 while the process serves requests (checks nothing
 //!   else, so an orchestrator restarts only a wedged process).
 //! - `GET /readyz`: 200 when PostgreSQL answers `SELECT 1` within 1 s,
-//!   else 503. Redis is not checked: it is optional on every path (a cache
+//!   else 503; 503 "shutting down" from the moment shutdown begins (the
+//!   instance still serves for its drain period). Redis is not checked: it is optional on every path (a cache
 //!   and a signal bus that degrade to PostgreSQL), so a dead Redis must not
 //!   take instances out of rotation.
 //! - `GET /denormalization-health`: the derived-data health as JSON (every
@@ -35,6 +36,14 @@ pub async fn livez() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CACHE_CONTROL, "no-store")],
+            "shutting down",
+        )
+            .into_response();
+    }
     let ok = tokio::time::timeout(READY_TIMEOUT, data::db::ping(&state.pool))
         .await
         .unwrap_or(false);

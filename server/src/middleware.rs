@@ -94,7 +94,72 @@ pub async fn load_current_user(
             return error_response(&AppError::Unavailable);
         }
     }
-    next.run(req).await
+    let signed_in = req.extensions().get::<CurrentUser>().is_some();
+    let mut res = next.run(req).await;
+    // A page made for one person must never be kept by a shared cache (a
+    // proxy, a CDN) nor written to disk by the browser. Responses that say
+    // how they may be cached (the stylesheet, the Atom feeds: the same
+    // for everyone) keep their own rule.
+    if signed_in && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    res
+}
+
+/// Most bytes of a form post read here (the router's body limit).
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// Unicode's bidirectional embeddings, overrides and isolates (U+202A–E,
+/// U+2066–9): invisible characters that reorder the text around them, so
+/// that "\u{202E}gnp.exe" displays as "exe.png". The plain marks
+/// (U+200E/F) only nudge neutral characters and stay.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Removes bidirectional controls ([`is_bidi_control`]) from every field
+/// of every form post (`application/x-www-form-urlencoded`, how browsers
+/// and server functions post) before any action reads it: titles, names
+/// and messages cannot display as something else than what they are. A
+/// body without them passes untouched.
+pub async fn strip_bidi_controls(req: Request, next: Next) -> Response {
+    let is_form = req.method() == Method::POST
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        return error_response(&AppError::BadRequest(
+            "The form is larger than 256 KiB.".into(),
+        ));
+    };
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+    let dirty = pairs
+        .iter()
+        .any(|(k, v)| k.chars().chain(v.chars()).any(is_bidi_control));
+    let body = if dirty {
+        let clean = |s: &str| {
+            s.chars()
+                .filter(|c| !is_bidi_control(*c))
+                .collect::<String>()
+        };
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs.iter().map(|(k, v)| (clean(k), clean(v))))
+            .finish();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        Body::from(encoded)
+    } else {
+        Body::from(bytes)
+    };
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// The longest address a failed browser post is sent back to (browsers

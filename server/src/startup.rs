@@ -3,6 +3,7 @@
 //! start the real thing on port 0.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -46,6 +47,20 @@ pub struct Application {
     pub addr: SocketAddr,
     listener: tokio::net::TcpListener,
     router: Router,
+    draining: Arc<AtomicBool>,
+    drain: Duration,
+    stop: Arc<tokio::sync::Notify>,
+}
+
+/// Begins an [`Application`]'s shutdown as a SIGTERM would (for tests and
+/// embedders).
+#[derive(Clone)]
+pub struct ShutdownHandle(Arc<tokio::sync::Notify>);
+
+impl ShutdownHandle {
+    pub fn begin(&self) {
+        self.0.notify_one();
+    }
 }
 
 impl Application {
@@ -141,8 +156,10 @@ impl Application {
                 },
                 cfg.password_check_queue,
             ),
+            draining: Arc::new(AtomicBool::new(false)),
         };
 
+        let draining = state.draining.clone();
         let store = PostgresStore::new(pool.clone());
         tokio::spawn(delete_expired_sessions(store.clone()));
         let sessions = SessionManagerLayer::new(store)
@@ -186,6 +203,7 @@ impl Application {
                 AppState,
                 _,
             >(middleware::provide_csp_nonce, shell))
+            .layer(axum::middleware::from_fn(middleware::strip_bidi_controls))
             .layer(axum::middleware::from_fn(middleware::form_flash))
             .layer(axum::middleware::from_fn(middleware::server_fn_status))
             .layer(axum::middleware::from_fn_with_state(
@@ -206,16 +224,43 @@ impl Application {
             addr,
             listener,
             router,
+            draining,
+            drain: Duration::from_secs(cfg.shutdown_drain_secs),
+            stop: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
+    /// A handle that begins this application's shutdown.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.stop.clone())
+    }
+
+    /// Serves until SIGTERM, Ctrl-C or [`ShutdownHandle::begin`]. From
+    /// then on `/readyz` answers 503 so that a balancer stops sending new
+    /// requests; the server keeps serving for the drain period (none after
+    /// Ctrl-C: a developer at a terminal wants it gone), then stops
+    /// accepting and finishes the requests in flight.
     pub async fn run(self) -> std::io::Result<()> {
+        let (draining, drain, stop) = (self.draining, self.drain, self.stop);
+        let graceful = async move {
+            let interrupted = tokio::select! {
+                interrupted = shutdown_signal_kind() => interrupted,
+                _ = stop.notified() => false,
+            };
+            draining.store(true, Ordering::Relaxed);
+            let drain = if interrupted { Duration::ZERO } else { drain };
+            tracing::info!(
+                drain_ms = drain.as_millis() as u64,
+                "shutting down: /readyz answers 503, serving until the drain ends"
+            );
+            tokio::time::sleep(drain).await;
+        };
         axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(graceful)
         .await
     }
 }
@@ -266,6 +311,11 @@ async fn delete_expired_sessions(store: PostgresStore) {
 }
 
 async fn shutdown_signal() {
+    shutdown_signal_kind().await;
+}
+
+/// Waits for SIGTERM or Ctrl-C (SIGINT); true for Ctrl-C.
+async fn shutdown_signal_kind() -> bool {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -273,10 +323,12 @@ async fn shutdown_signal() {
         if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
+        } else {
+            std::future::pending::<()>().await;
         }
     };
     tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        _ = ctrl_c => true,
+        _ = term => false,
     }
 }

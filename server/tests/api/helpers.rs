@@ -24,6 +24,8 @@ pub struct TestApp {
     pub pool: data::PgPool,
     /// A client with a cookie jar that does not follow redirects.
     pub client: reqwest::Client,
+    /// Begins this instance's shutdown (as SIGTERM would).
+    pub shutdown: server::startup::ShutdownHandle,
     db_name: String,
     admin_url: String,
 }
@@ -73,6 +75,7 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         .await
         .expect("build app");
     let base = format!("http://{}", app.addr);
+    let shutdown = app.shutdown_handle();
     tokio::spawn(app.run());
 
     let client = reqwest::Client::builder()
@@ -84,6 +87,7 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
         base,
         pool,
         client,
+        shutdown,
         db_name,
         admin_url,
     }

@@ -10,6 +10,7 @@ mod chains;
 mod dashboard;
 mod feed;
 mod forum;
+mod hardening;
 mod health;
 mod helpers;
 mod hostile;
