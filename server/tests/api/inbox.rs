@@ -455,11 +455,18 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
     let alice = sign_up(&app, "alice_mr").await;
     let bob = sign_up(&app, "bob_mr").await;
     let carol = sign_up(&app, "carol_mr").await;
-    send(&app, &alice, "bob_mr", "a to b 1").await;
-    send(&app, &alice, "bob_mr", "a to b 2").await;
-    send(&app, &bob, "alice_mr", "b to a").await;
-    send(&app, &carol, "bob_mr", "c to b").await;
-    send(&app, &alice, "carol_mr", "a to c").await;
+    // Inserted directly: sending a reply would mark the other way read.
+    sqlx::query(
+        "insert into direct_messages (sender_id, recipient_id, message) \
+         select s.id, r.id, m.text from (values \
+           ('alice_mr', 'bob_mr', 'a to b 1'), ('alice_mr', 'bob_mr', 'a to b 2'), \
+           ('bob_mr', 'alice_mr', 'b to a'), ('carol_mr', 'bob_mr', 'c to b'), \
+           ('alice_mr', 'carol_mr', 'a to c')) m (sender, recipient, text) \
+         join users s on s.username = m.sender join users r on r.username = m.recipient",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let unread_total = "select count(*) from direct_messages where not is_read";
     assert_eq!(count(&app, unread_total).await, 5);
 
@@ -484,10 +491,13 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
     assert_eq!(count(&app, unread_total).await, 5);
     assert_eq!(unread(&app, "bob_mr", "alice_mr").await, 2);
 
-    // Carol marking "alice" reads only her own (none): Bob's stay unread.
+    // Carol marking "alice" reads only her own message from Alice; Bob's
+    // stay unread.
     let res = mark_read(&app, &carol, "alice_mr").await;
     assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(count(&app, unread_total).await, 5);
+    assert_eq!(count(&app, unread_total).await, 4);
+    assert_eq!(unread(&app, "carol_mr", "alice_mr").await, 0);
+    assert_eq!(unread(&app, "bob_mr", "alice_mr").await, 2);
 
     // Bob's own post from the page: back to the conversation, exactly his
     // two messages from Alice read.
@@ -505,11 +515,10 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
         .await,
         2
     );
-    assert_eq!(count(&app, unread_total).await, 3);
+    assert_eq!(count(&app, unread_total).await, 2);
     assert_eq!(unread(&app, "bob_mr", "alice_mr").await, 0);
     assert_eq!(unread(&app, "bob_mr", "carol_mr").await, 1);
     assert_eq!(unread(&app, "alice_mr", "bob_mr").await, 1);
-    assert_eq!(unread(&app, "carol_mr", "alice_mr").await, 1);
     assert_eq!(dashboard_unread(&app, "bob_mr").await, 1);
     let (status, html) = get(&app, &bob, "/inbox/alice_mr").await;
     assert_eq!(status, 200);
@@ -533,7 +542,7 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
     )
     .await;
     assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(count(&app, unread_total).await, 3);
+    assert_eq!(count(&app, unread_total).await, 2);
 
     // Bad input: 4xx, nothing marked.
     for (name, status) in [("nobody_here", 404), ("bob_mr", 400), ("", 404)] {
@@ -559,7 +568,7 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
     )
     .await;
     assert_eq!(res.status().as_u16(), 401);
-    assert_eq!(count(&app, unread_total).await, 3);
+    assert_eq!(count(&app, unread_total).await, 2);
 }
 
 #[tokio::test]
@@ -658,4 +667,71 @@ async fn parallel_sends_stop_exactly_at_the_limit_per_sender() {
     }
     assert_eq!(unread(&app, "bob_par", "alice_par").await, 30);
     assert_eq!(unread(&app, "bob_par", "carol_par").await, 30);
+}
+
+#[tokio::test]
+async fn a_sender_waits_only_for_their_own_earlier_send() {
+    let app = spawn_app().await;
+    let alice = sign_up(&app, "alice_wait").await;
+    let _bob = sign_up(&app, "bob_wait").await;
+    let carol = sign_up(&app, "carol_wait").await;
+    let alice_id: uuid::Uuid =
+        sqlx::query_scalar("select id from users where username = 'alice_wait'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+
+    // A send of Alice's in progress elsewhere: her lock is held.
+    let mut held = app.pool.begin().await.unwrap();
+    data::messages::lock_sender(&mut held, alice_id)
+        .await
+        .unwrap();
+    let url = app.url("/api/send_message");
+    let waiting = tokio::spawn({
+        let alice = alice.clone();
+        let url = url.clone();
+        async move {
+            alice
+                .post(url)
+                .form(&[("to", "bob_wait"), ("message", "queued")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    // Carol is not held up by Alice's lock.
+    let res = tokio::time::timeout(
+        Duration::from_secs(10),
+        carol
+            .post(url.clone())
+            .form(&[("to", "bob_wait"), ("message", "not queued")])
+            .send(),
+    )
+    .await
+    .expect("another sender does not wait")
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "Alice's send waits for her lock");
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from direct_messages where message = 'queued'"
+        )
+        .await,
+        0
+    );
+    // The earlier send ends: hers goes through.
+    held.commit().await.unwrap();
+    assert_eq!(waiting.await.unwrap(), 200);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from direct_messages where message = 'queued'"
+        )
+        .await,
+        1
+    );
 }
