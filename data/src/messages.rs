@@ -4,10 +4,14 @@
 //! read. The conversation and unread counters are trigger-maintained
 //! (`docs/DERIVED-DATA.md`); nothing here writes them.
 //!
+//! Reading a conversation never writes: messages become read only by an
+//! explicit [`mark_read`] (a post) or by the reader replying ([`send`]),
+//! so a link or an image pointing at a conversation changes nothing.
+//!
 //! A conversation is always addressed as (viewer, other user): there is no
 //! read of a message by its id, so only the two participants ever see it.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -208,18 +212,69 @@ pub async fn conversation(
     Ok(MessagePage { messages, older })
 }
 
+/// How many messages from `from` to `reader` are unread: one key read of
+/// the trigger-maintained conversation row (0 without one).
+pub async fn unread_from(pool: &PgPool, reader: Uuid, from: Uuid) -> Result<i32, sqlx::Error> {
+    let n: Option<i32> = sqlx::query_scalar(
+        "SELECT unread_count FROM message_conversations_denorm
+         WHERE user_id = $1 AND other_user_id = $2",
+    )
+    .bind(reader)
+    .bind(from)
+    .fetch_optional(pool)
+    .await?;
+    Ok(n.unwrap_or(0))
+}
+
 /// Marks every unread message from `from` to `reader` read; returns how
-/// many. Only the reader's own incoming messages can be touched.
+/// many. Only the reader's own incoming messages can be touched. The
+/// unread counters follow by trigger in the same statement.
 pub async fn mark_read(pool: &PgPool, reader: Uuid, from: Uuid) -> Result<u64, sqlx::Error> {
+    let mut conn = pool.acquire().await?;
+    mark_read_on(&mut conn, reader, from).await
+}
+
+async fn mark_read_on(
+    conn: &mut PgConnection,
+    reader: Uuid,
+    from: Uuid,
+) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE direct_messages SET is_read = TRUE, read_at = now()
          WHERE recipient_id = $1 AND sender_id = $2 AND is_read = FALSE",
     )
     .bind(reader)
     .bind(from)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// The first key of the two-key advisory locks that serialize one
+/// sender's sends ("dm"). PostgreSQL keeps two-key advisory locks apart
+/// from single-key ones, so this never meets the project's other locks.
+pub const SENDER_LOCK_CLASS: i32 = 0x646d;
+
+/// The second key of a sender's advisory lock: the sender id folded to
+/// 32 bits. Two senders share a key only by a 1-in-2^32 chance, and then
+/// merely take turns; the limit stays exact either way.
+pub fn sender_lock_key(sender: Uuid) -> i32 {
+    let (hi, lo) = sender.as_u64_pair();
+    let folded = hi ^ lo;
+    ((folded >> 32) ^ (folded & 0xffff_ffff)) as u32 as i32
+}
+
+/// Takes the sender's lock until the end of the caller's transaction:
+/// every send by the same sender, on any server instance, waits here for
+/// the one before it to commit or roll back, so its count of recent
+/// messages includes them. Different senders never wait on each other.
+pub async fn lock_sender(conn: &mut PgConnection, sender: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+        .bind(SENDER_LOCK_CLASS)
+        .bind(sender_lock_key(sender))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Checks a message: 1–5000 characters after trimming.
@@ -243,7 +298,11 @@ pub fn validate(text: &str) -> Result<String, MessageError> {
 
 /// Sends a message from `sender` to the active user `recipient`. Refused:
 /// to yourself, to an unknown or deactivated user, empty or over-long
-/// text, more than [`SEND_PER_MINUTE`] messages in the last minute.
+/// text, more than [`SEND_PER_MINUTE`] messages in the last minute. The
+/// limit is exact under parallel sends: the sender's lock
+/// ([`lock_sender`]) is taken before the count and held to the commit.
+/// Sending is a reply: the recipient's unread messages to the sender are
+/// marked read in the same transaction.
 pub async fn send(
     pool: &PgPool,
     sender: Uuid,
@@ -265,6 +324,9 @@ pub async fn send(
     if active != Some(true) {
         return Err(MessageError::NotFound);
     }
+    // Serialize this sender's sends; the count below (a new snapshot per
+    // statement) then sees every earlier send of theirs committed.
+    lock_sender(&mut tx, sender).await?;
     // Prefix scan on idx_messages_conversation (sender_id, ...).
     let recent: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM direct_messages
@@ -285,6 +347,8 @@ pub async fn send(
     .bind(&text)
     .fetch_one(&mut *tx)
     .await?;
+    // Replying means the sender has read what the recipient wrote to them.
+    mark_read_on(&mut tx, sender, recipient).await?;
     tx.commit().await?;
     Ok(id)
 }

@@ -4,7 +4,9 @@ import { test, expect, type Browser, type BrowserContext, type Locator, type Pag
 // browser contexts: the demo investor requests an intro from a fresh
 // builder's profile, the builder sees it (notification badge, /intros)
 // and approves, they exchange messages and the unread counts on /inbox go
-// up and down exactly; a third user guessing URLs reads nothing of theirs.
+// up and down exactly: opening a conversation leaves it unread (its new
+// messages marked), "Mark as read" (a form post) or a reply reads it; a
+// third user guessing URLs reads nothing of theirs.
 
 const DEMO_PASSWORD = 'proofwork-demo';
 const PASSWORD = 'social-e2e-password';
@@ -128,23 +130,39 @@ test('an intro from a profile, approved, then messages with exact unread counts'
   expect(response.status()).toBe(200);
   await expect(bld.locator('li.message.mine .message-text')).toHaveText([hello]);
 
-  // The investor: 1 unread on the row, 0 after opening the conversation.
+  // The investor: 1 unread on the row, still 1 after opening the
+  // conversation (shown as new), 0 after "Mark as read".
   await inv.goto('/intros?status=approved');
   await expect(inv.locator('#sent li.intro', { hasText: builderName }).getByRole('link', { name: `Message ${builderName}` })).toBeVisible();
   expect(await inboxUnread(inv, builderName)).toBe('1');
   await clickAndLoad(inv, inv.locator(`#conv-${builderName} a.conversation-name`));
   await expect(inv.locator('li.message.theirs .message-text')).toHaveText([hello]);
+  await expect(inv.locator('li.message.theirs.unread .unread-label')).toHaveCount(1);
+  expect(await inboxUnread(inv, builderName)).toBe('1');
+  await inv.goto(`/inbox/${builderName}`);
+  response = await clickAndLoad(inv, inv.getByRole('button', { name: 'Mark as read' }));
+  expect(response.status()).toBe(200);
+  expect(new URL(inv.url()).pathname).toBe(`/inbox/${builderName}`);
+  await expect(inv.locator('li.message.theirs.unread')).toHaveCount(0);
+  await expect(inv.getByRole('button', { name: 'Mark as read' })).toHaveCount(0);
   expect(await inboxUnread(inv, builderName)).toBe('0');
   await inv.goto(`/inbox/${builderName}`);
   await inv.getByLabel(`Message to ${builderName}`).fill(reply);
   await clickAndLoad(inv, inv.getByRole('button', { name: 'Send' }));
   await expect(inv.locator('li.message .message-text')).toHaveText([hello, reply]);
 
-  // The builder: the reply is 1 unread (nav badge too), then 0.
+  // The builder: the reply is 1 unread (nav badge too), still 1 with the
+  // conversation open, 0 after "Mark as read".
   expect(await inboxUnread(bld, investorName)).toBe('1');
   await expect(bld.locator('a[href="/inbox"] .nav-badge-count')).toHaveText('1');
   await bld.goto(`/inbox/${investorName}`);
   await expect(bld.locator('li.message.theirs .message-text')).toHaveText([reply]);
+  await expect(bld.locator('li.message.theirs.unread .message-text')).toHaveText([reply]);
+  await expect(bld.locator('a[href="/inbox"] .nav-badge-count')).toHaveText('1');
+  response = await clickAndLoad(bld, bld.getByRole('button', { name: 'Mark as read' }));
+  expect(response.status()).toBe(200);
+  await expect(bld.locator('li.message.theirs.unread')).toHaveCount(0);
+  await expect(bld.locator('a[href="/inbox"] .nav-badge')).toBeHidden();
   expect(await inboxUnread(bld, investorName)).toBe('0');
   await expect(bld.locator('a[href="/inbox"] .nav-badge')).toBeHidden();
   // An empty message is refused at the field, with a 4xx page.

@@ -6,11 +6,14 @@
 //! of (a third user opening `/inbox/<a>` sees their own conversation with
 //! `a`). No route or server function takes a message id.
 //!
-//! Opening the page marks the messages to the viewer in this conversation
-//! read, inside the GET: it only ever touches the viewer's own incoming
-//! rows, is idempotent, and a redirect dance would cost every open a
-//! second request without JavaScript. The unread counters follow by
-//! trigger in the same transaction.
+//! Opening the page changes nothing: a GET must be safe to follow, and a
+//! link or an `<img>` on another site would otherwise mark the viewer's
+//! messages read. The page shows the viewer's unread incoming messages as
+//! new and offers a "Mark as read" form (a post, so cross-site attempts
+//! are refused like every other action); sending a reply marks them read
+//! too. Either way only the viewer's own incoming messages from this user
+//! are touched, and the unread counters follow by trigger in the same
+//! transaction.
 //!
 //! Who may message whom: any signed-in active user may message any other
 //! active user (at most `data::messages::SEND_PER_MINUTE` messages a
@@ -47,6 +50,8 @@ pub struct ConversationView {
     pub other: String,
     pub other_active: bool,
     pub messages: Vec<MessageView>,
+    /// The viewer's unread messages from the other user, on any page.
+    pub unread: i32,
     pub older: Option<String>,
     pub first_page: bool,
 }
@@ -85,9 +90,9 @@ pub async fn get_conversation(
             "This is your own name: open a conversation with someone else.".into(),
         ));
     }
-    // Read before loading, so the page shows what the viewer now has read.
-    messages::mark_read(pool, user.id, other.id).await?;
+    // Only reads: marking read is `mark_conversation_read`, a post.
     let page = messages::conversation(pool, user.id, other.id, before, PAGE_SIZE).await?;
+    let unread = messages::unread_from(pool, user.id, other.id).await?;
     Ok(ConversationView {
         me: user.username,
         other: other.username,
@@ -103,12 +108,38 @@ pub async fn get_conversation(
                 when: when(m.created_at),
             })
             .collect(),
+        unread,
         older: page.older.map(|c| c.encode()),
         first_page: before.is_none(),
     })
 }
 
-/// Sends a message; a browser goes to the conversation's newest page.
+/// Marks the signed-in user's unread messages from `username` read (only
+/// their own incoming ones); a browser goes back to the page it was on.
+#[server(endpoint = "conversation_read")]
+pub async fn mark_conversation_read(username: String) -> Result<(), AppError> {
+    use crate::pages::actions::server::{back_to, signed_in};
+    use data::messages;
+
+    let user = signed_in()?;
+    let state = crate::state::state()?;
+    let pool = &state.pool;
+    let other = messages::user_by_username(pool, username.trim())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if other.id == user.id {
+        return Err(AppError::BadRequest(
+            "This is your own name: there is no conversation with yourself.".into(),
+        ));
+    }
+    messages::mark_read(pool, user.id, other.id).await?;
+    back_to("messages", &format!("/inbox/{}", other.username));
+    Ok(())
+}
+
+/// Sends a message (which also marks the recipient's messages to the
+/// sender read: a reply means they were read); a browser goes to the
+/// conversation's newest page.
 #[server(endpoint = "send_message")]
 pub async fn send_message(to: String, message: String) -> Result<(), AppError> {
     use crate::error::Invalid;
@@ -151,7 +182,8 @@ pub fn ConversationPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let send = ServerAction::<SendMessage>::new();
-    let error = failed(send);
+    let read = ServerAction::<MarkConversationRead>::new();
+    let error = failed(send).or_else(|| failed(read));
     if let Some(err) = &error {
         set_status(err.status());
     }
@@ -165,7 +197,7 @@ pub fn ConversationPage() -> impl IntoView {
                 let error = error.clone();
                 Suspend::new(async move {
                     match conversation.await {
-                        Ok(c) => view! { <ConversationBody c send error /> }.into_any(),
+                        Ok(c) => view! { <ConversationBody c send read error /> }.into_any(),
                         Err(err) => view! { <ErrorPage error=err /> }.into_any(),
                     }
                 })
@@ -178,6 +210,7 @@ pub fn ConversationPage() -> impl IntoView {
 fn ConversationBody(
     c: ConversationView,
     send: ServerAction<SendMessage>,
+    read: ServerAction<MarkConversationRead>,
     error: Option<AppError>,
 ) -> impl IntoView {
     let base = format!("/inbox/{}", c.other);
@@ -192,15 +225,20 @@ fn ConversationBody(
         .into_iter()
         .map(|m| {
             let author = if m.mine { me.clone() } else { other.clone() };
-            let class = if m.mine {
-                "message mine"
-            } else {
-                "message theirs"
+            let new = !m.mine && !m.read;
+            let class = match (m.mine, new) {
+                (true, _) => "message mine",
+                (false, true) => "message theirs unread",
+                (false, false) => "message theirs",
             };
             let seen = (m.mine && m.read).then(|| view! { " · " <span class="seen">"Seen"</span> });
+            let new = new.then(|| {
+                view! { <strong class="unread-label">"New"<span class="visually-hidden">": "</span></strong> " " }
+            });
             view! {
                 <li class=class id=format!("m-{}", m.id)>
                     <p class="message-meta">
+                        {new}
                         <span class="message-author">{author}</span>
                         " · " <time>{m.when}</time>
                         {seen}
@@ -215,6 +253,21 @@ fn ConversationBody(
     });
     let newest = (!c.first_page)
         .then(|| view! { <a class="button" href=format!("{base}#send")>"Newest messages"</a> });
+    let mark_read = (c.unread > 0).then(|| {
+        let n = c.unread;
+        let other = c.other.clone();
+        view! {
+            <div class="mark-read">
+                <p class="aside">
+                    {n} {if n == 1 { " new message from " } else { " new messages from " }} {other.clone()} "."
+                </p>
+                <ActionForm action=read attr:class="inline-form">
+                    <input type="hidden" name="username" value=other />
+                    <button type="submit" class="button small">"Mark as read"</button>
+                </ActionForm>
+            </div>
+        }
+    });
     let to = c.other.clone();
     let to_label = format!("Message to {}", c.other);
     let title = format!("Conversation with {}", c.other);
@@ -248,7 +301,8 @@ fn ConversationBody(
             <FormError error=Signal::derive(move || general.clone()) />
             <nav class="pager" aria-label="Earlier messages">{older}</nav>
             {empty.then(|| view! { <p class="empty">"No messages yet. Say hello."</p> })}
-            <ol class="messages" aria-label="Messages, oldest first">{items}</ol>
+            {mark_read}
+            <ol class="messages" id="messages" aria-label="Messages, oldest first">{items}</ol>
             <nav class="pager" aria-label="Later messages">{newest}</nav>
             {form}
         </article>
