@@ -481,7 +481,8 @@ async fn the_account_limit_holds_across_instances() {
 #[tokio::test]
 async fn a_refused_browser_post_without_referer_lands_on_its_form_with_the_message() {
     let app = spawn_app_with(&["--login-failures-per-window", "2", "--signup-per-hour", "1"]).await;
-    let client = plain_client();
+    // A browser: the failed form's state waits in its session.
+    let client = crate::feed::new_client();
     for i in 0..2 {
         let res = login_from(&app.base, &client, &format!("nobody{i}"), "wrong!", None).await;
         assert_eq!(res.status().as_u16(), 401);
@@ -499,9 +500,12 @@ async fn a_refused_browser_post_without_referer_lands_on_its_form_with_the_messa
         .unwrap();
     assert_eq!(res.status().as_u16(), 302);
     let to = location(&res);
-    assert!(to.starts_with("/login?"), "{to}");
-    assert!(to.contains("__err="), "{to}");
-    let (status, html) = app.get_html(&to).await;
+    assert!(to.starts_with("/login"), "{to}");
+    assert!(
+        !to.contains("__err"),
+        "the state is not in the address: {to}"
+    );
+    let (status, html) = crate::feed::get(&app, &client, &to).await;
     assert_eq!(status, 429);
     assert!(html.contains("Too many attempts"), "{html}");
     assert!(
@@ -530,8 +534,8 @@ async fn a_refused_browser_post_without_referer_lands_on_its_form_with_the_messa
         .unwrap();
     assert_eq!(res.status().as_u16(), 302);
     let to = location(&res);
-    assert!(to.starts_with("/signup?"), "{to}");
-    let (status, html) = app.get_html(&to).await;
+    assert!(to.starts_with("/signup"), "{to}");
+    let (status, html) = crate::feed::get(&app, &client, &to).await;
     assert_eq!(status, 429);
     assert!(html.contains("Too many attempts"), "{html}");
 }
@@ -539,7 +543,8 @@ async fn a_refused_browser_post_without_referer_lands_on_its_form_with_the_messa
 #[tokio::test]
 async fn a_wrong_password_from_a_browser_without_referer_shows_on_the_login_page() {
     let app = spawn_app_with(&[]).await;
-    let client = plain_client();
+    // A browser: the failed form's state waits in its session.
+    let client = crate::feed::new_client();
     let res = client
         .post(app.url("/api/login"))
         .headers(app.browser_headers())
@@ -549,8 +554,8 @@ async fn a_wrong_password_from_a_browser_without_referer_shows_on_the_login_page
         .unwrap();
     assert_eq!(res.status().as_u16(), 302);
     let to = location(&res);
-    assert!(to.starts_with("/login?"), "{to}");
-    let (status, html) = app.get_html(&to).await;
+    assert!(to.starts_with("/login"), "{to}");
+    let (status, html) = crate::feed::get(&app, &client, &to).await;
     assert_eq!(status, 401);
     assert!(html.contains("Wrong username or password."), "{html}");
 }
