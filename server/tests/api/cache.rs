@@ -304,6 +304,23 @@ async fn a_published_refresh_drops_the_cached_page_on_another_instance() {
     wait_listening(&b).await;
     let builder = crate::inbox::sign_up(&app, "cache_builder").await;
     let anon = new_client();
+    // The sign-up marked the feed view (it shows usernames): once A has
+    // refreshed it, B's entry can only be dropped by the refresh that the
+    // new project causes. Otherwise that earlier refresh may drop the entry
+    // right after B warms it, and the project's refresh finds nothing to drop.
+    eventually(
+        Duration::from_secs(20),
+        "the feed view has caught up with the sign-up",
+        || async {
+            app.count(
+                "select count(*) from mv_registry where view_name = 'mv_feed_projects' \
+                 and coalesce(pg_sequence_last_value(dirty_seq::regclass), 0) > refreshed_upto",
+            )
+            .await
+                == 0
+        },
+    )
+    .await;
 
     // B caches the newest tab (twice: the second read is a hit).
     let (status, html) = get_at(&anon, &b, "/?tab=newest").await;
