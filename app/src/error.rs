@@ -26,7 +26,26 @@ pub struct Invalid {
     pub values: Vec<(String, String)>,
 }
 
+/// The most characters of a submitted value shown again with its form
+/// (the state of a failed form waits in the session: keep it small).
+pub const ECHO_MAX: usize = 2500;
+
 impl Invalid {
+    /// One message per field, with the `values` typed (each cut to
+    /// [`ECHO_MAX`] characters) to show again.
+    pub fn fields(errors: Vec<(&str, String)>, values: &[(&str, &str)]) -> Self {
+        Invalid {
+            errors: errors
+                .into_iter()
+                .map(|(f, m)| (f.to_string(), m))
+                .collect(),
+            values: values
+                .iter()
+                .map(|(f, v)| (f.to_string(), v.chars().take(ECHO_MAX).collect()))
+                .collect(),
+        }
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Invalid {
             errors: vec![(field.to_string(), message.into())],

@@ -12,6 +12,10 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The view of the discovery pages, and the hot cache's name for its pages
+/// (the refresher drops them when it refreshes the view).
+pub const VIEW: &str = "mv_chains_discovery";
+
 /// Chains per discovery page.
 pub const PAGE_SIZE: i64 = 20;
 /// Projects per page of a chain.

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod badges;
 pub mod cache;
+pub mod chain_page;
 pub mod chains;
 pub mod comments;
 pub mod dashboard;

@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{set_status, ErrorPage, Field, FormError};
+use crate::components::{ErrorPage, Field, FormError};
 use crate::error::AppError;
-use crate::pages::chain::failed;
+use crate::web::{failed, failure};
 
 pub const COMPANY: &str = "company_name";
 pub const FOCUS: &str = "investment_focus";
@@ -37,14 +37,14 @@ pub struct ApplyView {
 
 #[server(endpoint = "investor_application")]
 pub async fn get_application() -> Result<ApplyView, AppError> {
-    let user = crate::auth::require_user()?;
+    let user = crate::web::require_user()?;
     let state = crate::state::state()?;
     let latest = data::investor_applications::latest(&state.pool, user.id).await?;
     let is_investor = user.role == "investor";
     let open = latest
         .as_ref()
         .is_some_and(|a| a.status == "pending" || a.status == "approved");
-    let date = crate::pages::project::date;
+    let date = crate::format::date;
     Ok(ApplyView {
         is_investor,
         may_apply: !is_investor && !open,
@@ -66,7 +66,7 @@ pub async fn apply_investor(
     linkedin_url: String,
 ) -> Result<(), AppError> {
     use crate::error::Invalid;
-    use crate::pages::actions::server::{signed_in, wants_html};
+    use crate::web::{signed_in, wants_html};
     use data::investor_applications::{self, ApplicationError, NewApplication};
 
     let user = signed_in()?;
@@ -116,10 +116,7 @@ pub async fn apply_investor(
 #[component]
 pub fn InvestorApplyPage() -> impl IntoView {
     let apply = ServerAction::<ApplyInvestor>::new();
-    let error = failed(apply);
-    if let Some(err) = &error {
-        set_status(err.status());
-    }
+    let error = failure([failed(apply)]);
     let page = Resource::new(|| (), |_| get_application());
     view! {
         <Suspense>

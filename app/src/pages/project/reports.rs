@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
-use crate::components::{set_status, FormError, TextArea};
+use crate::components::{FormError, TextArea};
 use crate::error::AppError;
+use crate::web::set_status;
 
 /// Form fields: the reason, and which target a failed form was about.
 pub const REASON: &str = "reason";
@@ -49,7 +50,7 @@ fn report_error(err: data::reports::ReportError, target: &str, reason: &str) -> 
 /// earlier confirmation dropped).
 #[cfg(feature = "ssr")]
 fn confirmation_path(target: Uuid, fallback: &str) -> String {
-    let path = crate::pages::actions::server::referer_path().unwrap_or_else(|| fallback.into());
+    let path = crate::web::referer_path().unwrap_or_else(|| fallback.into());
     let (path, query) = path.split_once('?').unwrap_or((&path, ""));
     let mut kept: Vec<String> = query
         .split('&')
@@ -66,7 +67,7 @@ pub async fn report(
     target_id: String,
     reason: String,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
+    use crate::web::{parse_id, signed_in, wants_html};
     let user = signed_in()?;
     if !data::reports::TARGET_TYPES.contains(&target_type.as_str()) {
         return Err(AppError::BadRequest(

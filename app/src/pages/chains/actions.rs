@@ -11,12 +11,16 @@
 //! it acted on), or to the new chain or post.
 //!
 //! Read your own writes: every successful write records the chain and the
-//! post in the session's `recent_chain_actions`; the chain page reads those
-//! live (see `docs/ARCHITECTURE.md`).
+//! post in the session's recent chains (`web::recent`); the chain page
+//! reads those live (see `docs/ARCHITECTURE.md`).
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::web::{back_to, parse_id, signed_in, wants_html};
+#[cfg(feature = "ssr")]
+use server::*;
 
 /// Form fields shared by the pages and the functions.
 pub const NAME: &str = "name";
@@ -31,47 +35,23 @@ pub const VOTE: &str = "vote";
 
 #[cfg(feature = "ssr")]
 pub mod server {
-    //! Server-side helpers: error mapping and the session's recent chain
-    //! and post ids.
+    //! Server-side helpers: error mapping, and recording the chain and post
+    //! a write touched.
 
     use uuid::Uuid;
 
     use crate::error::{AppError, Invalid};
 
-    /// Text echoed back through the URL after a failed post is capped.
-    const ECHO_MAX: usize = 2500;
-
     /// Records that the reader just acted on these chains / posts.
     pub async fn remember(ids: &[Uuid]) {
-        crate::recent::remember(crate::recent::CHAINS, ids).await;
-    }
-
-    /// The chains and posts the reader acted on recently.
-    pub async fn recent() -> Vec<Uuid> {
-        crate::recent::recent(crate::recent::CHAINS).await
-    }
-
-    fn echo(value: &str) -> String {
-        value.chars().take(ECHO_MAX).collect()
-    }
-
-    fn invalid(errors: Vec<(&'static str, String)>, values: &[(&str, &str)]) -> AppError {
-        AppError::Invalid(Invalid {
-            errors: errors
-                .into_iter()
-                .map(|(f, m)| (f.to_string(), m))
-                .collect(),
-            values: values
-                .iter()
-                .map(|(f, v)| (f.to_string(), echo(v)))
-                .collect(),
-        })
+        use crate::web::recent::{remember, List};
+        remember(List::Chains, ids).await;
     }
 
     pub fn chain_error(err: data::chains::ChainError, values: &[(&str, &str)]) -> AppError {
         use data::chains::ChainError;
         match err {
-            ChainError::Invalid(errors) => invalid(errors, values),
+            ChainError::Invalid(errors) => AppError::Invalid(Invalid::fields(errors, values)),
             ChainError::NotFound => AppError::NotFound,
             ChainError::Forbidden => AppError::Forbidden,
             ChainError::Db(err) => err.into(),
@@ -81,7 +61,7 @@ pub mod server {
     pub fn forum_error(err: data::forum::ForumError, values: &[(&str, &str)]) -> AppError {
         use data::forum::ForumError;
         match err {
-            ForumError::Invalid(errors) => invalid(errors, values),
+            ForumError::Invalid(errors) => AppError::Invalid(Invalid::fields(errors, values)),
             ForumError::NotFound => AppError::NotFound,
             ForumError::Forbidden => AppError::Forbidden,
             ForumError::Db(err) => err.into(),
@@ -96,13 +76,13 @@ pub mod server {
             None => s,
         };
         Uuid::parse_str(id).map_err(|_| {
-            AppError::Invalid(
-                Invalid::field(
+            AppError::Invalid(Invalid::fields(
+                vec![(
                     super::PROJECT,
-                    "Enter a project's link (…/p/<id>) or its id.",
-                )
-                .with_value(super::PROJECT, &echo(s)),
-            )
+                    "Enter a project's link (…/p/<id>) or its id.".into(),
+                )],
+                &[(super::PROJECT, s)],
+            ))
         })
     }
 }
@@ -114,8 +94,6 @@ pub async fn create_chain(
     category: String,
     visibility: String,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{signed_in, wants_html};
-    use server::*;
     let user = signed_in()?;
     let values = [
         (NAME, name.as_str()),
@@ -158,16 +136,17 @@ pub async fn create_chain(
     Ok(())
 }
 
-#[server(endpoint = "follow_chain")]
-pub async fn follow_chain(chain_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
+#[cfg(feature = "ssr")]
+async fn set_following(chain_id: String, follow: bool) -> Result<(), AppError> {
     let user = signed_in()?;
     let id = parse_id(&chain_id)?;
     let state = crate::state::state()?;
-    data::chains::follow(&state.pool, user.id, id)
-        .await
-        .map_err(|e| chain_error(e, &[]))?;
+    let done = if follow {
+        data::chains::follow(&state.pool, user.id, id).await
+    } else {
+        data::chains::unfollow(&state.pool, user.id, id).await
+    };
+    done.map_err(|e| chain_error(e, &[]))?;
     state
         .overlays
         .changed(data::overlays::Kind::Follows, user.id)
@@ -175,31 +154,20 @@ pub async fn follow_chain(chain_id: String) -> Result<(), AppError> {
     remember(&[id]).await;
     back_to("chain-header", &format!("/c/{id}"));
     Ok(())
+}
+
+#[server(endpoint = "follow_chain")]
+pub async fn follow_chain(chain_id: String) -> Result<(), AppError> {
+    set_following(chain_id, true).await
 }
 
 #[server(endpoint = "unfollow_chain")]
 pub async fn unfollow_chain(chain_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
-    let user = signed_in()?;
-    let id = parse_id(&chain_id)?;
-    let state = crate::state::state()?;
-    data::chains::unfollow(&state.pool, user.id, id)
-        .await
-        .map_err(|e| chain_error(e, &[]))?;
-    state
-        .overlays
-        .changed(data::overlays::Kind::Follows, user.id)
-        .await;
-    remember(&[id]).await;
-    back_to("chain-header", &format!("/c/{id}"));
-    Ok(())
+    set_following(chain_id, false).await
 }
 
 #[server(endpoint = "chain_add_project")]
 pub async fn chain_add_project(chain_id: String, project: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&chain_id)?;
     let project_id = parse_project(&project)?;
@@ -214,8 +182,6 @@ pub async fn chain_add_project(chain_id: String, project: String) -> Result<(), 
 
 #[server(endpoint = "chain_remove_project")]
 pub async fn chain_remove_project(chain_id: String, project_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&chain_id)?;
     let project_id = parse_id(&project_id)?;
@@ -235,8 +201,6 @@ pub async fn create_post(
     content: String,
     post_type: String,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&chain_id)?;
     let state = crate::state::state()?;
@@ -266,8 +230,6 @@ pub async fn create_post(
 
 #[cfg(feature = "ssr")]
 async fn pin(post_id: String, pinned: bool) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let state = crate::state::state()?;
@@ -291,8 +253,6 @@ pub async fn unpin_post(post_id: String) -> Result<(), AppError> {
 
 #[server(endpoint = "vote_post")]
 pub async fn vote_post(post_id: String, vote: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let vote = match vote.as_str() {
@@ -324,8 +284,6 @@ pub async fn vote_post(post_id: String, vote: String) -> Result<(), AppError> {
 
 #[server(endpoint = "comment_post")]
 pub async fn comment_post(post_id: String, content: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let state = crate::state::state()?;
@@ -345,8 +303,6 @@ pub async fn comment_post(post_id: String, content: String) -> Result<(), AppErr
 
 #[server(endpoint = "delete_post")]
 pub async fn delete_post(post_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let state = crate::state::state()?;
@@ -362,8 +318,6 @@ pub async fn delete_post(post_id: String) -> Result<(), AppError> {
 
 #[server(endpoint = "delete_post_comment")]
 pub async fn delete_post_comment(comment_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&comment_id)?;
     let state = crate::state::state()?;

@@ -13,9 +13,10 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::components::{set_status, FormError, TextArea};
+use crate::components::{FormError, TextArea};
 use crate::error::AppError;
-use crate::pages::feed::label;
+use crate::format::label;
+use crate::web::set_status;
 
 /// Form fields.
 pub const BADGE_TYPE: &str = "badge_type";
@@ -70,7 +71,7 @@ pub async fn award_badge(
     badge_type: String,
     note: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use crate::web::{back_to, parse_id, signed_in};
     let user = signed_in()?;
     if user.role != "validator" {
         return Err(AppError::Forbidden);
@@ -87,7 +88,7 @@ pub async fn award_badge(
 
 #[server(endpoint = "revoke_badge")]
 pub async fn revoke_badge(badge_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use crate::web::{back_to, parse_id, signed_in};
     let user = signed_in()?;
     let id = parse_id(&badge_id)?;
     let state = crate::state::state()?;
