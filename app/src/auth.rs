@@ -34,12 +34,6 @@ pub fn session_user() -> Option<CurrentUser> {
         .cloned()
 }
 
-/// The signed-in user, or `Unauthorized`.
-#[cfg(feature = "ssr")]
-pub fn require_user() -> Result<CurrentUser, AppError> {
-    session_user().ok_or(AppError::Unauthorized)
-}
-
 /// Who is signed in; the navigation renders from this.
 #[server(endpoint = "me")]
 pub async fn get_me() -> Result<Option<CurrentUser>, AppError> {
