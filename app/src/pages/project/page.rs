@@ -16,9 +16,9 @@ use crate::components::{
     CardBadges, ErrorPage, FormError, RemoveUpvote, TextArea, Upvote, UpvoteButton,
 };
 use crate::error::AppError;
+use crate::format::label;
 #[cfg(feature = "ssr")]
 use crate::format::{date, is_http_url};
-use crate::format::label;
 use crate::web::set_status;
 
 /// A badge as the page lists it (read live, see `get_project`).
