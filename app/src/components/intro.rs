@@ -1,7 +1,6 @@
 //! Intro requests, shown on several pages: an intro as the intros page
 //! and the investor dashboard list it, the request form on a builder's
-//! profile and the server function it posts to, and the intro writes'
-//! error messages.
+//! profile and the server function it posts to.
 //!
 //! Only an approved investor (role `investor`) may request an intro
 //! (403 otherwise; signed out is 401, a browser goes to log in); a second
@@ -47,27 +46,6 @@ pub fn intro_view(i: data::intros::Intro) -> IntroView {
     }
 }
 
-/// The intro writes' errors as people read them; `values` go back into
-/// the form.
-#[cfg(feature = "ssr")]
-pub fn intro_error(err: data::intros::IntroError, values: &[(&str, &str)]) -> AppError {
-    use data::intros::IntroError;
-    match err {
-        IntroError::Invalid(errors) => {
-            AppError::Invalid(crate::error::Invalid::fields(errors, values))
-        }
-        IntroError::NotFound => AppError::NotFound,
-        IntroError::Forbidden => AppError::Forbidden,
-        IntroError::NotPending(status) => AppError::Conflict(format!(
-            "This request is no longer pending (it is {status})."
-        )),
-        IntroError::AlreadyPending => {
-            AppError::Conflict("You already have a pending intro request to this builder.".into())
-        }
-        IntroError::Db(err) => err.into(),
-    }
-}
-
 /// An investor asks `builder` for an intro, optionally about one of their
 /// projects; a browser goes to `/intros`.
 #[server(endpoint = "request_intro")]
@@ -86,13 +64,8 @@ pub async fn request_intro(
     let project_id = match project.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(p) => Some(Uuid::parse_str(p).map_err(|_| {
-            intro_error(
-                data::intros::IntroError::Invalid(vec![(
-                    PROJECT,
-                    "Choose one of this builder's projects.".into(),
-                )]),
-                &values,
-            )
+            AppError::invalid(PROJECT, "Choose one of this builder's projects.")
+                .with_values(&values)
         })?),
     };
     let state = crate::state::state()?;
@@ -103,7 +76,7 @@ pub async fn request_intro(
     };
     let id = data::intros::request(&state.pool, user.id, &new)
         .await
-        .map_err(|e| intro_error(e, &values))?;
+        .map_err(|e| AppError::from(e).with_values(&values))?;
     if wants_html() {
         leptos_axum::redirect(&format!("/intros#intro-{id}"));
     }

@@ -15,7 +15,6 @@ use crate::error::AppError;
 async fn set_upvote(project_id: String, upvoted: bool) -> Result<(), AppError> {
     use crate::web::recent::{remember, List};
     use crate::web::{back_to, parse_id, signed_in};
-    use data::votes::VoteError;
 
     let user = signed_in()?;
     let id = parse_id(&project_id)?;
@@ -25,10 +24,7 @@ async fn set_upvote(project_id: String, upvoted: bool) -> Result<(), AppError> {
     } else {
         data::votes::remove_upvote(&state.pool, user.id, id).await
     };
-    done.map_err(|err| match err {
-        VoteError::NotFound => AppError::NotFound,
-        VoteError::Db(err) => err.into(),
-    })?;
+    done?;
     state
         .overlays
         .changed(data::overlays::Kind::Upvotes, user.id)

@@ -132,7 +132,7 @@ pub async fn mark_conversation_read(username: String) -> Result<(), AppError> {
 pub async fn send_message(to: String, message: String) -> Result<(), AppError> {
     use crate::error::Invalid;
     use crate::web::{signed_in, wants_html};
-    use data::messages::{self, MessageError, MESSAGE_MAX};
+    use data::messages::{self, MESSAGE_MAX};
 
     let user = signed_in()?;
     let echo: String = message.chars().take(MESSAGE_MAX + 500).collect();
@@ -146,18 +146,13 @@ pub async fn send_message(to: String, message: String) -> Result<(), AppError> {
         .ok_or_else(|| field("There is no active user with that name to send to.".into()))?;
     let id = match messages::send(pool, user.id, recipient.id, &message).await {
         Ok(id) => id,
-        Err(MessageError::Invalid(mut errors)) => return Err(field(errors.remove(0).1)),
-        Err(MessageError::NotFound) => {
+        Err(data::Error::Invalid(mut errors)) => return Err(field(errors.remove(0).1)),
+        Err(data::Error::NotFound) => {
             return Err(field(
                 "There is no active user with that name to send to.".into(),
             ))
         }
-        Err(MessageError::RateLimited) => {
-            return Err(AppError::RateLimited {
-                retry_after_secs: 60,
-            })
-        }
-        Err(MessageError::Db(err)) => return Err(err.into()),
+        Err(err) => return Err(err.into()),
     };
     if wants_html() {
         leptos_axum::redirect(&format!("/inbox/{}#m-{id}", recipient.username));

@@ -16,9 +16,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::intro::IntroView;
 #[cfg(feature = "ssr")]
-use crate::components::intro::{intro_error, intro_view};
+use crate::components::intro::intro_view;
+use crate::components::intro::IntroView;
 use crate::components::{ErrorPage, FormError};
 use crate::error::AppError;
 use crate::format::label;
@@ -106,9 +106,7 @@ pub async fn respond_intro(request_id: String, decision: String) -> Result<(), A
         }
     };
     let state = crate::state::state()?;
-    data::intros::decide(&state.pool, user.id, id, decision)
-        .await
-        .map_err(|e| intro_error(e, &[]))?;
+    data::intros::decide(&state.pool, user.id, id, decision).await?;
     back_to(&format!("intro-{id}"), "/intros");
     Ok(())
 }
@@ -121,9 +119,7 @@ pub async fn withdraw_intro(request_id: String) -> Result<(), AppError> {
     let user = signed_in()?;
     let id = parse_id(&request_id)?;
     let state = crate::state::state()?;
-    data::intros::decide(&state.pool, user.id, id, data::intros::Decision::Withdraw)
-        .await
-        .map_err(|e| intro_error(e, &[]))?;
+    data::intros::decide(&state.pool, user.id, id, data::intros::Decision::Withdraw).await?;
     back_to(&format!("intro-{id}"), "/intros");
     Ok(())
 }

@@ -65,9 +65,8 @@ pub async fn apply_investor(
     portfolio_url: String,
     linkedin_url: String,
 ) -> Result<(), AppError> {
-    use crate::error::Invalid;
     use crate::web::{signed_in, wants_html};
-    use data::investor_applications::{self, ApplicationError, NewApplication};
+    use data::investor_applications::{self, NewApplication};
 
     let user = signed_in()?;
     if user.role == "investor" {
@@ -83,29 +82,16 @@ pub async fn apply_investor(
     let state = crate::state::state()?;
     match investor_applications::apply(&state.pool, user.id, &new).await {
         Ok(_) => {}
-        Err(ApplicationError::Invalid(errors)) => {
+        Err(err) => {
             let cut = |s: &str| s.chars().take(600).collect::<String>();
-            return Err(AppError::Invalid(Invalid {
-                errors: errors
-                    .into_iter()
-                    .map(|(f, m)| (f.to_string(), m))
-                    .collect(),
-                values: vec![
-                    (COMPANY.into(), cut(&new.company_name)),
-                    (FOCUS.into(), cut(&new.investment_focus)),
-                    (TICKET.into(), cut(&new.ticket_size)),
-                    (PORTFOLIO.into(), cut(&new.portfolio_url)),
-                    (LINKEDIN.into(), cut(&new.linkedin_url)),
-                ],
-            }));
+            return Err(AppError::from(err).with_values(&[
+                (COMPANY, &cut(&new.company_name)),
+                (FOCUS, &cut(&new.investment_focus)),
+                (TICKET, &cut(&new.ticket_size)),
+                (PORTFOLIO, &cut(&new.portfolio_url)),
+                (LINKEDIN, &cut(&new.linkedin_url)),
+            ]));
         }
-        Err(ApplicationError::Forbidden) => return Err(AppError::Forbidden),
-        Err(ApplicationError::AlreadyOpen) => {
-            return Err(AppError::Conflict(
-                "You already have an open application.".into(),
-            ))
-        }
-        Err(ApplicationError::Db(err)) => return Err(err.into()),
     }
     if wants_html() {
         leptos_axum::redirect("/investor/apply#application");

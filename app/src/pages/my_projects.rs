@@ -48,7 +48,6 @@ pub struct MyProjectView {
 #[cfg(feature = "ssr")]
 mod server {
     use super::*;
-    use crate::error::Invalid;
 
     pub fn view(p: data::my_projects::MyProject) -> MyProjectView {
         MyProjectView {
@@ -64,34 +63,15 @@ mod server {
         }
     }
 
-    /// Values go back into the form (through the session): capped.
-    fn echo(s: &str) -> String {
-        s.chars().take(2500).collect()
-    }
-
-    pub fn project_error(
-        err: data::my_projects::ProjectError,
-        input: &data::my_projects::ProjectInput,
-    ) -> AppError {
-        use data::my_projects::ProjectError;
-        match err {
-            ProjectError::Invalid(errors) => AppError::Invalid(Invalid {
-                errors: errors
-                    .into_iter()
-                    .map(|(f, m)| (f.to_string(), m))
-                    .collect(),
-                values: vec![
-                    (TITLE.into(), echo(&input.title)),
-                    (DESCRIPTION.into(), echo(&input.description)),
-                    (LINK.into(), echo(&input.link)),
-                    (IMAGE_URL.into(), echo(&input.image_url)),
-                    (CATEGORY.into(), echo(&input.category)),
-                ],
-            }),
-            ProjectError::NotFound => AppError::NotFound,
-            ProjectError::Forbidden => AppError::Forbidden,
-            ProjectError::Db(err) => err.into(),
-        }
+    /// A failed save's error, with what was typed to show again.
+    pub fn project_error(err: data::Error, input: &data::my_projects::ProjectInput) -> AppError {
+        AppError::from(err).with_values(&[
+            (TITLE, &input.title),
+            (DESCRIPTION, &input.description),
+            (LINK, &input.link),
+            (IMAGE_URL, &input.image_url),
+            (CATEGORY, &input.category),
+        ])
     }
 }
 
@@ -122,9 +102,7 @@ pub async fn get_my_project(id: String) -> Result<MyProjectView, AppError> {
     ))?;
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let state = crate::state::state()?;
-    let p = data::my_projects::get(&state.pool, user.id, id)
-        .await
-        .map_err(|e| server::project_error(e, &Default::default()))?;
+    let p = data::my_projects::get(&state.pool, user.id, id).await?;
     Ok(server::view(p))
 }
 
@@ -193,9 +171,7 @@ async fn set_deleted(id: String, deleted: bool) -> Result<(), AppError> {
     let user = signed_in()?;
     let id = parse_id(&id)?;
     let state = crate::state::state()?;
-    data::my_projects::set_deleted(&state.pool, user.id, id, deleted)
-        .await
-        .map_err(|e| server::project_error(e, &Default::default()))?;
+    data::my_projects::set_deleted(&state.pool, user.id, id, deleted).await?;
     crate::web::recent::remember(crate::web::recent::List::Projects, &[id]).await;
     back_to(&format!("mp-{id}"), "/me/projects");
     Ok(())

@@ -17,19 +17,6 @@ use crate::web::set_status;
 pub const DECISION: &str = "decision";
 pub const ACTION: &str = "action";
 
-#[cfg(feature = "ssr")]
-fn admin_error(err: data::admin::AdminError, field: &str, target: &str) -> AppError {
-    use data::admin::AdminError;
-    match err {
-        AdminError::NotFound => AppError::NotFound,
-        AdminError::Conflict(msg) => AppError::Conflict(msg),
-        AdminError::Invalid(msg) => {
-            AppError::Invalid(crate::error::Invalid::field(field, msg).with_value("target", target))
-        }
-        AdminError::Db(err) => err.into(),
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TotalsView {
     /// (label, value)
@@ -165,7 +152,7 @@ pub async fn decide_application(application_id: String, decision: String) -> Res
     let state = crate::state::state()?;
     let decided = data::admin::decide_application(&state.pool, admin.id, id, decision)
         .await
-        .map_err(|e| admin_error(e, DECISION, &application_id))?;
+        .map_err(|e| AppError::from(e).with_values(&[("target", &application_id)]))?;
     tracing::info!(application_id = %id, user_id = %decided.user_id, role = %decided.role,
         admin_id = %admin.id, ?decision, "investor application decided");
     back_to("applications", "/admin");
@@ -189,7 +176,7 @@ pub async fn report_action(report_id: String, action: String) -> Result<(), AppE
     let state = crate::state::state()?;
     data::admin::act_on_report(&state.pool, admin.id, id, act)
         .await
-        .map_err(|e| admin_error(e, ACTION, &report_id))?;
+        .map_err(|e| AppError::from(e).with_values(&[("target", &report_id)]))?;
     tracing::info!(report_id = %id, admin_id = %admin.id, ?act, "report closed");
     back_to("reports", "/admin");
     Ok(())

@@ -40,32 +40,12 @@ pub mod server {
 
     use uuid::Uuid;
 
-    use crate::error::{AppError, Invalid};
+    use crate::error::AppError;
 
     /// Records that the reader just acted on these chains / posts.
     pub async fn remember(ids: &[Uuid]) {
         use crate::web::recent::{remember, List};
         remember(List::Chains, ids).await;
-    }
-
-    pub fn chain_error(err: data::chains::ChainError, values: &[(&str, &str)]) -> AppError {
-        use data::chains::ChainError;
-        match err {
-            ChainError::Invalid(errors) => AppError::Invalid(Invalid::fields(errors, values)),
-            ChainError::NotFound => AppError::NotFound,
-            ChainError::Forbidden => AppError::Forbidden,
-            ChainError::Db(err) => err.into(),
-        }
-    }
-
-    pub fn forum_error(err: data::forum::ForumError, values: &[(&str, &str)]) -> AppError {
-        use data::forum::ForumError;
-        match err {
-            ForumError::Invalid(errors) => AppError::Invalid(Invalid::fields(errors, values)),
-            ForumError::NotFound => AppError::NotFound,
-            ForumError::Forbidden => AppError::Forbidden,
-            ForumError::Db(err) => err.into(),
-        }
     }
 
     /// A project from a form: its id, or a link to its page (`.../p/<id>`).
@@ -76,13 +56,11 @@ pub mod server {
             None => s,
         };
         Uuid::parse_str(id).map_err(|_| {
-            AppError::Invalid(Invalid::fields(
-                vec![(
-                    super::PROJECT,
-                    "Enter a project's link (…/p/<id>) or its id.".into(),
-                )],
-                &[(super::PROJECT, s)],
-            ))
+            AppError::invalid(
+                super::PROJECT,
+                "Enter a project's link (…/p/<id>) or its id.",
+            )
+            .with_values(&[(super::PROJECT, s)])
         })
     }
 }
@@ -105,13 +83,9 @@ pub async fn create_chain(
         "public" => true,
         "private" => false,
         _ => {
-            return Err(chain_error(
-                data::chains::ChainError::Invalid(vec![(
-                    VISIBILITY,
-                    "Choose public or private.".into(),
-                )]),
-                &values,
-            ))
+            return Err(
+                AppError::invalid(VISIBILITY, "Choose public or private.").with_values(&values)
+            )
         }
     };
     let state = crate::state::state()?;
@@ -123,7 +97,7 @@ pub async fn create_chain(
     };
     let id = data::chains::create(&state.pool, user.id, &new)
         .await
-        .map_err(|e| chain_error(e, &values))?;
+        .map_err(|e| AppError::from(e).with_values(&values))?;
     // The creator follows their chain from the start.
     state
         .overlays
@@ -146,7 +120,7 @@ async fn set_following(chain_id: String, follow: bool) -> Result<(), AppError> {
     } else {
         data::chains::unfollow(&state.pool, user.id, id).await
     };
-    done.map_err(|e| chain_error(e, &[]))?;
+    done?;
     state
         .overlays
         .changed(data::overlays::Kind::Follows, user.id)
@@ -174,7 +148,7 @@ pub async fn chain_add_project(chain_id: String, project: String) -> Result<(), 
     let state = crate::state::state()?;
     data::chains::add_project(&state.pool, user.id, id, project_id)
         .await
-        .map_err(|e| chain_error(e, &[(PROJECT, project.as_str())]))?;
+        .map_err(|e| AppError::from(e).with_values(&[(PROJECT, project.as_str())]))?;
     remember(&[id]).await;
     back_to("chain-projects", &format!("/c/{id}"));
     Ok(())
@@ -186,9 +160,7 @@ pub async fn chain_remove_project(chain_id: String, project_id: String) -> Resul
     let id = parse_id(&chain_id)?;
     let project_id = parse_id(&project_id)?;
     let state = crate::state::state()?;
-    data::chains::remove_project(&state.pool, user.id, id, project_id)
-        .await
-        .map_err(|e| chain_error(e, &[]))?;
+    data::chains::remove_project(&state.pool, user.id, id, project_id).await?;
     remember(&[id]).await;
     back_to("chain-projects", &format!("/c/{id}"));
     Ok(())
@@ -212,14 +184,11 @@ pub async fn create_post(
     let made = data::forum::create_post(&state.pool, user.id, id, &new)
         .await
         .map_err(|e| {
-            forum_error(
-                e,
-                &[
-                    (TITLE, title.as_str()),
-                    (CONTENT, content.as_str()),
-                    (POST_TYPE, post_type.as_str()),
-                ],
-            )
+            AppError::from(e).with_values(&[
+                (TITLE, title.as_str()),
+                (CONTENT, content.as_str()),
+                (POST_TYPE, post_type.as_str()),
+            ])
         })?;
     remember(&[made.chain_id, made.id]).await;
     if wants_html() {
@@ -233,9 +202,7 @@ async fn pin(post_id: String, pinned: bool) -> Result<(), AppError> {
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let state = crate::state::state()?;
-    let done = data::forum::set_pinned(&state.pool, user.id, id, pinned)
-        .await
-        .map_err(|e| forum_error(e, &[]))?;
+    let done = data::forum::set_pinned(&state.pool, user.id, id, pinned).await?;
     remember(&[done.chain_id, done.id]).await;
     back_to(&format!("post-{id}"), &format!("/c/{}", done.chain_id));
     Ok(())
@@ -267,9 +234,7 @@ pub async fn vote_post(post_id: String, vote: String) -> Result<(), AppError> {
         }
     };
     let state = crate::state::state()?;
-    let done = data::forum::vote(&state.pool, user.id, id, vote)
-        .await
-        .map_err(|e| forum_error(e, &[]))?;
+    let done = data::forum::vote(&state.pool, user.id, id, vote).await?;
     state
         .overlays
         .changed(data::overlays::Kind::PostVotes, user.id)
@@ -289,7 +254,7 @@ pub async fn comment_post(post_id: String, content: String) -> Result<(), AppErr
     let state = crate::state::state()?;
     let made = data::forum::comment(&state.pool, user.id, id, &content)
         .await
-        .map_err(|e| forum_error(e, &[(CONTENT, content.as_str())]))?;
+        .map_err(|e| AppError::from(e).with_values(&[(CONTENT, content.as_str())]))?;
     remember(&[made.chain_id, made.post_id]).await;
     // Newest first: the new comment is at the top of the first page.
     if wants_html() {
@@ -306,9 +271,7 @@ pub async fn delete_post(post_id: String) -> Result<(), AppError> {
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let state = crate::state::state()?;
-    let done = data::forum::delete_post(&state.pool, user.id, id)
-        .await
-        .map_err(|e| forum_error(e, &[]))?;
+    let done = data::forum::delete_post(&state.pool, user.id, id).await?;
     remember(&[done.chain_id, done.id]).await;
     if wants_html() {
         leptos_axum::redirect(&format!("/c/{}#forum", done.chain_id));
@@ -321,9 +284,7 @@ pub async fn delete_post_comment(comment_id: String) -> Result<(), AppError> {
     let user = signed_in()?;
     let id = parse_id(&comment_id)?;
     let state = crate::state::state()?;
-    let done = data::forum::delete_comment(&state.pool, user.id, id)
-        .await
-        .map_err(|e| forum_error(e, &[]))?;
+    let done = data::forum::delete_comment(&state.pool, user.id, id).await?;
     remember(&[done.chain_id, done.post_id]).await;
     back_to(
         "comments",

@@ -38,31 +38,12 @@ pub struct BadgeItem {
     pub mine: bool,
 }
 
+/// A failed award's error, with the type and note to show again.
 #[cfg(feature = "ssr")]
-fn badge_error(err: data::badges::BadgeError, badge_type: &str, note: &str) -> AppError {
-    use crate::error::Invalid;
-    use data::badges::BadgeError;
-    let invalid = |field: &str, msg: String| {
-        AppError::Invalid(
-            Invalid::field(field, msg)
-                .with_value(BADGE_TYPE, &badge_type.chars().take(40).collect::<String>())
-                .with_value(NOTE, &note.chars().take(NOTE_MAX + 100).collect::<String>()),
-        )
-    };
-    match err {
-        BadgeError::Invalid(field, msg) => invalid(field, msg),
-        BadgeError::OwnProject => invalid(
-            BADGE_TYPE,
-            "You cannot award a badge to your own project.".into(),
-        ),
-        BadgeError::Duplicate => invalid(
-            BADGE_TYPE,
-            "You already awarded this badge to this project.".into(),
-        ),
-        BadgeError::NotValidator | BadgeError::NotYours => AppError::Forbidden,
-        BadgeError::NotFound => AppError::NotFound,
-        BadgeError::Db(err) => err.into(),
-    }
+fn badge_error(err: data::Error, badge_type: &str, note: &str) -> AppError {
+    let badge_type: String = badge_type.chars().take(40).collect();
+    let note: String = note.chars().take(NOTE_MAX + 100).collect();
+    AppError::from(err).with_values(&[(BADGE_TYPE, &badge_type), (NOTE, &note)])
 }
 
 #[server(endpoint = "award_badge")]
@@ -92,9 +73,7 @@ pub async fn revoke_badge(badge_id: String) -> Result<(), AppError> {
     let user = signed_in()?;
     let id = parse_id(&badge_id)?;
     let state = crate::state::state()?;
-    let project = data::badges::revoke(&state.pool, user.id, id)
-        .await
-        .map_err(|e| badge_error(e, "", ""))?;
+    let project = data::badges::revoke(&state.pool, user.id, id).await?;
     back_to("badges-heading", &format!("/p/{project}"));
     Ok(())
 }

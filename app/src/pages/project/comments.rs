@@ -23,28 +23,15 @@ use crate::web::{back_to, parse_id, signed_in, wants_html};
 pub const CONTENT: &str = "content";
 pub const TARGET: &str = "target";
 
+/// A failed comment's error, with the text (a bit over the limit, so the
+/// writer can trim it) and which form it was.
 #[cfg(feature = "ssr")]
-fn comment_error(err: data::comments::CommentError, target: &str, content: &str) -> AppError {
-    use crate::error::Invalid;
-    use data::comments::CommentError;
-    match err {
-        // The text goes back into the form through the session: keep
-        // it small (a bit over the limit, so the writer can trim it).
-        CommentError::Invalid(msg) => AppError::Invalid(
-            Invalid::field(CONTENT, msg)
-                .with_value(
-                    CONTENT,
-                    &content
-                        .chars()
-                        .take(data::comments::CONTENT_MAX + 500)
-                        .collect::<String>(),
-                )
-                .with_value(TARGET, target),
-        ),
-        CommentError::NotFound => AppError::NotFound,
-        CommentError::Forbidden => AppError::Forbidden,
-        CommentError::Db(err) => err.into(),
-    }
+fn comment_error(err: data::Error, target: &str, content: &str) -> AppError {
+    let content: String = content
+        .chars()
+        .take(data::comments::CONTENT_MAX + 500)
+        .collect();
+    AppError::from(err).with_values(&[(CONTENT, &content), (TARGET, target)])
 }
 
 /// Records that the reader just acted on `project_id`.

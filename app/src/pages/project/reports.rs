@@ -21,29 +21,12 @@ pub const REPORTED: &str = "reported";
 /// Longest reason (`data::reports::REASON_MAX`).
 pub const REASON_MAX: usize = 2000;
 
+/// A failed report's error, with the reason and which form it was.
 #[cfg(feature = "ssr")]
-fn report_error(err: data::reports::ReportError, target: &str, reason: &str) -> AppError {
-    use crate::error::Invalid;
-    use data::reports::ReportError;
-    let invalid = |msg: String| {
-        AppError::Invalid(
-            Invalid::field(REASON, msg)
-                .with_value(
-                    REASON,
-                    &reason.chars().take(REASON_MAX + 200).collect::<String>(),
-                )
-                .with_value(TARGET, &target.chars().take(40).collect::<String>()),
-        )
-    };
-    match err {
-        ReportError::Invalid(msg) => invalid(msg),
-        ReportError::TooMany => invalid(format!(
-            "You already have {} open reports. Please wait until the admins have reviewed them.",
-            data::reports::OPEN_MAX
-        )),
-        ReportError::NotFound => AppError::NotFound,
-        ReportError::Db(err) => err.into(),
-    }
+fn report_error(err: data::Error, target: &str, reason: &str) -> AppError {
+    let reason: String = reason.chars().take(REASON_MAX + 200).collect();
+    let target: String = target.chars().take(40).collect();
+    AppError::from(err).with_values(&[(REASON, &reason), (TARGET, &target)])
 }
 
 /// The page the form was posted from with `reported=<target>` (any
