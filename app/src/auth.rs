@@ -34,12 +34,6 @@ pub fn session_user() -> Option<CurrentUser> {
         .cloned()
 }
 
-/// The signed-in user, or `Unauthorized`.
-#[cfg(feature = "ssr")]
-pub fn require_user() -> Result<CurrentUser, AppError> {
-    session_user().ok_or(AppError::Unauthorized)
-}
-
 /// Who is signed in; the navigation renders from this.
 #[server(endpoint = "me")]
 pub async fn get_me() -> Result<Option<CurrentUser>, AppError> {
@@ -94,7 +88,7 @@ pub async fn signup(username: String, email: String, password: String) -> Result
 
 #[cfg(feature = "ssr")]
 async fn sign_up(username: String, email: String, password: String) -> Result<(), AppError> {
-    use data::users::{self, CreateUserError, NewUser, Role};
+    use data::users::{self, NewUser, Role};
 
     let state = crate::state::state()?;
     let limits = &state.limits;
@@ -115,31 +109,17 @@ async fn sign_up(username: String, email: String, password: String) -> Result<()
         email: email.trim().to_string(),
         password,
     };
-    let echo = |errors: Vec<(&'static str, String)>| {
-        AppError::Invalid(Invalid {
-            errors: errors
-                .into_iter()
-                .map(|(f, m)| (f.to_string(), m))
-                .collect(),
-            values: vec![
-                ("username".into(), new.username.clone()),
-                ("email".into(), new.email.clone()),
-            ],
-        })
-    };
     let user =
         match users::create_gated(&state.pool, &state.password_gate, &new, Role::Builder).await {
             Ok(user) => user,
-            Err(CreateUserError::Invalid(errors)) => return Err(echo(errors)),
-            Err(CreateUserError::Busy(_)) => {
+            Err(err @ data::Error::Busy(_)) => {
                 // Not the client's doing: the attempt does not count.
                 limits.refund(&state.pool, counted).await;
-                return Err(AppError::Unavailable);
+                return Err(err.into());
             }
-            Err(CreateUserError::Db(err)) => return Err(err.into()),
-            Err(CreateUserError::Hash(err)) => {
-                tracing::error!(%err, "password hashing failed");
-                return Err(AppError::Internal);
+            Err(err) => {
+                return Err(AppError::from(err)
+                    .with_values(&[("username", &new.username), ("email", &new.email)]))
             }
         };
     tracing::info!(user_id = %user.id, "signed up");
@@ -249,8 +229,6 @@ pub async fn login(login: String, password: String, next: Option<String>) -> Res
 
 #[cfg(feature = "ssr")]
 async fn log_in(login: String, password: String, next: Option<&str>) -> Result<(), AppError> {
-    use data::users::AuthError;
-
     let state = crate::state::state()?;
     let ip = crate::state::client_ip(&request_parts()?, &state.settings);
     let login = login.trim().to_string();
@@ -317,10 +295,7 @@ async fn log_in(login: String, password: String, next: Option<&str>) -> Result<(
         Err(err) => {
             limits.refund(pool, by_address).await;
             limits.refund(pool, by_account).await;
-            return Err(match err {
-                AuthError::Busy(_) => AppError::Unavailable,
-                AuthError::Db(err) => err.into(),
-            });
+            return Err(err.into());
         }
     };
     limits.refund(pool, by_address).await;

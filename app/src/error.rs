@@ -10,6 +10,9 @@
 //!   server with its chain and the person sees a generic message, never
 //!   SQL or stack details. `Unavailable` (503) is for PostgreSQL being
 //!   unreachable.
+//! - The data layer's `data::Error` converts with `?` (one `From`): its
+//!   kinds map one to one, and a page adds the values to show again with
+//!   [`AppError::with_values`].
 //! - Malformed requests that never reached our code (missing or mistyped
 //!   form fields) arrive as server_fn errors and become `BadRequest` (400).
 
@@ -26,7 +29,26 @@ pub struct Invalid {
     pub values: Vec<(String, String)>,
 }
 
+/// The most characters of a submitted value shown again with its form
+/// (the state of a failed form waits in the session: keep it small).
+pub const ECHO_MAX: usize = 2500;
+
 impl Invalid {
+    /// One message per field, with the `values` typed (each cut to
+    /// [`ECHO_MAX`] characters) to show again.
+    pub fn fields(errors: Vec<(&str, String)>, values: &[(&str, &str)]) -> Self {
+        Invalid {
+            errors: errors
+                .into_iter()
+                .map(|(f, m)| (f.to_string(), m))
+                .collect(),
+            values: values
+                .iter()
+                .map(|(f, v)| (f.to_string(), v.chars().take(ECHO_MAX).collect()))
+                .collect(),
+        }
+    }
+
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Invalid {
             errors: vec![(field.to_string(), message.into())],
@@ -102,6 +124,23 @@ impl AppError {
         }
     }
 
+    /// With the values typed into the form to show again next to the
+    /// messages (each cut to [`ECHO_MAX`] characters); other errors are
+    /// returned as they are.
+    pub fn with_values(self, values: &[(&str, &str)]) -> Self {
+        match self {
+            AppError::Invalid(mut inv) => {
+                inv.values.extend(
+                    values
+                        .iter()
+                        .map(|(f, v)| (f.to_string(), v.chars().take(ECHO_MAX).collect())),
+                );
+                AppError::Invalid(inv)
+            }
+            other => other,
+        }
+    }
+
     pub fn field_error(&self, field: &str) -> Option<String> {
         match self {
             AppError::Invalid(inv) => inv.error_for(field),
@@ -162,6 +201,30 @@ impl From<sqlx_error::Error> for AppError {
         }
         tracing::error!(error = ?err, "database error");
         AppError::Internal
+    }
+}
+
+/// The data layer's errors as pages show them: its field messages and
+/// conflicts as written there, a busy password gate as 503, the rest
+/// logged and shown without detail.
+#[cfg(feature = "ssr")]
+impl From<data::Error> for AppError {
+    fn from(err: data::Error) -> Self {
+        match err {
+            data::Error::Invalid(errors) => AppError::Invalid(Invalid::fields(errors, &[])),
+            data::Error::NotFound => AppError::NotFound,
+            data::Error::Forbidden => AppError::Forbidden,
+            data::Error::Conflict(msg) => AppError::Conflict(msg),
+            data::Error::RateLimited { retry_after_secs } => {
+                AppError::RateLimited { retry_after_secs }
+            }
+            data::Error::Busy(_) => AppError::Unavailable,
+            data::Error::Hash(err) => {
+                tracing::error!(%err, "password hashing failed");
+                AppError::Internal
+            }
+            data::Error::Db(err) => err.into(),
+        }
     }
 }
 

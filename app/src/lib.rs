@@ -1,17 +1,18 @@
 //! Proofwork's user interface: the HTML shell, the routes, and one module
-//! per page. Every page renders completely on the server (`SsrMode::Async`)
+//! per feature (`pages`), over the shared layers `web` (the request-side
+//! toolkit), `format` and `components`. Every page renders completely on the server (`SsrMode::Async`)
 //! and every action is a plain form post, so nothing needs JavaScript.
 
 pub mod auth;
 pub mod components;
 pub mod error;
+pub mod format;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod rate_limit;
 #[cfg(feature = "ssr")]
-pub mod recent;
-#[cfg(feature = "ssr")]
 pub mod state;
+pub mod web;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -24,12 +25,12 @@ use crate::auth::{CurrentUser, Logout};
 use crate::components::ErrorPage;
 use crate::error::AppError;
 use crate::pages::admin::{AdminHealthPage, AdminPage};
+use crate::pages::chains::{ChainPage, ChainsPage, PostPage};
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::my_projects::{EditProjectPage, MyProjectsPage, NewProjectPage};
 use crate::pages::notifications::{get_unread, NotificationsPage};
 use crate::pages::search::SearchPage;
 use crate::pages::validator_dashboard::ValidatorDashboardPage;
-use crate::pages::{chain::ChainPage, chains::ChainsPage, post::PostPage};
 use crate::pages::{conversation::ConversationPage, inbox::InboxPage, intros::IntrosPage};
 use crate::pages::{feed::FeedPage, login::LoginPage, project::ProjectPage, signup::SignupPage};
 use crate::pages::{investor_apply::InvestorApplyPage, investor_dashboard::InvestorDashboardPage};

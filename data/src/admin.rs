@@ -5,27 +5,14 @@
 //! Every write runs in one transaction that first locks the row it decides
 //! (`FOR UPDATE`), so two admins acting at once cannot both decide the
 //! same application or close the same report: the second gets
-//! [`AdminError::Conflict`]. Callers check that the actor is an admin; the
+//! [`Error::Conflict`]. Callers check that the actor is an admin; the
 //! functions take the admin's id only to record it.
 
+use crate::error::Error;
 use serde::Serialize;
 use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    #[error("not found")]
-    NotFound,
-    /// Already decided / closed: nothing was written.
-    #[error("{0}")]
-    Conflict(String),
-    /// Not possible for this item (message for a person).
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 // ------------------------------------------------------- applications --
 
@@ -90,7 +77,7 @@ pub async fn decide_application(
     admin_id: Uuid,
     id: Uuid,
     decision: Decision,
-) -> Result<Decided, AdminError> {
+) -> Result<Decided, Error> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query(
         "SELECT ir.status, ir.user_id FROM investor_requests ir WHERE ir.id = $1 FOR UPDATE",
@@ -98,11 +85,11 @@ pub async fn decide_application(
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(AdminError::NotFound)?;
+    .ok_or(Error::NotFound)?;
     let status: String = row.try_get("status")?;
     let user_id: Uuid = row.try_get("user_id")?;
     if status != "pending" {
-        return Err(AdminError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "This application was already {status}."
         )));
     }
@@ -241,19 +228,19 @@ pub async fn act_on_report(
     admin_id: Uuid,
     report_id: Uuid,
     action: ReportAction,
-) -> Result<(), AdminError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let row =
         sqlx::query("SELECT status, target_type, target_id FROM reports WHERE id = $1 FOR UPDATE")
             .bind(report_id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or(AdminError::NotFound)?;
+            .ok_or(Error::NotFound)?;
     let status: String = row.try_get("status")?;
     let target_type: String = row.try_get("target_type")?;
     let target_id: Option<Uuid> = row.try_get("target_id")?;
     if status != "open" {
-        return Err(AdminError::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "This report was already {status}."
         )));
     }
@@ -276,12 +263,13 @@ pub async fn act_on_report(
             .fetch_optional(&mut *tx)
             .await?;
             let Some((user_id, role)) = user else {
-                return Err(AdminError::Invalid(
-                    "There is no user behind this report to deactivate.".into(),
+                return Err(Error::invalid(
+                    "action",
+                    "There is no user behind this report to deactivate.",
                 ));
             };
             if role == "admin" {
-                return Err(AdminError::Invalid("Admins cannot be deactivated.".into()));
+                return Err(Error::invalid("action", "Admins cannot be deactivated."));
             }
             sqlx::query("UPDATE users SET is_active = false, updated_at = now() WHERE id = $1")
                 .bind(user_id)
@@ -302,8 +290,8 @@ pub async fn act_on_report(
                       WHERE id = $1 AND NOT is_deleted",
                 ),
                 _ => {
-                    return Err(AdminError::Invalid(
-                        "Only a project, a comment or a chain post can be deleted.".into(),
+                    return Err(Error::invalid("action", 
+                        "Only a project, a comment or a chain post can be deleted.",
                     ))
                 }
             }
@@ -312,8 +300,9 @@ pub async fn act_on_report(
             .await?
             .rows_affected();
             if affected == 0 {
-                return Err(AdminError::Invalid(
-                    "This content is already deleted. Resolve or dismiss the report.".into(),
+                return Err(Error::invalid(
+                    "action",
+                    "This content is already deleted. Resolve or dismiss the report.",
                 ));
             }
             close_all_on_target = true;

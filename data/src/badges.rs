@@ -8,6 +8,7 @@
 //! the project lock up front also makes the liveness and owner checks
 //! hold until commit; a revoke must take it before deleting the badge.
 
+use crate::error::Error;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -17,40 +18,19 @@ pub const BADGE_TYPES: &[&str] = &["code_quality", "innovation", "impact", "desi
 /// Longest note, in characters after trimming (`validation_badges_note_length`).
 pub const NOTE_MAX: usize = 500;
 
-/// Why a badge could not be awarded or revoked.
-#[derive(Debug, thiserror::Error)]
-pub enum BadgeError {
-    /// Bad input: the form field and a message for a person.
-    #[error("{1}")]
-    Invalid(&'static str, String),
-    /// The user is not (or no longer) an active validator.
-    #[error("only validators award badges")]
-    NotValidator,
-    #[error("no live project or badge with that id")]
-    NotFound,
-    #[error("validators cannot badge their own project")]
-    OwnProject,
-    #[error("this validator already gave this badge to this project")]
-    Duplicate,
-    #[error("not your badge")]
-    NotYours,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
-
 /// Checks the type and trims the note.
-pub fn validate(badge_type: &str, note: &str) -> Result<(String, String), BadgeError> {
+pub fn validate(badge_type: &str, note: &str) -> Result<(String, String), Error> {
     let badge_type = badge_type.trim();
     if !BADGE_TYPES.contains(&badge_type) {
-        return Err(BadgeError::Invalid(
+        return Err(Error::invalid(
             "badge_type",
-            "Choose one of the badge types.".into(),
+            "Choose one of the badge types.",
         ));
     }
     let note = note.trim();
     let len = note.chars().count();
     if len > NOTE_MAX {
-        return Err(BadgeError::Invalid(
+        return Err(Error::invalid(
             "note",
             format!("Use at most {NOTE_MAX} characters (you used {len})."),
         ));
@@ -67,7 +47,7 @@ pub async fn award(
     project_id: Uuid,
     badge_type: &str,
     note: &str,
-) -> Result<Uuid, BadgeError> {
+) -> Result<Uuid, Error> {
     let (badge_type, note) = validate(badge_type, note)?;
     let mut tx = pool.begin().await?;
     // Only an active validator may award.
@@ -77,16 +57,19 @@ pub async fn award(
     .bind(validator_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(BadgeError::NotValidator)?;
+    .ok_or(Error::Forbidden)?;
     let (owner, _title) = sqlx::query_as::<_, (Uuid, String)>(
         "SELECT user_id, title FROM projects WHERE id = $1 AND NOT is_deleted FOR NO KEY UPDATE",
     )
     .bind(project_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(BadgeError::NotFound)?;
+    .ok_or(Error::NotFound)?;
     if owner == validator_id {
-        return Err(BadgeError::OwnProject);
+        return Err(Error::invalid(
+            "badge_type",
+            "You cannot award a badge to your own project.",
+        ));
     }
     let id = sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO validation_badges (project_id, validator_id, badge_type, note) \
@@ -99,7 +82,12 @@ pub async fn award(
     .bind(&note)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(BadgeError::Duplicate)?;
+    .ok_or_else(|| {
+        Error::invalid(
+            "badge_type",
+            "You already awarded this badge to this project.",
+        )
+    })?;
     // The owner's notification is written by a trigger in this transaction
     // (migration 20261202000500_notification_triggers.sql).
     tx.commit().await?;
@@ -108,7 +96,7 @@ pub async fn award(
 
 /// Revokes a badge the validator gave; returns its project's id.
 #[tracing::instrument(skip(pool))]
-pub async fn revoke(pool: &PgPool, validator_id: Uuid, badge_id: Uuid) -> Result<Uuid, BadgeError> {
+pub async fn revoke(pool: &PgPool, validator_id: Uuid, badge_id: Uuid) -> Result<Uuid, Error> {
     let mut tx = pool.begin().await?;
     // The project first, then the badge (docs/DERIVED-DATA.md).
     let (project_id, giver) = sqlx::query_as::<_, (Uuid, Uuid)>(
@@ -119,9 +107,9 @@ pub async fn revoke(pool: &PgPool, validator_id: Uuid, badge_id: Uuid) -> Result
     .bind(badge_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(BadgeError::NotFound)?;
+    .ok_or(Error::NotFound)?;
     if giver != validator_id {
-        return Err(BadgeError::NotYours);
+        return Err(Error::Forbidden);
     }
     let deleted = sqlx::query("DELETE FROM validation_badges WHERE id = $1 AND validator_id = $2")
         .bind(badge_id)
@@ -131,7 +119,7 @@ pub async fn revoke(pool: &PgPool, validator_id: Uuid, badge_id: Uuid) -> Result
         .rows_affected();
     if deleted == 0 {
         // Revoked by a concurrent request between the two statements.
-        return Err(BadgeError::NotFound);
+        return Err(Error::NotFound);
     }
     tx.commit().await?;
     Ok(project_id)

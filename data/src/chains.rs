@@ -8,9 +8,14 @@
 //! private chain only to its creator and its followers (to anyone else it
 //! does not exist: `NotFound`). An inactive chain does not exist.
 
+use crate::error::Error;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
+
+/// The view of the discovery pages, and the hot cache's name for its pages
+/// (the refresher drops them when it refreshes the view).
+pub const VIEW: &str = "mv_chains_discovery";
 
 /// Chains per discovery page.
 pub const PAGE_SIZE: i64 = 20;
@@ -26,20 +31,6 @@ pub const CATEGORIES: &[&str] = &[
     "ai", "web", "mobile", "devtools", "data", "infra", "security", "hardware", "games", "fintech",
     "other",
 ];
-
-/// Why a chain write was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ChainError {
-    /// Field problems: (field, message for a person).
-    #[error("invalid input")]
-    Invalid(Vec<(&'static str, String)>),
-    #[error("no such chain or project")]
-    NotFound,
-    #[error("not allowed")]
-    Forbidden,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// Discovery order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -401,7 +392,7 @@ pub struct NewChain {
 }
 
 /// Checks a new chain's fields; the name and description come back trimmed.
-pub fn validate(new: &NewChain) -> Result<NewChain, ChainError> {
+pub fn validate(new: &NewChain) -> Result<NewChain, Error> {
     let mut errors = Vec::new();
     let name = new.name.trim().to_string();
     let len = name.chars().count();
@@ -430,7 +421,7 @@ pub fn validate(new: &NewChain) -> Result<NewChain, ChainError> {
         errors.push(("category", "Choose a category from the list.".into()));
     }
     if !errors.is_empty() {
-        return Err(ChainError::Invalid(errors));
+        return Err(Error::Invalid(errors));
     }
     Ok(NewChain {
         name,
@@ -440,8 +431,8 @@ pub fn validate(new: &NewChain) -> Result<NewChain, ChainError> {
     })
 }
 
-fn duplicate_name() -> ChainError {
-    ChainError::Invalid(vec![(
+fn duplicate_name() -> Error {
+    Error::Invalid(vec![(
         "name",
         "A chain with that name already exists. Choose another name.".into(),
     )])
@@ -450,7 +441,7 @@ fn duplicate_name() -> ChainError {
 /// Creates a chain; its creator follows it. A name already taken (any
 /// letter case) is a field error.
 #[tracing::instrument(skip(pool, new))]
-pub async fn create(pool: &PgPool, creator_id: Uuid, new: &NewChain) -> Result<Uuid, ChainError> {
+pub async fn create(pool: &PgPool, creator_id: Uuid, new: &NewChain) -> Result<Uuid, Error> {
     let new = validate(new)?;
     let mut tx = pool.begin().await?;
     let taken = sqlx::query_scalar::<_, bool>(
@@ -496,7 +487,7 @@ async fn lock_visible(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     chain_id: Uuid,
     user_id: Uuid,
-) -> Result<(Uuid, bool), ChainError> {
+) -> Result<(Uuid, bool), Error> {
     let row = sqlx::query_as::<_, (Uuid, bool, bool)>(
         "SELECT c.creator_id, c.is_public, \
                 EXISTS (SELECT 1 FROM chain_followers f WHERE f.chain_id = c.id AND f.user_id = $2) \
@@ -510,13 +501,13 @@ async fn lock_visible(
         Some((creator, public, following)) if public || following || creator == user_id => {
             Ok((creator, public))
         }
-        _ => Err(ChainError::NotFound),
+        _ => Err(Error::NotFound),
     }
 }
 
 /// Follows a chain the user can see. Idempotent: true when it changed.
 #[tracing::instrument(skip(pool))]
-pub async fn follow(pool: &PgPool, user_id: Uuid, chain_id: Uuid) -> Result<bool, ChainError> {
+pub async fn follow(pool: &PgPool, user_id: Uuid, chain_id: Uuid) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     lock_visible(&mut tx, chain_id, user_id).await?;
     let changed = sqlx::query(
@@ -534,7 +525,7 @@ pub async fn follow(pool: &PgPool, user_id: Uuid, chain_id: Uuid) -> Result<bool
 
 /// Stops following. Idempotent: true when it changed.
 #[tracing::instrument(skip(pool))]
-pub async fn unfollow(pool: &PgPool, user_id: Uuid, chain_id: Uuid) -> Result<bool, ChainError> {
+pub async fn unfollow(pool: &PgPool, user_id: Uuid, chain_id: Uuid) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     lock_visible(&mut tx, chain_id, user_id).await?;
     let changed = sqlx::query("DELETE FROM chain_followers WHERE chain_id = $1 AND user_id = $2")
@@ -552,14 +543,14 @@ pub async fn unfollow(pool: &PgPool, user_id: Uuid, chain_id: Uuid) -> Result<bo
 async fn project_owner(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     project_id: Uuid,
-) -> Result<Uuid, ChainError> {
+) -> Result<Uuid, Error> {
     sqlx::query_scalar::<_, Uuid>(
         "SELECT user_id FROM projects WHERE id = $1 AND NOT is_deleted FOR SHARE",
     )
     .bind(project_id)
     .fetch_optional(&mut **tx)
     .await?
-    .ok_or(ChainError::NotFound)
+    .ok_or(Error::NotFound)
 }
 
 /// Adds a project to a chain. The chain's owner may add any live project;
@@ -571,13 +562,13 @@ pub async fn add_project(
     user_id: Uuid,
     chain_id: Uuid,
     project_id: Uuid,
-) -> Result<bool, ChainError> {
+) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     let (creator, public) = lock_visible(&mut tx, chain_id, user_id).await?;
     let owner = project_owner(&mut tx, project_id).await?;
     let allowed = creator == user_id || (public && owner == user_id);
     if !allowed {
-        return Err(ChainError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let changed = sqlx::query(
         "INSERT INTO chain_projects (chain_id, project_id, added_by) VALUES ($1, $2, $3) \
@@ -602,7 +593,7 @@ pub async fn remove_project(
     user_id: Uuid,
     chain_id: Uuid,
     project_id: Uuid,
-) -> Result<(), ChainError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let (creator, _) = lock_visible(&mut tx, chain_id, user_id).await?;
     let owner = sqlx::query_scalar::<_, Uuid>(
@@ -613,9 +604,9 @@ pub async fn remove_project(
     .bind(project_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(ChainError::NotFound)?;
+    .ok_or(Error::NotFound)?;
     if creator != user_id && owner != user_id {
-        return Err(ChainError::Forbidden);
+        return Err(Error::Forbidden);
     }
     sqlx::query("DELETE FROM chain_projects WHERE chain_id = $1 AND project_id = $2")
         .bind(chain_id)

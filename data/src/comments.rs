@@ -2,6 +2,7 @@
 //! function checks existence and ownership inside its transaction and
 //! writes nothing when a check fails. Counters are kept by triggers.
 
+use crate::error::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -9,31 +10,18 @@ use uuid::Uuid;
 /// (`comments_content_length` in the schema).
 pub const CONTENT_MAX: usize = 2000;
 
-/// Why a comment could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum CommentError {
-    /// The text is empty or too long (message for a person).
-    #[error("{0}")]
-    Invalid(String),
-    #[error("no such project or comment")]
-    NotFound,
-    #[error("not your comment")]
-    Forbidden,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
-
 /// Trims the text and checks its length.
-pub fn validate_content(content: &str) -> Result<String, CommentError> {
+pub fn validate_content(content: &str) -> Result<String, Error> {
     let text = content.trim();
     let len = text.chars().count();
     if len == 0 {
-        return Err(CommentError::Invalid("Write something first.".into()));
+        return Err(Error::invalid("content", "Write something first."));
     }
     if len > CONTENT_MAX {
-        return Err(CommentError::Invalid(format!(
-            "Use at most {CONTENT_MAX} characters (you used {len})."
-        )));
+        return Err(Error::invalid(
+            "content",
+            format!("Use at most {CONTENT_MAX} characters (you used {len})."),
+        ));
     }
     Ok(text.to_string())
 }
@@ -52,7 +40,7 @@ pub async fn create(
     user_id: Uuid,
     project_id: Uuid,
     content: &str,
-) -> Result<CommentRef, CommentError> {
+) -> Result<CommentRef, Error> {
     let text = validate_content(content)?;
     let mut tx = pool.begin().await?;
     let live = sqlx::query_scalar::<_, bool>(
@@ -62,7 +50,7 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     if !live {
-        return Err(CommentError::NotFound);
+        return Err(Error::NotFound);
     }
     let id = sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO comments (project_id, user_id, content) VALUES ($1, $2, $3) RETURNING id",
@@ -83,7 +71,7 @@ pub async fn reply(
     user_id: Uuid,
     parent_id: Uuid,
     content: &str,
-) -> Result<CommentRef, CommentError> {
+) -> Result<CommentRef, Error> {
     let text = validate_content(content)?;
     let mut tx = pool.begin().await?;
     let project_id = sqlx::query_scalar::<_, Uuid>(
@@ -93,7 +81,7 @@ pub async fn reply(
     .bind(parent_id)
     .fetch_optional(&mut *tx)
     .await?
-    .ok_or(CommentError::NotFound)?;
+    .ok_or(Error::NotFound)?;
     let id = sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO comments (project_id, user_id, parent_id, content) \
          VALUES ($1, $2, $3, $4) RETURNING id",
@@ -113,7 +101,7 @@ async fn lock_own(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     user_id: Uuid,
     comment_id: Uuid,
-) -> Result<CommentRef, CommentError> {
+) -> Result<CommentRef, Error> {
     let row = sqlx::query_as::<_, (Uuid, Uuid)>(
         "SELECT c.user_id, c.project_id FROM comments c JOIN projects p ON p.id = c.project_id \
          WHERE c.id = $1 AND NOT p.is_deleted FOR UPDATE OF c",
@@ -122,8 +110,8 @@ async fn lock_own(
     .fetch_optional(&mut **tx)
     .await?;
     match row {
-        None => Err(CommentError::NotFound),
-        Some((owner, _)) if owner != user_id => Err(CommentError::Forbidden),
+        None => Err(Error::NotFound),
+        Some((owner, _)) if owner != user_id => Err(Error::Forbidden),
         Some((_, project_id)) => Ok(CommentRef {
             id: comment_id,
             project_id,
@@ -138,7 +126,7 @@ pub async fn edit(
     user_id: Uuid,
     comment_id: Uuid,
     content: &str,
-) -> Result<CommentRef, CommentError> {
+) -> Result<CommentRef, Error> {
     let text = validate_content(content)?;
     let mut tx = pool.begin().await?;
     let found = lock_own(&mut tx, user_id, comment_id).await?;
@@ -156,11 +144,7 @@ pub async fn edit(
 /// Deletes the user's own comment. The schema has no soft delete for
 /// comments: its replies go with it (`ON DELETE CASCADE`).
 #[tracing::instrument(skip(pool))]
-pub async fn delete(
-    pool: &PgPool,
-    user_id: Uuid,
-    comment_id: Uuid,
-) -> Result<CommentRef, CommentError> {
+pub async fn delete(pool: &PgPool, user_id: Uuid, comment_id: Uuid) -> Result<CommentRef, Error> {
     let mut tx = pool.begin().await?;
     let found = lock_own(&mut tx, user_id, comment_id).await?;
     sqlx::query("DELETE FROM comments WHERE id = $1")

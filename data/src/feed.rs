@@ -10,6 +10,10 @@ use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The view this module reads, and the hot cache's name for its pages
+/// (the refresher drops them when it refreshes the view).
+pub const VIEW: &str = "mv_feed_projects";
+
 /// Cards per page.
 pub const PAGE_SIZE: i64 = 20;
 

@@ -6,6 +6,7 @@
 //! and permission inside its transaction and writes nothing when a check
 //! fails.
 
+use crate::error::Error;
 use sqlx::{PgPool, Postgres};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -23,20 +24,6 @@ pub const CONTENT_MAX: usize = 10_000;
 pub const COMMENT_MAX: usize = 2000;
 /// Post types (`chain_posts_type_check`).
 pub const POST_TYPES: &[&str] = &["discussion", "question", "announcement", "showcase"];
-
-/// Why a forum write was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum ForumError {
-    /// Field problems: (field, message for a person).
-    #[error("invalid input")]
-    Invalid(Vec<(&'static str, String)>),
-    #[error("no such chain, post or comment")]
-    NotFound,
-    #[error("not allowed")]
-    Forbidden,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// Forum order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -368,7 +355,7 @@ pub struct NewPost {
 }
 
 /// Checks a post's fields; title and content come back trimmed.
-pub fn validate(new: &NewPost) -> Result<NewPost, ForumError> {
+pub fn validate(new: &NewPost) -> Result<NewPost, Error> {
     let mut errors = Vec::new();
     let title = new.title.trim().to_string();
     let tlen = title.chars().count();
@@ -397,7 +384,7 @@ pub fn validate(new: &NewPost) -> Result<NewPost, ForumError> {
         ));
     }
     if !errors.is_empty() {
-        return Err(ForumError::Invalid(errors));
+        return Err(Error::Invalid(errors));
     }
     Ok(NewPost {
         title,
@@ -407,17 +394,17 @@ pub fn validate(new: &NewPost) -> Result<NewPost, ForumError> {
 }
 
 /// Checks a comment's text (trimmed, 1..=2000 characters).
-pub fn validate_comment(content: &str) -> Result<String, ForumError> {
+pub fn validate_comment(content: &str) -> Result<String, Error> {
     let text = content.trim();
     let len = text.chars().count();
     if len == 0 {
-        return Err(ForumError::Invalid(vec![(
+        return Err(Error::Invalid(vec![(
             "content",
             "Write something first.".into(),
         )]));
     }
     if len > COMMENT_MAX {
-        return Err(ForumError::Invalid(vec![(
+        return Err(Error::Invalid(vec![(
             "content",
             format!("Use at most {COMMENT_MAX} characters (you used {len})."),
         )]));
@@ -432,7 +419,7 @@ async fn lock_chain(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     chain_id: Uuid,
     user_id: Uuid,
-) -> Result<(Uuid, bool), ForumError> {
+) -> Result<(Uuid, bool), Error> {
     let row = sqlx::query_as::<_, (Uuid, bool, bool)>(
         "SELECT c.creator_id, c.is_public, \
                 EXISTS (SELECT 1 FROM chain_followers f WHERE f.chain_id = c.id AND f.user_id = $2) \
@@ -446,7 +433,7 @@ async fn lock_chain(
         Some((creator, public, following)) if public || following || creator == user_id => {
             Ok((creator, following))
         }
-        _ => Err(ForumError::NotFound),
+        _ => Err(Error::NotFound),
     }
 }
 
@@ -457,7 +444,7 @@ async fn lock_post(
     post_id: Uuid,
     user_id: Uuid,
     lock: &str,
-) -> Result<(Uuid, Uuid, Uuid, String), ForumError> {
+) -> Result<(Uuid, Uuid, Uuid, String), Error> {
     let row = sqlx::query_as::<_, (Uuid, Uuid, String)>(&format!(
         "SELECT chain_id, author_id, title FROM chain_posts \
          WHERE id = $1 AND NOT is_deleted {lock}"
@@ -465,7 +452,7 @@ async fn lock_post(
     .bind(post_id)
     .fetch_optional(&mut **tx)
     .await?;
-    let (chain_id, author, title) = row.ok_or(ForumError::NotFound)?;
+    let (chain_id, author, title) = row.ok_or(Error::NotFound)?;
     let (creator, _) = lock_chain(tx, chain_id, user_id).await?;
     Ok((chain_id, creator, author, title))
 }
@@ -485,7 +472,7 @@ pub async fn create_post(
     user_id: Uuid,
     chain_id: Uuid,
     new: &NewPost,
-) -> Result<PostRef, ForumError> {
+) -> Result<PostRef, Error> {
     let new = validate(new)?;
     let mut tx = pool.begin().await?;
     let (creator, following) = lock_chain(&mut tx, chain_id, user_id).await?;
@@ -493,7 +480,7 @@ pub async fn create_post(
     let member = owner || following;
     let may_announce = owner;
     if !member || (new.post_type == "announcement" && !may_announce) {
-        return Err(ForumError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let id = sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO chain_posts (chain_id, author_id, title, content, post_type) \
@@ -517,11 +504,11 @@ pub async fn set_pinned(
     user_id: Uuid,
     post_id: Uuid,
     pinned: bool,
-) -> Result<PostRef, ForumError> {
+) -> Result<PostRef, Error> {
     let mut tx = pool.begin().await?;
     let (chain_id, creator, _, _) = lock_post(&mut tx, post_id, user_id, "FOR UPDATE").await?;
     if creator != user_id {
-        return Err(ForumError::Forbidden);
+        return Err(Error::Forbidden);
     }
     sqlx::query("UPDATE chain_posts SET is_pinned = $2, updated_at = now() WHERE id = $1")
         .bind(post_id)
@@ -543,7 +530,7 @@ pub async fn vote(
     user_id: Uuid,
     post_id: Uuid,
     vote: Option<bool>,
-) -> Result<PostRef, ForumError> {
+) -> Result<PostRef, Error> {
     let mut tx = pool.begin().await?;
     let (chain_id, _, _, _) = lock_post(&mut tx, post_id, user_id, "FOR SHARE").await?;
     match vote {
@@ -590,7 +577,7 @@ pub async fn comment(
     user_id: Uuid,
     post_id: Uuid,
     content: &str,
-) -> Result<CommentRef, ForumError> {
+) -> Result<CommentRef, Error> {
     let text = validate_comment(content)?;
     let mut tx = pool.begin().await?;
     let (chain_id, _, _, _) = lock_post(&mut tx, post_id, user_id, "FOR SHARE").await?;
@@ -615,15 +602,11 @@ pub async fn comment(
 
 /// Soft-deletes the user's own post.
 #[tracing::instrument(skip(pool))]
-pub async fn delete_post(
-    pool: &PgPool,
-    user_id: Uuid,
-    post_id: Uuid,
-) -> Result<PostRef, ForumError> {
+pub async fn delete_post(pool: &PgPool, user_id: Uuid, post_id: Uuid) -> Result<PostRef, Error> {
     let mut tx = pool.begin().await?;
     let (chain_id, _, author, _) = lock_post(&mut tx, post_id, user_id, "FOR UPDATE").await?;
     if author != user_id {
-        return Err(ForumError::Forbidden);
+        return Err(Error::Forbidden);
     }
     sqlx::query(
         "UPDATE chain_posts SET is_deleted = true, is_pinned = false, updated_at = now() \
@@ -645,7 +628,7 @@ pub async fn delete_comment(
     pool: &PgPool,
     user_id: Uuid,
     comment_id: Uuid,
-) -> Result<CommentRef, ForumError> {
+) -> Result<CommentRef, Error> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query_as::<_, (Uuid, Uuid)>(
         "SELECT post_id, author_id FROM chain_post_comments WHERE id = $1 FOR UPDATE",
@@ -653,10 +636,10 @@ pub async fn delete_comment(
     .bind(comment_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let (post_id, author) = row.ok_or(ForumError::NotFound)?;
+    let (post_id, author) = row.ok_or(Error::NotFound)?;
     let (chain_id, _, _, _) = lock_post(&mut tx, post_id, user_id, "FOR SHARE").await?;
     if author != user_id {
-        return Err(ForumError::Forbidden);
+        return Err(Error::Forbidden);
     }
     sqlx::query("DELETE FROM chain_post_comments WHERE id = $1")
         .bind(comment_id)

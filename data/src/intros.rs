@@ -6,6 +6,7 @@
 //! fails. The counters (`intro_request_stats`, `user_dashboard_stats`) and
 //! the notifications are maintained by triggers.
 
+use crate::error::Error;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -16,25 +17,6 @@ pub const MESSAGE_MAX: usize = 2000;
 pub const LIST_LIMIT: i64 = 50;
 /// The statuses, in filter order.
 pub const STATUSES: &[&str] = &["pending", "approved", "rejected", "withdrawn"];
-
-#[derive(Debug, thiserror::Error)]
-pub enum IntroError {
-    /// Field problems: (field, message for a person).
-    #[error("invalid input")]
-    Invalid(Vec<(&'static str, String)>),
-    #[error("no such user or request")]
-    NotFound,
-    #[error("not allowed")]
-    Forbidden,
-    /// The request is no longer pending (its current status).
-    #[error("request is {0}")]
-    NotPending(String),
-    /// The pair already has a pending request (`intro_requests_one_pending_key`).
-    #[error("already pending")]
-    AlreadyPending,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// One request, with both people's usernames.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -166,11 +148,11 @@ pub struct NewIntro {
 /// `investor` (who must currently have role `investor`) asks the active
 /// user named in `new` for an intro. One pending request per pair: the
 /// unique partial index decides, and its violation is a field error.
-pub async fn request(pool: &PgPool, investor: Uuid, new: &NewIntro) -> Result<Uuid, IntroError> {
+pub async fn request(pool: &PgPool, investor: Uuid, new: &NewIntro) -> Result<Uuid, Error> {
     let message = new.message.trim();
     let n = message.chars().count();
     if n > MESSAGE_MAX {
-        return Err(IntroError::Invalid(vec![(
+        return Err(Error::Invalid(vec![(
             "message",
             format!("A message is at most {MESSAGE_MAX} characters (this one has {n})."),
         )]));
@@ -182,7 +164,7 @@ pub async fn request(pool: &PgPool, investor: Uuid, new: &NewIntro) -> Result<Uu
             .fetch_optional(&mut *tx)
             .await?;
     if role.as_deref() != Some("investor") {
-        return Err(IntroError::Forbidden);
+        return Err(Error::Forbidden);
     }
     let builder: Option<Uuid> =
         sqlx::query_scalar("SELECT id FROM users WHERE lower(username) = lower($1) AND is_active")
@@ -190,10 +172,10 @@ pub async fn request(pool: &PgPool, investor: Uuid, new: &NewIntro) -> Result<Uu
             .fetch_optional(&mut *tx)
             .await?;
     let Some(builder) = builder else {
-        return Err(IntroError::NotFound);
+        return Err(Error::NotFound);
     };
     if builder == investor {
-        return Err(IntroError::Invalid(vec![(
+        return Err(Error::Invalid(vec![(
             "builder",
             "You cannot request an intro to yourself.".into(),
         )]));
@@ -205,7 +187,7 @@ pub async fn request(pool: &PgPool, investor: Uuid, new: &NewIntro) -> Result<Uu
                 .fetch_optional(&mut *tx)
                 .await?;
         if owner != Some(builder) {
-            return Err(IntroError::Invalid(vec![(
+            return Err(Error::Invalid(vec![(
                 "project",
                 "Choose one of this builder's projects.".into(),
             )]));
@@ -229,7 +211,9 @@ pub async fn request(pool: &PgPool, investor: Uuid, new: &NewIntro) -> Result<Uu
         Err(sqlx::Error::Database(db))
             if db.constraint() == Some("intro_requests_one_pending_key") =>
         {
-            Err(IntroError::AlreadyPending)
+            Err(Error::Conflict(
+                "You already have a pending intro request to this builder.".into(),
+            ))
         }
         Err(err) => Err(err.into()),
     }
@@ -253,7 +237,7 @@ pub async fn decide(
     actor: Uuid,
     id: Uuid,
     decision: Decision,
-) -> Result<Intro, IntroError> {
+) -> Result<Intro, Error> {
     let mut tx = pool.begin().await?;
     let row: Option<(Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT investor_id, builder_id, status FROM intro_requests WHERE id = $1 FOR UPDATE",
@@ -262,11 +246,11 @@ pub async fn decide(
     .fetch_optional(&mut *tx)
     .await?;
     let Some((investor, builder, status)) = row else {
-        return Err(IntroError::NotFound);
+        return Err(Error::NotFound);
     };
     if actor != investor && actor != builder {
         // Someone else's request does not exist for them.
-        return Err(IntroError::NotFound);
+        return Err(Error::NotFound);
     }
     let (allowed, new_status) = match decision {
         Decision::Approve => (actor == builder, "approved"),
@@ -274,10 +258,12 @@ pub async fn decide(
         Decision::Withdraw => (actor == investor, "withdrawn"),
     };
     if !allowed {
-        return Err(IntroError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if status != "pending" {
-        return Err(IntroError::NotPending(status));
+        return Err(Error::Conflict(format!(
+            "This request is no longer pending (it is {status})."
+        )));
     }
     sqlx::query(
         "UPDATE intro_requests SET status = $2,

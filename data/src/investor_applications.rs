@@ -5,6 +5,7 @@
 //! again. The checks here mirror the table's CHECK constraints so bad
 //! input is a field error, never a database error.
 
+use crate::error::Error;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -13,21 +14,6 @@ pub const COMPANY_MAX: usize = 120;
 pub const FOCUS_MAX: usize = 200;
 pub const TICKET_MAX: usize = 60;
 pub const URL_MAX: usize = 500;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ApplicationError {
-    /// Field problems: (field, message for a person).
-    #[error("invalid input")]
-    Invalid(Vec<(&'static str, String)>),
-    /// Already an investor (or not an active user).
-    #[error("not allowed")]
-    Forbidden,
-    /// An open application exists (`investor_requests_one_open_key`).
-    #[error("already open")]
-    AlreadyOpen,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// The user's latest application.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -147,19 +133,15 @@ pub fn validate(new: &NewApplication) -> Result<NewApplication, Vec<(&'static st
 
 /// Files an application for `user_id` (an active user who is not an
 /// investor).
-pub async fn apply(
-    pool: &PgPool,
-    user_id: Uuid,
-    new: &NewApplication,
-) -> Result<Uuid, ApplicationError> {
-    let new = validate(new).map_err(ApplicationError::Invalid)?;
+pub async fn apply(pool: &PgPool, user_id: Uuid, new: &NewApplication) -> Result<Uuid, Error> {
+    let new = validate(new).map_err(Error::Invalid)?;
     let role: Option<String> =
         sqlx::query_scalar("SELECT role FROM users WHERE id = $1 AND is_active")
             .bind(user_id)
             .fetch_optional(pool)
             .await?;
     match role.as_deref() {
-        None | Some("investor") => return Err(ApplicationError::Forbidden),
+        None | Some("investor") => return Err(Error::Forbidden),
         Some(_) => {}
     }
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
@@ -181,7 +163,9 @@ pub async fn apply(
         Err(sqlx::Error::Database(db))
             if db.constraint() == Some("investor_requests_one_open_key") =>
         {
-            Err(ApplicationError::AlreadyOpen)
+            Err(Error::Conflict(
+                "You already have an open application.".into(),
+            ))
         }
         Err(err) => Err(err.into()),
     }

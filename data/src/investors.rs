@@ -6,6 +6,10 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The view this module reads, and the hot cache's name for its pages
+/// (the refresher drops them when it refreshes the view).
+pub const VIEW: &str = "mv_investors_directory";
+
 /// Investors per page.
 pub const PAGE_SIZE: i64 = 20;
 

@@ -7,6 +7,11 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// The views this module reads, and the hot cache's names for their pages
+/// (the refresher drops them when it refreshes a view).
+pub const PROJECTS_VIEW: &str = "mv_leaderboard_projects";
+pub const BUILDERS_VIEW: &str = "mv_leaderboard_builders";
+
 /// Rows per page.
 pub const PAGE_SIZE: i64 = 50;
 

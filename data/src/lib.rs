@@ -5,10 +5,12 @@
 pub mod admin;
 pub mod badges;
 pub mod cache;
+pub mod chain_page;
 pub mod chains;
 pub mod comments;
 pub mod dashboard;
 pub mod db;
+pub mod error;
 pub mod feed;
 pub mod feeds;
 pub mod forum;
@@ -33,6 +35,7 @@ pub mod users;
 pub mod validator_dashboard;
 pub mod votes;
 
+pub use error::Error;
 pub use fred;
 pub use sqlx;
 pub use sqlx::PgPool;

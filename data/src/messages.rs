@@ -11,6 +11,7 @@
 //! A conversation is always addressed as (viewer, other user): there is no
 //! read of a message by its id, so only the two participants ever see it.
 
+use crate::error::Error;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -23,21 +24,6 @@ pub const PAGE_SIZE: i64 = 30;
 pub const MESSAGE_MAX: usize = 5000;
 /// Sending limit: at most this many messages per sender per minute.
 pub const SEND_PER_MINUTE: i64 = 30;
-
-/// Why a message could not be sent.
-#[derive(Debug, thiserror::Error)]
-pub enum MessageError {
-    /// Field problems: (field, message for a person).
-    #[error("invalid input")]
-    Invalid(Vec<(&'static str, String)>),
-    /// No such active user.
-    #[error("no such user")]
-    NotFound,
-    #[error("too many messages")]
-    RateLimited,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// A time cursor: `<microseconds>_<uuid>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,17 +264,14 @@ pub async fn lock_sender(conn: &mut PgConnection, sender: Uuid) -> Result<(), sq
 }
 
 /// Checks a message: 1–5000 characters after trimming.
-pub fn validate(text: &str) -> Result<String, MessageError> {
+pub fn validate(text: &str) -> Result<String, Error> {
     let text = text.trim();
     let n = text.chars().count();
     if n == 0 {
-        return Err(MessageError::Invalid(vec![(
-            "message",
-            "Write a message.".into(),
-        )]));
+        return Err(Error::Invalid(vec![("message", "Write a message.".into())]));
     }
     if n > MESSAGE_MAX {
-        return Err(MessageError::Invalid(vec![(
+        return Err(Error::Invalid(vec![(
             "message",
             format!("A message is at most {MESSAGE_MAX} characters (this one has {n})."),
         )]));
@@ -303,14 +286,9 @@ pub fn validate(text: &str) -> Result<String, MessageError> {
 /// ([`lock_sender`]) is taken before the count and held to the commit.
 /// Sending is a reply: the recipient's unread messages to the sender are
 /// marked read in the same transaction.
-pub async fn send(
-    pool: &PgPool,
-    sender: Uuid,
-    recipient: Uuid,
-    text: &str,
-) -> Result<Uuid, MessageError> {
+pub async fn send(pool: &PgPool, sender: Uuid, recipient: Uuid, text: &str) -> Result<Uuid, Error> {
     if sender == recipient {
-        return Err(MessageError::Invalid(vec![(
+        return Err(Error::Invalid(vec![(
             "message",
             "You cannot send a message to yourself.".into(),
         )]));
@@ -322,7 +300,7 @@ pub async fn send(
         .fetch_optional(&mut *tx)
         .await?;
     if active != Some(true) {
-        return Err(MessageError::NotFound);
+        return Err(Error::NotFound);
     }
     // Serialize this sender's sends; the count below (a new snapshot per
     // statement) then sees every earlier send of theirs committed.
@@ -336,7 +314,9 @@ pub async fn send(
     .fetch_one(&mut *tx)
     .await?;
     if recent >= SEND_PER_MINUTE {
-        return Err(MessageError::RateLimited);
+        return Err(Error::RateLimited {
+            retry_after_secs: 60,
+        });
     }
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO direct_messages (sender_id, recipient_id, message)

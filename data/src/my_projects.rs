@@ -4,6 +4,7 @@
 //! docs/DERIVED-DATA.md) and writes nothing when a check fails. Dashboard
 //! counters follow through the `projects` triggers.
 
+use crate::error::Error;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -27,19 +28,6 @@ pub const DESCRIPTION: &str = "description";
 pub const LINK: &str = "link";
 pub const IMAGE_URL: &str = "image_url";
 pub const CATEGORY: &str = "category";
-
-#[derive(Debug, thiserror::Error)]
-pub enum ProjectError {
-    /// Field problems: (field, message for a person).
-    #[error("invalid input")]
-    Invalid(Vec<(&'static str, String)>),
-    #[error("no such project")]
-    NotFound,
-    #[error("not your project")]
-    Forbidden,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// What a builder submits.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -120,7 +108,7 @@ pub fn is_web_url(s: &str) -> bool {
         && host.chars().any(|c| c.is_ascii_alphanumeric())
 }
 
-fn validate(input: &ProjectInput) -> Result<Clean, ProjectError> {
+fn validate(input: &ProjectInput) -> Result<Clean, Error> {
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let title = input.title.trim().to_string();
     if title.is_empty() {
@@ -160,7 +148,7 @@ fn validate(input: &ProjectInput) -> Result<Clean, ProjectError> {
         errors.push((CATEGORY, "Choose a category from the list.".into()));
     }
     if !errors.is_empty() {
-        return Err(ProjectError::Invalid(errors));
+        return Err(Error::Invalid(errors));
     }
     Ok(Clean {
         title,
@@ -188,7 +176,7 @@ pub async fn list(pool: &PgPool, user_id: Uuid) -> Result<Vec<MyProject>, sqlx::
 
 /// One of the user's projects (for the edit form).
 #[tracing::instrument(skip(pool))]
-pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<MyProject, ProjectError> {
+pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<MyProject, Error> {
     let row = sqlx::query_as::<_, MyProject>(
         "SELECT id, user_id, title, description, proof_of_work_link, image_url, category, \
                 proof_score, is_deleted, created_at \
@@ -198,19 +186,15 @@ pub async fn get(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<MyProject, Pr
     .fetch_optional(pool)
     .await?;
     match row {
-        None => Err(ProjectError::NotFound),
-        Some(p) if p.user_id != user_id => Err(ProjectError::Forbidden),
+        None => Err(Error::NotFound),
+        Some(p) if p.user_id != user_id => Err(Error::Forbidden),
         Some(p) => Ok(p),
     }
 }
 
 /// Creates a project owned by `user_id`; its id.
 #[tracing::instrument(skip(pool, input))]
-pub async fn create(
-    pool: &PgPool,
-    user_id: Uuid,
-    input: &ProjectInput,
-) -> Result<Uuid, ProjectError> {
+pub async fn create(pool: &PgPool, user_id: Uuid, input: &ProjectInput) -> Result<Uuid, Error> {
     let c = validate(input)?;
     let id = sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO projects (user_id, title, description, proof_of_work_link, image_url, category) \
@@ -228,11 +212,7 @@ pub async fn create(
 }
 
 /// Locks the project and checks its owner.
-async fn lock_own(
-    tx: &mut sqlx::PgConnection,
-    user_id: Uuid,
-    id: Uuid,
-) -> Result<bool, ProjectError> {
+async fn lock_own(tx: &mut sqlx::PgConnection, user_id: Uuid, id: Uuid) -> Result<bool, Error> {
     let row = sqlx::query_as::<_, (Uuid, bool)>(
         "SELECT user_id, is_deleted FROM projects WHERE id = $1 FOR NO KEY UPDATE",
     )
@@ -240,8 +220,8 @@ async fn lock_own(
     .fetch_optional(&mut *tx)
     .await?;
     match row {
-        None => Err(ProjectError::NotFound),
-        Some((owner, _)) if owner != user_id => Err(ProjectError::Forbidden),
+        None => Err(Error::NotFound),
+        Some((owner, _)) if owner != user_id => Err(Error::Forbidden),
         Some((_, deleted)) => Ok(deleted),
     }
 }
@@ -253,7 +233,7 @@ pub async fn update(
     user_id: Uuid,
     id: Uuid,
     input: &ProjectInput,
-) -> Result<(), ProjectError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     lock_own(&mut tx, user_id, id).await?;
     let c = validate(input)?;
@@ -282,7 +262,7 @@ pub async fn set_deleted(
     user_id: Uuid,
     id: Uuid,
     deleted: bool,
-) -> Result<(), ProjectError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     let was = lock_own(&mut tx, user_id, id).await?;
     if was != deleted {

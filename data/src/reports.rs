@@ -3,6 +3,7 @@
 //! (a trivial rate limit); reporting the same thing again while the first
 //! report is open adds nothing.
 
+use crate::error::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -13,32 +14,18 @@ pub const OPEN_MAX: i64 = 20;
 /// What can be reported from the public pages.
 pub const TARGET_TYPES: &[&str] = &["project", "comment"];
 
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    /// The reason is empty or too long (message for a person).
-    #[error("{0}")]
-    Invalid(String),
-    #[error("no such project or comment")]
-    NotFound,
-    #[error("too many open reports")]
-    TooMany,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
-
 /// Trims the reason and checks its length.
-pub fn validate_reason(reason: &str) -> Result<String, ReportError> {
+pub fn validate_reason(reason: &str) -> Result<String, Error> {
     let text = reason.trim();
     let len = text.chars().count();
     if len == 0 {
-        return Err(ReportError::Invalid(
-            "Tell the admins what is wrong.".into(),
-        ));
+        return Err(Error::invalid("reason", "Tell the admins what is wrong."));
     }
     if len > REASON_MAX {
-        return Err(ReportError::Invalid(format!(
-            "Use at most {REASON_MAX} characters (you used {len})."
-        )));
+        return Err(Error::invalid(
+            "reason",
+            format!("Use at most {REASON_MAX} characters (you used {len})."),
+        ));
     }
     Ok(text.to_string())
 }
@@ -61,7 +48,7 @@ pub async fn create(
     target_type: &str,
     target_id: Uuid,
     reason: &str,
-) -> Result<Filed, ReportError> {
+) -> Result<Filed, Error> {
     let reason = validate_reason(reason)?;
     let mut tx = pool.begin().await?;
     let project_id = match target_type {
@@ -84,7 +71,7 @@ pub async fn create(
         }
         _ => None,
     }
-    .ok_or(ReportError::NotFound)?;
+    .ok_or(Error::NotFound)?;
     // One report at a time per user, so the limit holds under concurrency.
     sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE")
         .bind(reporter_id)
@@ -114,7 +101,12 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     if open >= OPEN_MAX {
-        return Err(ReportError::TooMany);
+        return Err(Error::invalid(
+            "reason",
+            format!(
+                "You already have {OPEN_MAX} open reports. Please wait until the admins have reviewed them."
+            ),
+        ));
     }
     let id = sqlx::query_scalar::<_, Uuid>(
         "INSERT INTO reports (reporter_id, target_type, target_id, reason) \

@@ -16,6 +16,10 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
+/// The view this module reads, and the hot cache's name for its pages
+/// (the refresher drops them when it refreshes the view).
+pub const VIEW: &str = "mv_search_index";
+
 /// Longest query, in characters.
 pub const Q_MAX: usize = 200;
 /// Results per page.

@@ -8,6 +8,7 @@
 //! wait, and the rest are refused at once ([`Busy`]) instead of piling up
 //! on the blocking pool.
 
+use crate::error::Error;
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -270,31 +271,9 @@ fn looks_like_email(s: &str) -> bool {
         && !domain.contains('@')
 }
 
-/// Why a user could not be created.
-#[derive(Debug, thiserror::Error)]
-pub enum CreateUserError {
-    #[error("invalid input")]
-    Invalid(Vec<FieldError>),
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-    #[error("password hashing failed: {0}")]
-    Hash(String),
-    #[error(transparent)]
-    Busy(#[from] Busy),
-}
-
-/// Why a log-in could not be checked.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-    #[error(transparent)]
-    Busy(#[from] Busy),
-}
-
 /// Creates a user (no cap on hashing: the command line, tests). The web
 /// uses [`create_gated`].
-pub async fn create(pool: &PgPool, new: &NewUser, role: Role) -> Result<User, CreateUserError> {
+pub async fn create(pool: &PgPool, new: &NewUser, role: Role) -> Result<User, Error> {
     create_with(pool, None, new, role).await
 }
 
@@ -304,7 +283,7 @@ pub async fn create_gated(
     gate: &PasswordGate,
     new: &NewUser,
     role: Role,
-) -> Result<User, CreateUserError> {
+) -> Result<User, Error> {
     create_with(pool, Some(gate), new, role).await
 }
 
@@ -320,10 +299,10 @@ async fn create_with(
     gate: Option<&PasswordGate>,
     new: &NewUser,
     role: Role,
-) -> Result<User, CreateUserError> {
+) -> Result<User, Error> {
     let errors = validate_new_user(new);
     if !errors.is_empty() {
-        return Err(CreateUserError::Invalid(errors));
+        return Err(Error::Invalid(errors));
     }
     // One probe of each unique index.
     let (username_taken, email_taken): (bool, bool) = sqlx::query_as(
@@ -336,13 +315,13 @@ async fn create_with(
     .fetch_one(pool)
     .await?;
     if username_taken {
-        return Err(CreateUserError::Invalid(vec![(
+        return Err(Error::Invalid(vec![(
             "username",
             USERNAME_TAKEN.to_string(),
         )]));
     }
     if email_taken {
-        return Err(CreateUserError::Invalid(vec![(
+        return Err(Error::Invalid(vec![(
             "email",
             EMAIL_UNAVAILABLE.to_string(),
         )]));
@@ -354,7 +333,7 @@ async fn create_with(
         }
         None => hash_password(new.password.clone()).await,
     }
-    .map_err(CreateUserError::Hash)?;
+    .map_err(Error::Hash)?;
     let inserted = sqlx::query_as::<_, User>(
         "insert into users (username, email, password_hash, role)
          values ($1, $2, $3, $4)
@@ -369,13 +348,13 @@ async fn create_with(
     match inserted {
         Ok(user) => Ok(user),
         Err(sqlx::Error::Database(db)) if db.constraint() == Some("users_username_lower_key") => {
-            Err(CreateUserError::Invalid(vec![(
+            Err(Error::Invalid(vec![(
                 "username",
                 USERNAME_TAKEN.to_string(),
             )]))
         }
         Err(sqlx::Error::Database(db)) if db.constraint() == Some("users_email_lower_key") => Err(
-            CreateUserError::Invalid(vec![("email", EMAIL_UNAVAILABLE.to_string())]),
+            Error::Invalid(vec![("email", EMAIL_UNAVAILABLE.to_string())]),
         ),
         Err(err) => Err(err.into()),
     }
@@ -390,9 +369,10 @@ pub async fn authenticate(
 ) -> Result<Option<User>, sqlx::Error> {
     match authenticate_with(pool, None, login, password).await {
         Ok(user) => Ok(user),
-        Err(AuthError::Db(err)) => Err(err),
         // Only a gate refuses work, and there is none here.
-        Err(AuthError::Busy(_)) => Ok(None),
+        Err(Error::Busy(_)) => Ok(None),
+        Err(Error::Db(err)) => Err(err),
+        Err(other) => Err(sqlx::Error::Protocol(other.to_string())),
     }
 }
 
@@ -403,7 +383,7 @@ pub async fn authenticate_in(
     slot: Slot,
     login: &str,
     password: &str,
-) -> Result<Option<User>, AuthError> {
+) -> Result<Option<User>, Error> {
     authenticate_with(pool, Some(slot), login, password).await
 }
 
@@ -415,7 +395,7 @@ async fn authenticate_with(
     slot: Option<Slot>,
     login: &str,
     password: &str,
-) -> Result<Option<User>, AuthError> {
+) -> Result<Option<User>, Error> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -455,10 +435,7 @@ pub async fn active_by_id(pool: &PgPool, id: Uuid) -> Result<Option<User>, sqlx:
 }
 
 /// Makes an existing user an admin, or creates one. Used by the CLI.
-pub async fn create_or_promote_admin(
-    pool: &PgPool,
-    new: &NewUser,
-) -> Result<User, CreateUserError> {
+pub async fn create_or_promote_admin(pool: &PgPool, new: &NewUser) -> Result<User, Error> {
     let promoted = sqlx::query_as::<_, User>(
         "update users set role = 'admin', updated_at = now()
          where lower(username) = lower($1) and lower(email) = lower($2)

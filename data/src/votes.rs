@@ -2,37 +2,29 @@
 //! (`user_dashboard_stats`) are kept by triggers in the same transaction;
 //! the views are marked dirty and refreshed out of band.
 
+use crate::error::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-/// Why a vote could not be recorded.
-#[derive(Debug, thiserror::Error)]
-pub enum VoteError {
-    #[error("no live project with that id")]
-    NotFound,
-    #[error(transparent)]
-    Db(#[from] sqlx::Error),
-}
 
 /// Locks the live project `FOR SHARE` (the lock the upvote insert trigger
 /// takes anyway, so the order is the same), or `NotFound`.
 async fn lock_live_project(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     project_id: Uuid,
-) -> Result<(), VoteError> {
+) -> Result<(), Error> {
     let found = sqlx::query_scalar::<_, i32>(
         "SELECT 1 FROM projects WHERE id = $1 AND NOT is_deleted FOR SHARE",
     )
     .bind(project_id)
     .fetch_optional(&mut **tx)
     .await?;
-    found.map(|_| ()).ok_or(VoteError::NotFound)
+    found.map(|_| ()).ok_or(Error::NotFound)
 }
 
 /// Upvotes the project (a downvote becomes an upvote). Idempotent: true
 /// when something changed.
 #[tracing::instrument(skip(pool))]
-pub async fn upvote(pool: &PgPool, user_id: Uuid, project_id: Uuid) -> Result<bool, VoteError> {
+pub async fn upvote(pool: &PgPool, user_id: Uuid, project_id: Uuid) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     lock_live_project(&mut tx, project_id).await?;
     let changed = sqlx::query(
@@ -53,11 +45,7 @@ pub async fn upvote(pool: &PgPool, user_id: Uuid, project_id: Uuid) -> Result<bo
 /// Removes the user's upvote of the project. Idempotent: true when there
 /// was one. A downvote is left alone.
 #[tracing::instrument(skip(pool))]
-pub async fn remove_upvote(
-    pool: &PgPool,
-    user_id: Uuid,
-    project_id: Uuid,
-) -> Result<bool, VoteError> {
+pub async fn remove_upvote(pool: &PgPool, user_id: Uuid, project_id: Uuid) -> Result<bool, Error> {
     let mut tx = pool.begin().await?;
     // No project lock: a delete holds the upvote row, which is what a
     // concurrent project transition waits for (docs/DERIVED-DATA.md).
@@ -68,7 +56,7 @@ pub async fn remove_upvote(
     .fetch_one(&mut *tx)
     .await?;
     if !live {
-        return Err(VoteError::NotFound);
+        return Err(Error::NotFound);
     }
     let removed =
         sqlx::query("DELETE FROM upvotes WHERE user_id = $1 AND project_id = $2 AND is_upvote")

@@ -148,7 +148,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             match data::users::create_or_promote_admin(&pool, &new).await {
                 Ok(user) => println!("admin {} ({}) is ready", user.username, user.id),
-                Err(data::users::CreateUserError::Invalid(errors)) => {
+                Err(data::Error::Invalid(errors)) => {
                     for (field, msg) in errors {
                         eprintln!("{field}: {msg}");
                     }

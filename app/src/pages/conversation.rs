@@ -27,9 +27,9 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, FormError, TextArea};
+use crate::components::{ErrorPage, FormError, TextArea};
 use crate::error::AppError;
-use crate::pages::chain::failed;
+use crate::web::{failed, failure};
 
 /// Form fields.
 pub const TO: &str = "to";
@@ -56,18 +56,6 @@ pub struct ConversationView {
     pub first_page: bool,
 }
 
-/// A time as `2026-11-25 14:03 UTC`.
-#[cfg(feature = "ssr")]
-pub fn when(at: time::OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{} {:02}:{:02} UTC",
-        crate::pages::project::date(at),
-        at.hour(),
-        at.minute()
-    )
-}
-
 #[server(endpoint = "conversation")]
 pub async fn get_conversation(
     username: String,
@@ -75,7 +63,7 @@ pub async fn get_conversation(
 ) -> Result<ConversationView, AppError> {
     use data::messages::{self, Cursor, PAGE_SIZE};
 
-    let user = crate::auth::require_user()?;
+    let user = crate::web::require_user()?;
     let before = match before.as_deref() {
         None | Some("") => None,
         Some(b) => Some(Cursor::decode(b).map_err(AppError::BadRequest)?),
@@ -105,7 +93,7 @@ pub async fn get_conversation(
                 mine: m.sender_id == user.id,
                 text: m.message,
                 read: m.is_read,
-                when: when(m.created_at),
+                when: crate::format::when(m.created_at),
             })
             .collect(),
         unread,
@@ -118,7 +106,7 @@ pub async fn get_conversation(
 /// their own incoming ones); a browser goes back to the page it was on.
 #[server(endpoint = "conversation_read")]
 pub async fn mark_conversation_read(username: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, signed_in};
+    use crate::web::{back_to, signed_in};
     use data::messages;
 
     let user = signed_in()?;
@@ -143,8 +131,8 @@ pub async fn mark_conversation_read(username: String) -> Result<(), AppError> {
 #[server(endpoint = "send_message")]
 pub async fn send_message(to: String, message: String) -> Result<(), AppError> {
     use crate::error::Invalid;
-    use crate::pages::actions::server::{signed_in, wants_html};
-    use data::messages::{self, MessageError, MESSAGE_MAX};
+    use crate::web::{signed_in, wants_html};
+    use data::messages::{self, MESSAGE_MAX};
 
     let user = signed_in()?;
     let echo: String = message.chars().take(MESSAGE_MAX + 500).collect();
@@ -158,18 +146,13 @@ pub async fn send_message(to: String, message: String) -> Result<(), AppError> {
         .ok_or_else(|| field("There is no active user with that name to send to.".into()))?;
     let id = match messages::send(pool, user.id, recipient.id, &message).await {
         Ok(id) => id,
-        Err(MessageError::Invalid(mut errors)) => return Err(field(errors.remove(0).1)),
-        Err(MessageError::NotFound) => {
+        Err(data::Error::Invalid(mut errors)) => return Err(field(errors.remove(0).1)),
+        Err(data::Error::NotFound) => {
             return Err(field(
                 "There is no active user with that name to send to.".into(),
             ))
         }
-        Err(MessageError::RateLimited) => {
-            return Err(AppError::RateLimited {
-                retry_after_secs: 60,
-            })
-        }
-        Err(MessageError::Db(err)) => return Err(err.into()),
+        Err(err) => return Err(err.into()),
     };
     if wants_html() {
         leptos_axum::redirect(&format!("/inbox/{}#m-{id}", recipient.username));
@@ -183,10 +166,7 @@ pub fn ConversationPage() -> impl IntoView {
     let query = use_query_map();
     let send = ServerAction::<SendMessage>::new();
     let read = ServerAction::<MarkConversationRead>::new();
-    let error = failed(send).or_else(|| failed(read));
-    if let Some(err) = &error {
-        set_status(err.status());
-    }
+    let error = failure([failed(send), failed(read)]);
     let conversation = Resource::new(
         move || (params.get().get("username"), query.get().get("before")),
         |(username, before)| get_conversation(username.unwrap_or_default(), before),

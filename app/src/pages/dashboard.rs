@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::ErrorPage;
+use crate::components::{ErrorPage, LogInFirst};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -27,22 +27,9 @@ pub struct DashboardView {
     pub unread_notifications: i32,
 }
 
-/// The signed-in user for a page, or `Unauthorized` with the browser sent
-/// to log in and come back to `path`.
-#[cfg(feature = "ssr")]
-pub fn page_user(path: &str) -> Result<crate::auth::CurrentUser, AppError> {
-    crate::auth::session_user().ok_or_else(|| {
-        leptos_axum::redirect(&format!(
-            "/login?next={}",
-            crate::pages::actions::server::encode(path)
-        ));
-        AppError::Unauthorized
-    })
-}
-
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<DashboardView, AppError> {
-    let user = page_user("/dashboard")?;
+    let user = crate::web::page_user("/dashboard")?;
     let state = crate::state::state()?;
     let s = data::dashboard::stats(&state.pool, user.id)
         .await?
@@ -62,18 +49,6 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
         unread_messages: s.unread_messages,
         unread_notifications: s.unread_notifications,
     })
-}
-
-/// What a signed-out reader sees while the 302 to the log-in page is sent.
-#[component]
-pub fn LogInFirst(path: &'static str) -> impl IntoView {
-    view! {
-        <section class="error-page">
-            <Title text="Please log in" />
-            <h1>"Please log in"</h1>
-            <p><a href=format!("/login?next={path}")>"Log in"</a>" to see this page."</p>
-        </section>
-    }
 }
 
 #[component]

@@ -35,7 +35,7 @@ pub struct InboxView {
 pub async fn get_inbox(after: Option<String>) -> Result<InboxView, AppError> {
     use data::messages::{self, Cursor, INBOX_PAGE_SIZE};
 
-    let user = crate::auth::require_user()?;
+    let user = crate::web::require_user()?;
     let after = match after.as_deref() {
         None | Some("") => None,
         Some(a) => Some(Cursor::decode(a).map_err(AppError::BadRequest)?),
@@ -48,9 +48,9 @@ pub async fn get_inbox(after: Option<String>) -> Result<InboxView, AppError> {
             .into_iter()
             .map(|c| ConversationRow {
                 other: c.other_username,
-                last: crate::pages::chains::excerpt(&c.last_message_text, PREVIEW_CHARS),
+                last: crate::format::excerpt(&c.last_message_text, PREVIEW_CHARS),
                 last_mine: c.last_sender_id == user.id,
-                when: crate::pages::conversation::when(c.last_message_time),
+                when: crate::format::when(c.last_message_time),
                 unread: c.unread_count,
                 total: c.total_messages,
             })

@@ -3,12 +3,11 @@
 //! investor), newest first, filtered by status; the counts per status come
 //! from `intro_request_stats` (trigger-maintained, exact at once).
 //!
-//! The writes: an approved investor (role `investor`) requests an intro
-//! from a builder's profile; the builder approves or rejects a pending
-//! request; the investor withdraws a pending one. Signed out is 401 (a
-//! browser goes to log in), the wrong person is 403, a request of other
-//! people is 404, a request that is no longer pending is 409, a second
-//! pending request to the same builder is 409; nothing is written then.
+//! The writes here: the builder approves or rejects a pending request; the
+//! investor withdraws a pending one (requests are made from a builder's
+//! profile, `components::intro`). Signed out is 401 (a browser goes to log
+//! in), the wrong person is 403, a request of other people is 404, a
+//! request that is no longer pending is 409; nothing is written then.
 //! An approved request shows a Message link to the pair's conversation on
 //! both sides.
 
@@ -16,29 +15,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, FormError};
+#[cfg(feature = "ssr")]
+use crate::components::intro::intro_view;
+use crate::components::intro::IntroView;
+use crate::components::{ErrorPage, FormError};
 use crate::error::AppError;
-use crate::pages::chain::failed;
-use crate::pages::feed::label;
-
-/// Form fields.
-pub const BUILDER: &str = "builder";
-pub const PROJECT: &str = "project";
-pub const MESSAGE: &str = "message";
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct IntroView {
-    pub id: Uuid,
-    pub investor: String,
-    pub builder: String,
-    pub project: Option<(Uuid, String)>,
-    pub message: String,
-    pub status: String,
-    pub created: String,
-    pub responded: Option<String>,
-}
+use crate::format::label;
+use crate::web::{failed, failure};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntrosView {
@@ -49,21 +33,6 @@ pub struct IntrosView {
     pub show_sent: bool,
     pub sent: Vec<IntroView>,
     pub sent_counts: [i32; 4],
-}
-
-#[cfg(feature = "ssr")]
-pub fn intro_view(i: data::intros::Intro) -> IntroView {
-    use crate::pages::conversation::when;
-    IntroView {
-        id: i.id,
-        investor: i.investor_username,
-        builder: i.builder_username,
-        project: i.project_id.zip(i.project_title),
-        message: i.message,
-        status: i.status,
-        created: when(i.created_at),
-        responded: i.responded_at.map(when),
-    }
 }
 
 /// `None` for all; a known status; else 400.
@@ -87,7 +56,7 @@ fn parse_status(s: Option<&str>) -> Result<Option<&'static str>, AppError> {
 pub async fn get_intros(status: Option<String>) -> Result<IntrosView, AppError> {
     use data::intros::{self, Side, LIST_LIMIT};
 
-    let user = crate::auth::require_user()?;
+    let user = crate::web::require_user()?;
     let status = parse_status(status.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
@@ -119,85 +88,10 @@ pub async fn get_intros(status: Option<String>) -> Result<IntrosView, AppError> 
     })
 }
 
-#[cfg(feature = "ssr")]
-pub mod server {
-    //! Error mapping shared by the intro functions.
-
-    use crate::error::{AppError, Invalid};
-
-    pub fn intro_error(err: data::intros::IntroError, values: &[(&str, &str)]) -> AppError {
-        use data::intros::IntroError;
-        match err {
-            IntroError::Invalid(errors) => AppError::Invalid(Invalid {
-                errors: errors
-                    .into_iter()
-                    .map(|(f, m)| (f.to_string(), m))
-                    .collect(),
-                values: values
-                    .iter()
-                    .map(|(f, v)| (f.to_string(), v.chars().take(2500).collect()))
-                    .collect(),
-            }),
-            IntroError::NotFound => AppError::NotFound,
-            IntroError::Forbidden => AppError::Forbidden,
-            IntroError::NotPending(status) => AppError::Conflict(format!(
-                "This request is no longer pending (it is {status})."
-            )),
-            IntroError::AlreadyPending => AppError::Conflict(
-                "You already have a pending intro request to this builder.".into(),
-            ),
-            IntroError::Db(err) => err.into(),
-        }
-    }
-}
-
-/// An investor asks `builder` for an intro, optionally about one of their
-/// projects; a browser goes to `/intros`.
-#[server(endpoint = "request_intro")]
-pub async fn request_intro(
-    builder: String,
-    project: Option<String>,
-    message: String,
-) -> Result<(), AppError> {
-    use crate::pages::actions::server::{signed_in, wants_html};
-    use server::intro_error;
-
-    let user = signed_in()?;
-    if user.role != "investor" {
-        return Err(AppError::Forbidden);
-    }
-    let values = [(MESSAGE, message.as_str())];
-    let project_id = match project.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(p) => Some(Uuid::parse_str(p).map_err(|_| {
-            intro_error(
-                data::intros::IntroError::Invalid(vec![(
-                    PROJECT,
-                    "Choose one of this builder's projects.".into(),
-                )]),
-                &values,
-            )
-        })?),
-    };
-    let state = crate::state::state()?;
-    let new = data::intros::NewIntro {
-        builder_username: builder,
-        project_id,
-        message: message.clone(),
-    };
-    let id = data::intros::request(&state.pool, user.id, &new)
-        .await
-        .map_err(|e| intro_error(e, &values))?;
-    if wants_html() {
-        leptos_axum::redirect(&format!("/intros#intro-{id}"));
-    }
-    Ok(())
-}
-
 /// The builder approves (`decision=approve`) or rejects (`reject`).
 #[server(endpoint = "respond_intro")]
 pub async fn respond_intro(request_id: String, decision: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use crate::web::{back_to, parse_id, signed_in};
     use data::intros::Decision;
 
     let user = signed_in()?;
@@ -212,9 +106,7 @@ pub async fn respond_intro(request_id: String, decision: String) -> Result<(), A
         }
     };
     let state = crate::state::state()?;
-    data::intros::decide(&state.pool, user.id, id, decision)
-        .await
-        .map_err(|e| server::intro_error(e, &[]))?;
+    data::intros::decide(&state.pool, user.id, id, decision).await?;
     back_to(&format!("intro-{id}"), "/intros");
     Ok(())
 }
@@ -222,14 +114,12 @@ pub async fn respond_intro(request_id: String, decision: String) -> Result<(), A
 /// The investor withdraws a pending request.
 #[server(endpoint = "withdraw_intro")]
 pub async fn withdraw_intro(request_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use crate::web::{back_to, parse_id, signed_in};
 
     let user = signed_in()?;
     let id = parse_id(&request_id)?;
     let state = crate::state::state()?;
-    data::intros::decide(&state.pool, user.id, id, data::intros::Decision::Withdraw)
-        .await
-        .map_err(|e| server::intro_error(e, &[]))?;
+    data::intros::decide(&state.pool, user.id, id, data::intros::Decision::Withdraw).await?;
     back_to(&format!("intro-{id}"), "/intros");
     Ok(())
 }
@@ -247,10 +137,7 @@ pub fn IntrosPage() -> impl IntoView {
     let query = use_query_map();
     let respond = ServerAction::<RespondIntro>::new();
     let withdraw = ServerAction::<WithdrawIntro>::new();
-    let error = failed(respond).or_else(|| failed(withdraw));
-    if let Some(err) = &error {
-        set_status(err.status());
-    }
+    let error = failure([failed(respond), failed(withdraw)]);
     let intros = Resource::new(move || query.get().get("status"), get_intros);
     view! {
         <Suspense>

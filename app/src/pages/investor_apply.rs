@@ -9,9 +9,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{set_status, ErrorPage, Field, FormError};
+use crate::components::{ErrorPage, Field, FormError};
 use crate::error::AppError;
-use crate::pages::chain::failed;
+use crate::web::{failed, failure};
 
 pub const COMPANY: &str = "company_name";
 pub const FOCUS: &str = "investment_focus";
@@ -37,14 +37,14 @@ pub struct ApplyView {
 
 #[server(endpoint = "investor_application")]
 pub async fn get_application() -> Result<ApplyView, AppError> {
-    let user = crate::auth::require_user()?;
+    let user = crate::web::require_user()?;
     let state = crate::state::state()?;
     let latest = data::investor_applications::latest(&state.pool, user.id).await?;
     let is_investor = user.role == "investor";
     let open = latest
         .as_ref()
         .is_some_and(|a| a.status == "pending" || a.status == "approved");
-    let date = crate::pages::project::date;
+    let date = crate::format::date;
     Ok(ApplyView {
         is_investor,
         may_apply: !is_investor && !open,
@@ -65,9 +65,8 @@ pub async fn apply_investor(
     portfolio_url: String,
     linkedin_url: String,
 ) -> Result<(), AppError> {
-    use crate::error::Invalid;
-    use crate::pages::actions::server::{signed_in, wants_html};
-    use data::investor_applications::{self, ApplicationError, NewApplication};
+    use crate::web::{signed_in, wants_html};
+    use data::investor_applications::{self, NewApplication};
 
     let user = signed_in()?;
     if user.role == "investor" {
@@ -83,29 +82,16 @@ pub async fn apply_investor(
     let state = crate::state::state()?;
     match investor_applications::apply(&state.pool, user.id, &new).await {
         Ok(_) => {}
-        Err(ApplicationError::Invalid(errors)) => {
+        Err(err) => {
             let cut = |s: &str| s.chars().take(600).collect::<String>();
-            return Err(AppError::Invalid(Invalid {
-                errors: errors
-                    .into_iter()
-                    .map(|(f, m)| (f.to_string(), m))
-                    .collect(),
-                values: vec![
-                    (COMPANY.into(), cut(&new.company_name)),
-                    (FOCUS.into(), cut(&new.investment_focus)),
-                    (TICKET.into(), cut(&new.ticket_size)),
-                    (PORTFOLIO.into(), cut(&new.portfolio_url)),
-                    (LINKEDIN.into(), cut(&new.linkedin_url)),
-                ],
-            }));
+            return Err(AppError::from(err).with_values(&[
+                (COMPANY, &cut(&new.company_name)),
+                (FOCUS, &cut(&new.investment_focus)),
+                (TICKET, &cut(&new.ticket_size)),
+                (PORTFOLIO, &cut(&new.portfolio_url)),
+                (LINKEDIN, &cut(&new.linkedin_url)),
+            ]));
         }
-        Err(ApplicationError::Forbidden) => return Err(AppError::Forbidden),
-        Err(ApplicationError::AlreadyOpen) => {
-            return Err(AppError::Conflict(
-                "You already have an open application.".into(),
-            ))
-        }
-        Err(ApplicationError::Db(err)) => return Err(err.into()),
     }
     if wants_html() {
         leptos_axum::redirect("/investor/apply#application");
@@ -116,10 +102,7 @@ pub async fn apply_investor(
 #[component]
 pub fn InvestorApplyPage() -> impl IntoView {
     let apply = ServerAction::<ApplyInvestor>::new();
-    let error = failed(apply);
-    if let Some(err) = &error {
-        set_status(err.status());
-    }
+    let error = failure([failed(apply)]);
     let page = Resource::new(|| (), |_| get_application());
     view! {
         <Suspense>

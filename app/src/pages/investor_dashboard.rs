@@ -10,10 +10,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "ssr")]
+use crate::components::intro::intro_view;
+use crate::components::intro::IntroView;
 use crate::components::ErrorPage;
 use crate::error::AppError;
-use crate::pages::feed::label;
-use crate::pages::intros::IntroView;
+use crate::format::label;
 
 /// Recent requests shown; builders met shown.
 pub const RECENT: i64 = 10;
@@ -42,7 +44,7 @@ pub fn approval_rate(approved: i32, rejected: i32) -> Option<i32> {
 pub async fn get_investor_dashboard() -> Result<DashboardView, AppError> {
     use data::intros::{self, Side};
 
-    let user = crate::auth::require_user()?;
+    let user = crate::web::require_user()?;
     if user.role != "investor" {
         return Err(AppError::Forbidden);
     }
@@ -60,12 +62,9 @@ pub async fn get_investor_dashboard() -> Result<DashboardView, AppError> {
         approval_rate: approval_rate(s.sent_approved_requests, s.sent_rejected_requests),
         builders_met: met
             .into_iter()
-            .map(|(name, at)| (name, crate::pages::project::date(at)))
+            .map(|(name, at)| (name, crate::format::date(at)))
             .collect(),
-        recent: recent
-            .into_iter()
-            .map(crate::pages::intros::intro_view)
-            .collect(),
+        recent: recent.into_iter().map(intro_view).collect(),
     })
 }
 

@@ -34,7 +34,7 @@ pub struct InvestorsView {
 
 #[server(endpoint = "investors")]
 pub async fn get_investors(after: Option<String>) -> Result<InvestorsView, AppError> {
-    use crate::pages::project::is_http_url;
+    use crate::format::is_http_url;
     use data::investors::{self, Cursor, PAGE_SIZE};
 
     let after = match after.as_deref() {
@@ -43,7 +43,7 @@ pub async fn get_investors(after: Option<String>) -> Result<InvestorsView, AppEr
     };
     let state = crate::state::state()?;
     let page = state
-        .cached(after.is_none(), "mv_investors_directory", "first", || {
+        .cached(after.is_none(), data::investors::VIEW, "first", || {
             investors::page(&state.pool, after, PAGE_SIZE)
         })
         .await?;
@@ -60,7 +60,7 @@ pub async fn get_investors(after: Option<String>) -> Result<InvestorsView, AppEr
                 ticket_size: i.ticket_size,
                 portfolio_url: i.portfolio_url.filter(|u| is_http_url(u)),
                 linkedin_url: i.linkedin_url.filter(|u| is_http_url(u)),
-                approved: crate::pages::project::date(i.approved_at),
+                approved: crate::format::date(i.approved_at),
                 intros_approved: i.intros_approved,
             })
             .collect(),

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::components::ErrorPage;
 use crate::error::AppError;
-use crate::pages::feed::label;
+use crate::format::label;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectRow {
@@ -104,9 +104,12 @@ pub async fn get_leaderboard(
     };
     if tab == "projects" {
         let page = state
-            .cached(after == 0, "mv_leaderboard_projects", "first", || {
-                leaderboard::projects(&state.pool, after, PAGE_SIZE)
-            })
+            .cached(
+                after == 0,
+                data::leaderboard::PROJECTS_VIEW,
+                "first",
+                || leaderboard::projects(&state.pool, after, PAGE_SIZE),
+            )
             .await?;
         view.next = page.next;
         view.projects = page
@@ -126,9 +129,12 @@ pub async fn get_leaderboard(
             .collect();
     } else {
         let page = state
-            .cached(after == 0, "mv_leaderboard_builders", "first", || {
-                leaderboard::builders(&state.pool, after, PAGE_SIZE)
-            })
+            .cached(
+                after == 0,
+                data::leaderboard::BUILDERS_VIEW,
+                "first",
+                || leaderboard::builders(&state.pool, after, PAGE_SIZE),
+            )
             .await?;
         view.next = page.next;
         view.builders = page

@@ -1,16 +1,13 @@
-//! One module per page; each owns its view and its server functions.
-//! `actions` holds the writes shared by the feed and the project page.
+//! One module (or folder) per feature; each owns its views and its server
+//! functions, and imports only the shared layers (`web`, `format`,
+//! `components`, `error`, `state`, `auth`) and `data`, never another
+//! feature (`app/tests/page_imports.rs` checks).
 
-pub mod actions;
 pub mod admin;
-pub mod badge_actions;
-pub mod chain;
-pub mod chain_actions;
 pub mod chains;
 pub mod conversation;
 pub mod dashboard;
 pub mod feed;
-pub mod home;
 pub mod inbox;
 pub mod intros;
 pub mod investor_apply;
@@ -20,10 +17,8 @@ pub mod leaderboard;
 pub mod login;
 pub mod my_projects;
 pub mod notifications;
-pub mod post;
 pub mod profile;
 pub mod project;
-pub mod report_actions;
 pub mod search;
 pub mod signup;
 pub mod validator_dashboard;

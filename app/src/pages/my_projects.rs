@@ -14,11 +14,11 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, FormError, TextArea};
+use crate::components::LogInFirst;
+use crate::components::{ErrorPage, FormError, TextArea};
 use crate::error::AppError;
-use crate::pages::chain::failed;
-use crate::pages::dashboard::LogInFirst;
-use crate::pages::feed::label;
+use crate::format::label;
+use crate::web::{failed, failure};
 
 pub const TITLE: &str = "title";
 pub const DESCRIPTION: &str = "description";
@@ -48,7 +48,6 @@ pub struct MyProjectView {
 #[cfg(feature = "ssr")]
 mod server {
     use super::*;
-    use crate::error::Invalid;
 
     pub fn view(p: data::my_projects::MyProject) -> MyProjectView {
         MyProjectView {
@@ -60,44 +59,25 @@ mod server {
             category: p.category,
             proof_score: p.proof_score,
             is_deleted: p.is_deleted,
-            created: crate::pages::project::date(p.created_at),
+            created: crate::format::date(p.created_at),
         }
     }
 
-    /// Values go back into the form through the URL: capped.
-    fn echo(s: &str) -> String {
-        s.chars().take(2500).collect()
-    }
-
-    pub fn project_error(
-        err: data::my_projects::ProjectError,
-        input: &data::my_projects::ProjectInput,
-    ) -> AppError {
-        use data::my_projects::ProjectError;
-        match err {
-            ProjectError::Invalid(errors) => AppError::Invalid(Invalid {
-                errors: errors
-                    .into_iter()
-                    .map(|(f, m)| (f.to_string(), m))
-                    .collect(),
-                values: vec![
-                    (TITLE.into(), echo(&input.title)),
-                    (DESCRIPTION.into(), echo(&input.description)),
-                    (LINK.into(), echo(&input.link)),
-                    (IMAGE_URL.into(), echo(&input.image_url)),
-                    (CATEGORY.into(), echo(&input.category)),
-                ],
-            }),
-            ProjectError::NotFound => AppError::NotFound,
-            ProjectError::Forbidden => AppError::Forbidden,
-            ProjectError::Db(err) => err.into(),
-        }
+    /// A failed save's error, with what was typed to show again.
+    pub fn project_error(err: data::Error, input: &data::my_projects::ProjectInput) -> AppError {
+        AppError::from(err).with_values(&[
+            (TITLE, &input.title),
+            (DESCRIPTION, &input.description),
+            (LINK, &input.link),
+            (IMAGE_URL, &input.image_url),
+            (CATEGORY, &input.category),
+        ])
     }
 }
 
 #[server(endpoint = "my_projects")]
 pub async fn get_my_projects() -> Result<Vec<MyProjectView>, AppError> {
-    let user = crate::pages::dashboard::page_user("/me/projects")?;
+    let user = crate::web::page_user("/me/projects")?;
     let state = crate::state::state()?;
     Ok(data::my_projects::list(&state.pool, user.id)
         .await?
@@ -109,12 +89,12 @@ pub async fn get_my_projects() -> Result<Vec<MyProjectView>, AppError> {
 /// Only checks that someone is signed in (the new-project page).
 #[server(endpoint = "my_projects_new")]
 pub async fn check_signed_in() -> Result<(), AppError> {
-    crate::pages::dashboard::page_user("/me/projects/new").map(|_| ())
+    crate::web::page_user("/me/projects/new").map(|_| ())
 }
 
 #[server(endpoint = "my_project")]
 pub async fn get_my_project(id: String) -> Result<MyProjectView, AppError> {
-    let user = crate::pages::dashboard::page_user(&format!(
+    let user = crate::web::page_user(&format!(
         "/me/projects/{}/edit",
         id.chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
@@ -122,9 +102,7 @@ pub async fn get_my_project(id: String) -> Result<MyProjectView, AppError> {
     ))?;
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let state = crate::state::state()?;
-    let p = data::my_projects::get(&state.pool, user.id, id)
-        .await
-        .map_err(|e| server::project_error(e, &Default::default()))?;
+    let p = data::my_projects::get(&state.pool, user.id, id).await?;
     Ok(server::view(p))
 }
 
@@ -136,7 +114,7 @@ pub async fn create_project(
     image_url: Option<String>,
     category: String,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{signed_in, wants_html};
+    use crate::web::{signed_in, wants_html};
     let user = signed_in()?;
     let input = data::my_projects::ProjectInput {
         title,
@@ -150,7 +128,7 @@ pub async fn create_project(
         .await
         .map_err(|e| server::project_error(e, &input))?;
     tracing::info!(project_id = %id, user_id = %user.id, "project created");
-    crate::pages::actions::server::remember(id).await;
+    crate::web::recent::remember(crate::web::recent::List::Projects, &[id]).await;
     if wants_html() {
         leptos_axum::redirect(&format!("/p/{id}"));
     }
@@ -166,7 +144,7 @@ pub async fn update_project(
     image_url: Option<String>,
     category: String,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
+    use crate::web::{parse_id, signed_in, wants_html};
     let user = signed_in()?;
     let id = parse_id(&id)?;
     let input = data::my_projects::ProjectInput {
@@ -180,7 +158,7 @@ pub async fn update_project(
     data::my_projects::update(&state.pool, user.id, id, &input)
         .await
         .map_err(|e| server::project_error(e, &input))?;
-    crate::pages::actions::server::remember(id).await;
+    crate::web::recent::remember(crate::web::recent::List::Projects, &[id]).await;
     if wants_html() {
         leptos_axum::redirect(&format!("/me/projects#mp-{id}"));
     }
@@ -189,14 +167,12 @@ pub async fn update_project(
 
 #[cfg(feature = "ssr")]
 async fn set_deleted(id: String, deleted: bool) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use crate::web::{back_to, parse_id, signed_in};
     let user = signed_in()?;
     let id = parse_id(&id)?;
     let state = crate::state::state()?;
-    data::my_projects::set_deleted(&state.pool, user.id, id, deleted)
-        .await
-        .map_err(|e| server::project_error(e, &Default::default()))?;
-    crate::pages::actions::server::remember(id).await;
+    data::my_projects::set_deleted(&state.pool, user.id, id, deleted).await?;
+    crate::web::recent::remember(crate::web::recent::List::Projects, &[id]).await;
     back_to(&format!("mp-{id}"), "/me/projects");
     Ok(())
 }
@@ -215,10 +191,7 @@ pub async fn restore_project(id: String) -> Result<(), AppError> {
 pub fn MyProjectsPage() -> impl IntoView {
     let delete = ServerAction::<DeleteProject>::new();
     let restore = ServerAction::<RestoreProject>::new();
-    let error = failed(delete).or_else(|| failed(restore));
-    if let Some(err) = &error {
-        set_status(err.status());
-    }
+    let error = failure([failed(delete), failed(restore)]);
     let list = Resource::new(|| (), |_| get_my_projects());
     view! {
         <Suspense>
@@ -420,10 +393,7 @@ fn ProjectForm(
 #[component]
 pub fn NewProjectPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
-    let error = failed(create);
-    if let Some(err) = &error {
-        set_status(err.status());
-    }
+    let error = failure([failed(create)]);
     let me = Resource::new(|| (), |_| check_signed_in());
     view! {
         <Suspense>
@@ -454,10 +424,7 @@ pub fn NewProjectPage() -> impl IntoView {
 pub fn EditProjectPage() -> impl IntoView {
     let params = use_params_map();
     let update = ServerAction::<UpdateProject>::new();
-    let error = failed(update);
-    if let Some(err) = &error {
-        set_status(err.status());
-    }
+    let error = failure([failed(update)]);
     let project = Resource::new(
         move || params.get().get("id").unwrap_or_default(),
         get_my_project,

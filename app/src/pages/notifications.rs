@@ -11,10 +11,10 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, FormError};
+use crate::components::LogInFirst;
+use crate::components::{ErrorPage, FormError};
 use crate::error::AppError;
-use crate::pages::chain::failed;
-use crate::pages::dashboard::LogInFirst;
+use crate::web::{failed, failure};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationView {
@@ -48,11 +48,8 @@ pub async fn get_unread() -> Result<Option<(i32, i32)>, AppError> {
 
 #[server(endpoint = "notifications")]
 pub async fn get_notifications(after: Option<String>) -> Result<NotificationsView, AppError> {
-    let user = crate::pages::dashboard::page_user("/notifications")?;
-    let after = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(crate::pages::chain::decode_time_cursor(a)?),
-    };
+    let user = crate::web::page_user("/notifications")?;
+    let after = crate::web::time_cursor_param(after.as_deref())?;
     let state = crate::state::state()?;
     let page = data::notifications::page(&state.pool, user.id, after).await?;
     let unread = data::dashboard::unread(&state.pool, user.id)
@@ -71,12 +68,12 @@ pub async fn get_notifications(after: Option<String>) -> Result<NotificationsVie
                     l.starts_with('/') && !l.starts_with("//") && !l.starts_with("/\\")
                 }),
                 is_read: n.is_read,
-                created: crate::pages::project::date(n.created_at),
+                created: crate::format::date(n.created_at),
             })
             .collect(),
         next: page
             .next
-            .map(|(at, id)| crate::pages::chain::encode_time_cursor(at, id)),
+            .map(|(at, id)| crate::web::encode_time_cursor(at, id)),
         first_page: after.is_none(),
         unread,
     })
@@ -84,7 +81,7 @@ pub async fn get_notifications(after: Option<String>) -> Result<NotificationsVie
 
 #[server(endpoint = "notification_read")]
 pub async fn mark_notification_read(id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use crate::web::{back_to, parse_id, signed_in};
     let user = signed_in()?;
     let id = parse_id(&id)?;
     let state = crate::state::state()?;
@@ -97,7 +94,7 @@ pub async fn mark_notification_read(id: String) -> Result<(), AppError> {
 
 #[server(endpoint = "notifications_read_all")]
 pub async fn mark_all_notifications_read() -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, signed_in};
+    use crate::web::{back_to, signed_in};
     let user = signed_in()?;
     let state = crate::state::state()?;
     data::notifications::mark_all_read(&state.pool, user.id).await?;
@@ -123,10 +120,7 @@ pub fn NotificationsPage() -> impl IntoView {
     let query = use_query_map();
     let read = ServerAction::<MarkNotificationRead>::new();
     let read_all = ServerAction::<MarkAllNotificationsRead>::new();
-    let error = failed(read).or_else(|| failed(read_all));
-    if let Some(err) = &error {
-        set_status(err.status());
-    }
+    let error = failure([failed(read), failed(read_all)]);
     let list = Resource::new(move || query.get().get("after"), get_notifications);
     view! {
         <Suspense>

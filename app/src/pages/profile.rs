@@ -12,9 +12,10 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::components::intro::{IntroForm, RequestIntro};
 use crate::components::{CardBadges, ErrorPage};
 use crate::error::AppError;
-use crate::pages::feed::label;
+use crate::format::label;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileProjectView {
@@ -82,7 +83,7 @@ pub async fn get_profile(username: String, after: Option<String>) -> Result<Prof
     } else {
         Vec::new()
     };
-    let date = crate::pages::project::date;
+    let date = crate::format::date;
     let viewer = crate::auth::session_user().filter(|v| v.id != profile.id);
     let intro_projects = match &viewer {
         Some(v) if v.role == "investor" => {
@@ -97,7 +98,7 @@ pub async fn get_profile(username: String, after: Option<String>) -> Result<Prof
         bio: profile.bio,
         image: profile
             .profile_image
-            .filter(|u| crate::pages::project::is_http_url(u)),
+            .filter(|u| crate::format::is_http_url(u)),
         role: profile.role,
         verified: profile.is_verified,
         joined: date(profile.created_at),
@@ -141,10 +142,10 @@ pub async fn get_profile(username: String, after: Option<String>) -> Result<Prof
 pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let request = ServerAction::<crate::pages::intros::RequestIntro>::new();
-    let error = crate::pages::chain::failed(request);
+    let request = ServerAction::<RequestIntro>::new();
+    let error = crate::web::failed(request);
     if let Some(err) = &error {
-        crate::components::set_status(err.status());
+        crate::web::set_status(err.status());
     }
     let profile = Resource::new(
         move || (params.get().get("username"), query.get().get("after")),
@@ -176,7 +177,7 @@ fn plural(n: i64, one: &'static str, many: &'static str) -> &'static str {
 #[component]
 fn ProfileBody(
     p: ProfileView,
-    request: ServerAction<crate::pages::intros::RequestIntro>,
+    request: ServerAction<RequestIntro>,
     error: Option<AppError>,
 ) -> impl IntoView {
     let base = format!("/u/{}", p.username);
@@ -295,55 +296,5 @@ fn ProfileBody(
             </section>
             {chains}
         </article>
-    }
-}
-
-/// An investor's intro request to this builder: an optional project and a
-/// message. Errors come back here, next to their field.
-#[component]
-fn IntroForm(
-    builder: String,
-    projects: Vec<(Uuid, String)>,
-    request: ServerAction<crate::pages::intros::RequestIntro>,
-    error: Option<AppError>,
-) -> impl IntoView {
-    use crate::pages::intros::{MESSAGE, PROJECT};
-    let project_error = error.as_ref().and_then(|e| e.field_error(PROJECT));
-    let message_error = error.as_ref().and_then(|e| e.field_error(MESSAGE));
-    let message_value = error.as_ref().and_then(|e| e.field_value(MESSAGE));
-    let general = error.clone().filter(|e| !matches!(e, AppError::Invalid(_)));
-    let has_project_error = project_error.is_some();
-    let options = projects
-        .into_iter()
-        .map(|(id, title)| view! { <option value=id.to_string()>{title}</option> })
-        .collect_view();
-    view! {
-        <section id="intro" class="intro-request" aria-labelledby="intro-heading">
-            <h2 id="intro-heading">{format!("Request an intro to {builder}")}</h2>
-            <crate::components::FormError error=Signal::derive(move || general.clone()) />
-            <ActionForm action=request attr:class="stack" attr:novalidate=true>
-                <input type="hidden" name="builder" value=builder.clone() />
-                <div class="field" class:has-error=has_project_error>
-                    <label for="intro-project">"About a project (optional)"</label>
-                    <select id="intro-project" name=PROJECT
-                        aria-invalid=has_project_error.then_some("true")
-                        aria-describedby=has_project_error.then_some("intro-project-error")>
-                        <option value="">"No particular project"</option>
-                        {options}
-                    </select>
-                    {project_error.map(|m| view! { <p class="field-error" id="intro-project-error">{m}</p> })}
-                </div>
-                <crate::components::TextArea
-                    id="intro-message".to_string()
-                    name=MESSAGE
-                    label="Message (optional)".to_string()
-                    hint="Up to 2,000 characters."
-                    error=message_error
-                    value=message_value
-                    rows=4
-                />
-                <button type="submit" class="button primary">"Request an intro"</button>
-            </ActionForm>
-        </section>
     }
 }

@@ -10,8 +10,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{set_status, ErrorPage};
+use crate::components::ErrorPage;
 use crate::error::AppError;
+use crate::web::set_status;
 
 /// Longest query, in characters (`data::search::Q_MAX`).
 pub const Q_MAX: usize = 200;
@@ -137,7 +138,7 @@ pub async fn get_search(
     let key = format!("{}:{text}", view.kind);
     let first = after.is_none();
     state
-        .cached(first, "mv_search_index", &key, || {
+        .cached(first, data::search::VIEW, &key, || {
             search_results(&state.pool, view, text.clone(), kind, after)
         })
         .await

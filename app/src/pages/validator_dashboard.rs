@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
+use crate::components::GuardError;
 use crate::error::AppError;
-use crate::pages::admin::GuardError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AwardView {
@@ -50,9 +50,10 @@ pub const LIST_MAX: i64 = 20;
 
 #[server(endpoint = "validator_dashboard")]
 pub async fn get_validator_dashboard() -> Result<ValidatorDashboard, AppError> {
-    use crate::pages::admin::server::{datetime, require_role};
-    use crate::pages::feed::label;
-    use crate::pages::project::date;
+    use crate::format::date;
+    use crate::format::label;
+    use crate::format::when;
+    use crate::web::require_role;
     let user = require_role("/validator", &["validator", "admin"])?;
     let state = crate::state::state()?;
     let pool = &state.pool;
@@ -68,7 +69,7 @@ pub async fn get_validator_dashboard() -> Result<ValidatorDashboard, AppError> {
             s.by_type.into_iter().map(|(t, n)| (label(&t), n)).collect(),
             s.weekly,
             s.as_of
-                .map(datetime)
+                .map(when)
                 .unwrap_or_else(|| "the last migration".into()),
         ),
         None => (None, 0, 0, Vec::new(), Vec::new(), String::new()),

@@ -6,9 +6,8 @@
 //!
 //! Read your own writes: when the reader acted on the chain in the last
 //! minutes (followed, posted, added a project, ...) the header's counts are
-//! read live for this one chain, and the posts they acted on are read live
-//! and merged into the lists (a new post shows first, a deleted one goes,
-//! a pin moves it to the pinned strip).
+//! read live for this one chain, and the posts they acted on are merged
+//! into the forum (`data::chain_page`).
 //!
 //! A private chain exists only for its creator and followers (404 for
 //! anyone else); an inactive chain is a 404.
@@ -19,13 +18,14 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, Field, FormError, TextArea};
-use crate::error::AppError;
-use crate::pages::chain_actions::{
+use super::actions::{
     ChainAddProject, ChainRemoveProject, CreatePost, FollowChain, PinPost, UnfollowChain,
     UnpinPost, CONTENT, POST_TYPE, PROJECT, TITLE,
 };
-use crate::pages::feed::label;
+use crate::components::{ErrorPage, Field, FormError, TextArea};
+use crate::error::AppError;
+use crate::format::label;
+use crate::web::{failed, set_status};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChainHeader {
@@ -114,22 +114,6 @@ pub fn chain_href(id: Uuid, tab: &str, after: Option<&str>, pafter: Option<&str>
     }
 }
 
-/// A time cursor `<microseconds>_<uuid>` (projects and comments pages).
-#[cfg(feature = "ssr")]
-pub fn decode_time_cursor(s: &str) -> Result<(time::OffsetDateTime, Uuid), AppError> {
-    let bad = || AppError::BadRequest(format!("malformed page cursor \"{s}\""));
-    let (t, id) = s.rsplit_once('_').ok_or_else(bad)?;
-    let micros: i64 = t.parse().map_err(|_| bad())?;
-    let id = Uuid::parse_str(id).map_err(|_| bad())?;
-    let at = data::chains::from_micros(micros).map_err(|_| bad())?;
-    Ok((at, id))
-}
-
-#[cfg(feature = "ssr")]
-pub fn encode_time_cursor(at: time::OffsetDateTime, id: Uuid) -> String {
-    format!("{}_{id}", data::chains::micros(at))
-}
-
 #[cfg(feature = "ssr")]
 pub fn header_view(c: data::chains::ChainCard) -> ChainHeader {
     ChainHeader {
@@ -139,7 +123,7 @@ pub fn header_view(c: data::chains::ChainCard) -> ChainHeader {
         category: c.category,
         is_public: c.is_public,
         is_featured: c.is_featured,
-        created: crate::pages::project::date(c.created_at),
+        created: crate::format::date(c.created_at),
         creator: c.creator_username,
         followers: c.follower_count,
         projects: c.project_count,
@@ -152,9 +136,9 @@ fn post_view(p: data::forum::PostCard) -> PostCardView {
     PostCardView {
         id: p.id,
         title: p.title,
-        excerpt: crate::pages::chains::excerpt(&p.content, 200),
+        excerpt: crate::format::excerpt(&p.content, 200),
         post_type: p.post_type,
-        created: crate::pages::project::date(p.created_at),
+        created: crate::format::date(p.created_at),
         author: p.author_username,
         upvotes: p.upvote_count,
         downvotes: p.downvote_count,
@@ -197,7 +181,8 @@ pub async fn get_chain(
     after: Option<String>,
     pafter: Option<String>,
 ) -> Result<ChainView, AppError> {
-    use data::forum::{self, Cursor, Tab};
+    use crate::web::{encode_time_cursor, time_cursor_param};
+    use data::forum::{Cursor, Tab};
 
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let tab = Tab::parse(tab.as_deref()).map_err(AppError::BadRequest)?;
@@ -205,16 +190,14 @@ pub async fn get_chain(
         None | Some("") => None,
         Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
     };
-    let pafter = match pafter.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(decode_time_cursor(a)?),
-    };
+    let first_posts_page = after.is_none();
+    let pafter = time_cursor_param(pafter.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
     let viewer = crate::auth::session_user();
     let viewer_id = viewer.as_ref().map(|u| u.id);
     let recent = if viewer.is_some() {
-        crate::pages::chain_actions::server::recent().await
+        crate::web::recent::recent(crate::web::recent::List::Chains).await
     } else {
         Vec::new()
     };
@@ -236,52 +219,7 @@ pub async fn get_chain(
         _ => None,
     };
 
-    // The forum: the view's rows, merged with the posts the reader acted
-    // on recently, read live.
-    let view_pinned = if after.is_none() {
-        forum::pinned(pool, id).await?
-    } else {
-        Vec::new()
-    };
-    let page = forum::page(pool, id, tab, after).await?;
-    let live = forum::live_posts(pool, id, &recent).await?;
-    let find = |pid: Uuid| live.iter().find(|l| l.post.id == pid);
-    let mut pinned: Vec<data::forum::PostCard> = Vec::new();
-    for p in &view_pinned {
-        match find(p.id) {
-            Some(l) if l.is_deleted || !l.post.is_pinned => {}
-            Some(l) => pinned.push(l.post.clone()),
-            None => pinned.push(p.clone()),
-        }
-    }
-    let mut posts: Vec<data::forum::PostCard> = Vec::new();
-    if after.is_none() {
-        // Pinned a moment ago: into the strip.
-        for l in &live {
-            if !l.is_deleted && l.post.is_pinned && !pinned.iter().any(|p| p.id == l.post.id) {
-                pinned.insert(0, l.post.clone());
-            }
-        }
-        // New, or unpinned a moment ago: first in the list.
-        let mut fresh: Vec<&data::forum::LivePost> = live
-            .iter()
-            .filter(|l| {
-                !l.is_deleted
-                    && !l.post.is_pinned
-                    && (!l.in_view || view_pinned.iter().any(|p| p.id == l.post.id))
-                    && !page.posts.iter().any(|p| p.id == l.post.id)
-            })
-            .collect();
-        fresh.sort_by_key(|l| std::cmp::Reverse((l.post.created_at, l.post.id)));
-        posts.extend(fresh.into_iter().map(|l| l.post.clone()));
-    }
-    for p in &page.posts {
-        match find(p.id) {
-            Some(l) if l.is_deleted || l.post.is_pinned => {}
-            Some(l) => posts.push(l.post.clone()),
-            None => posts.push(p.clone()),
-        }
-    }
+    let forum = data::chain_page::forum(pool, id, tab, after, &recent).await?;
 
     Ok(ChainView {
         header: header_view(card),
@@ -304,10 +242,10 @@ pub async fn get_chain(
         first_projects_page: pafter.is_none(),
         add_project,
         tab: tab.name().to_string(),
-        pinned: pinned.into_iter().map(post_view).collect(),
-        posts: posts.into_iter().map(post_view).collect(),
-        next_posts: page.next.map(|c| c.encode()),
-        first_posts_page: after.is_none(),
+        pinned: forum.pinned.into_iter().map(post_view).collect(),
+        posts: forum.posts.into_iter().map(post_view).collect(),
+        next_posts: forum.next.map(|c| c.encode()),
+        first_posts_page,
     })
 }
 
@@ -322,14 +260,6 @@ struct Actions {
     post: ServerAction<CreatePost>,
     pin: ServerAction<PinPost>,
     unpin: ServerAction<UnpinPost>,
-}
-
-/// A failed post's error, if any, from one action.
-pub fn failed<S>(action: ServerAction<S>) -> Option<AppError>
-where
-    S: server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
-{
-    action.value().get_untracked().and_then(Result::err)
 }
 
 #[derive(Clone, Default)]

@@ -9,8 +9,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
-use crate::components::{set_status, FormError, TextArea};
+use crate::components::{FormError, TextArea};
 use crate::error::AppError;
+use crate::web::set_status;
 
 /// Form fields: the reason, and which target a failed form was about.
 pub const REASON: &str = "reason";
@@ -20,36 +21,19 @@ pub const REPORTED: &str = "reported";
 /// Longest reason (`data::reports::REASON_MAX`).
 pub const REASON_MAX: usize = 2000;
 
+/// A failed report's error, with the reason and which form it was.
 #[cfg(feature = "ssr")]
-fn report_error(err: data::reports::ReportError, target: &str, reason: &str) -> AppError {
-    use crate::error::Invalid;
-    use data::reports::ReportError;
-    let invalid = |msg: String| {
-        AppError::Invalid(
-            Invalid::field(REASON, msg)
-                .with_value(
-                    REASON,
-                    &reason.chars().take(REASON_MAX + 200).collect::<String>(),
-                )
-                .with_value(TARGET, &target.chars().take(40).collect::<String>()),
-        )
-    };
-    match err {
-        ReportError::Invalid(msg) => invalid(msg),
-        ReportError::TooMany => invalid(format!(
-            "You already have {} open reports. Please wait until the admins have reviewed them.",
-            data::reports::OPEN_MAX
-        )),
-        ReportError::NotFound => AppError::NotFound,
-        ReportError::Db(err) => err.into(),
-    }
+fn report_error(err: data::Error, target: &str, reason: &str) -> AppError {
+    let reason: String = reason.chars().take(REASON_MAX + 200).collect();
+    let target: String = target.chars().take(40).collect();
+    AppError::from(err).with_values(&[(REASON, &reason), (TARGET, &target)])
 }
 
 /// The page the form was posted from with `reported=<target>` (any
 /// earlier confirmation dropped).
 #[cfg(feature = "ssr")]
 fn confirmation_path(target: Uuid, fallback: &str) -> String {
-    let path = crate::pages::actions::server::referer_path().unwrap_or_else(|| fallback.into());
+    let path = crate::web::referer_path().unwrap_or_else(|| fallback.into());
     let (path, query) = path.split_once('?').unwrap_or((&path, ""));
     let mut kept: Vec<String> = query
         .split('&')
@@ -66,7 +50,7 @@ pub async fn report(
     target_id: String,
     reason: String,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
+    use crate::web::{parse_id, signed_in, wants_html};
     let user = signed_in()?;
     if !data::reports::TARGET_TYPES.contains(&target_type.as_str()) {
         return Err(AppError::BadRequest(

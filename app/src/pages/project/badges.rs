@@ -13,9 +13,10 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::components::{set_status, FormError, TextArea};
+use crate::components::{FormError, TextArea};
 use crate::error::AppError;
-use crate::pages::feed::label;
+use crate::format::label;
+use crate::web::set_status;
 
 /// Form fields.
 pub const BADGE_TYPE: &str = "badge_type";
@@ -37,31 +38,12 @@ pub struct BadgeItem {
     pub mine: bool,
 }
 
+/// A failed award's error, with the type and note to show again.
 #[cfg(feature = "ssr")]
-fn badge_error(err: data::badges::BadgeError, badge_type: &str, note: &str) -> AppError {
-    use crate::error::Invalid;
-    use data::badges::BadgeError;
-    let invalid = |field: &str, msg: String| {
-        AppError::Invalid(
-            Invalid::field(field, msg)
-                .with_value(BADGE_TYPE, &badge_type.chars().take(40).collect::<String>())
-                .with_value(NOTE, &note.chars().take(NOTE_MAX + 100).collect::<String>()),
-        )
-    };
-    match err {
-        BadgeError::Invalid(field, msg) => invalid(field, msg),
-        BadgeError::OwnProject => invalid(
-            BADGE_TYPE,
-            "You cannot award a badge to your own project.".into(),
-        ),
-        BadgeError::Duplicate => invalid(
-            BADGE_TYPE,
-            "You already awarded this badge to this project.".into(),
-        ),
-        BadgeError::NotValidator | BadgeError::NotYours => AppError::Forbidden,
-        BadgeError::NotFound => AppError::NotFound,
-        BadgeError::Db(err) => err.into(),
-    }
+fn badge_error(err: data::Error, badge_type: &str, note: &str) -> AppError {
+    let badge_type: String = badge_type.chars().take(40).collect();
+    let note: String = note.chars().take(NOTE_MAX + 100).collect();
+    AppError::from(err).with_values(&[(BADGE_TYPE, &badge_type), (NOTE, &note)])
 }
 
 #[server(endpoint = "award_badge")]
@@ -70,7 +52,7 @@ pub async fn award_badge(
     badge_type: String,
     note: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use crate::web::{back_to, parse_id, signed_in};
     let user = signed_in()?;
     if user.role != "validator" {
         return Err(AppError::Forbidden);
@@ -87,13 +69,11 @@ pub async fn award_badge(
 
 #[server(endpoint = "revoke_badge")]
 pub async fn revoke_badge(badge_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
+    use crate::web::{back_to, parse_id, signed_in};
     let user = signed_in()?;
     let id = parse_id(&badge_id)?;
     let state = crate::state::state()?;
-    let project = data::badges::revoke(&state.pool, user.id, id)
-        .await
-        .map_err(|e| badge_error(e, "", ""))?;
+    let project = data::badges::revoke(&state.pool, user.id, id).await?;
     back_to("badges-heading", &format!("/p/{project}"));
     Ok(())
 }

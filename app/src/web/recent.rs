@@ -1,16 +1,32 @@
 //! The reader's recent actions, kept in the session so the page they land
 //! on can read those few things live while the views catch up ("read your
-//! own writes", docs/ARCHITECTURE.md). A list is `(id, unix seconds)`
+//! own writes", docs/ARCHITECTURE.md). A [`List`] is `(id, unix seconds)`
 //! pairs under one session key, at most [`MAX`] long, entries older than
 //! [`WINDOW_SECS`] dropped.
 
 use uuid::Uuid;
 
-/// Projects the reader upvoted, commented on, awarded... (`pages::actions`).
-pub const PROJECTS: &str = "recent_actions";
-/// Chains and posts the reader followed, posted in, voted on...
-/// (`pages::chain_actions`).
-pub const CHAINS: &str = "recent_chain_actions";
+/// Which list: each page reads the one its writes fill.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    /// Projects the reader upvoted, commented on, edited, awarded... (the
+    /// feed and the project page read them live).
+    Projects,
+    /// Chains and posts the reader followed, posted in, voted on... (the
+    /// chain pages read them live).
+    Chains,
+}
+
+impl List {
+    /// The session key (the names are kept: sessions outlive a deploy).
+    fn key(self) -> &'static str {
+        match self {
+            List::Projects => "recent_actions",
+            List::Chains => "recent_chain_actions",
+        }
+    }
+}
+
 /// How long an action is "recent": comfortably longer than the views'
 /// staleness targets.
 pub const WINDOW_SECS: u64 = 120;
@@ -33,8 +49,9 @@ async fn session() -> Option<tower_sessions::Session> {
     }
 }
 
-/// Records that the reader just acted on `ids` (list `key`).
-pub async fn remember(key: &'static str, ids: &[Uuid]) {
+/// Records that the reader just acted on `ids`.
+pub async fn remember(list: List, ids: &[Uuid]) {
+    let key = list.key();
     let Some(session) = session().await else {
         return;
     };
@@ -50,8 +67,9 @@ pub async fn remember(key: &'static str, ids: &[Uuid]) {
     }
 }
 
-/// The ids the reader acted on in the last [`WINDOW_SECS`] (list `key`).
-pub async fn recent(key: &'static str) -> Vec<Uuid> {
+/// The ids the reader acted on in the last [`WINDOW_SECS`].
+pub async fn recent(list: List) -> Vec<Uuid> {
+    let key = list.key();
     let Some(session) = session().await else {
         return Vec::new();
     };

@@ -5,15 +5,18 @@
 //! upvoted each one is read live, and the counts of projects the reader
 //! acted on in the last minutes are read live too (read your own writes).
 
+mod intro;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, CardBadges, ErrorPage, FormError, UpvoteButton};
+use crate::components::{CardBadges, ErrorPage, FormError, RemoveUpvote, Upvote, UpvoteButton};
 use crate::error::AppError;
-use crate::pages::actions::{RemoveUpvote, Upvote};
+use crate::format::label;
+use crate::web::set_status;
 
 /// One card as the page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,33 +88,15 @@ pub fn feed_href(
     }
 }
 
-/// A readable name for a category or badge type (`code_quality` → "Code quality").
-pub fn label(s: &str) -> String {
-    match s {
-        "ai" => "AI".to_string(),
-        "devtools" => "Dev tools".to_string(),
-        _ => {
-            let s = s.replace('_', " ");
-            let mut chars = s.chars();
-            match chars.next() {
-                Some(c) => c.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        }
-    }
-}
-
 #[cfg(feature = "ssr")]
 fn card_view(card: data::feed::FeedCard, upvoted: bool) -> CardView {
     CardView {
         id: card.id,
         title: card.title,
-        image_url: card
-            .image_url
-            .filter(|u| crate::pages::project::is_http_url(u)),
+        image_url: card.image_url.filter(|u| crate::format::is_http_url(u)),
         category: card.category,
         is_featured: card.is_featured,
-        created: crate::pages::project::date(card.created_at),
+        created: crate::format::date(card.created_at),
         username: card.username,
         proof_score: card.proof_score,
         upvote_count: card.upvote_count,
@@ -150,13 +135,13 @@ pub async fn get_feed(
     let first = after.is_none();
     let key = format!("{tab:?}:{}", category.as_deref().unwrap_or("all"));
     let page = state
-        .cached(first, "mv_feed_projects", &key, || {
+        .cached(first, data::feed::VIEW, &key, || {
             feed::page(&state.pool, &query)
         })
         .await?;
     let featured = if after.is_none() && tab != Tab::Featured && category.is_none() {
         state
-            .cached(true, "mv_feed_projects", "featured-strip", || {
+            .cached(true, data::feed::VIEW, "featured-strip", || {
                 feed::featured(&state.pool, 4)
             })
             .await?
@@ -182,7 +167,7 @@ pub async fn get_feed(
     // Read your own writes: the view may not hold the reader's latest
     // votes and comments yet; read those few projects' counts live.
     let recent: Vec<Uuid> = if viewer.is_some() {
-        let recent = crate::pages::actions::server::recent().await;
+        let recent = crate::web::recent::recent(crate::web::recent::List::Projects).await;
         ids.iter()
             .copied()
             .filter(|id| recent.contains(id))
@@ -336,8 +321,7 @@ fn FeedBody(
     let first = (!page.first_page).then(|| {
         view! { <a class="button" href=feed_href(&tab, period.as_deref(), category.as_deref(), None)>"First page"</a> }
     });
-    let intro =
-        (!page.signed_in && page.first_page).then(|| view! { <crate::pages::home::Intro /> });
+    let intro = (!page.signed_in && page.first_page).then(|| view! { <intro::Intro /> });
     view! {
         <Title text="Proofwork: show the work" />
         {intro}

@@ -9,14 +9,17 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, CardBadges, ErrorPage, FormError, TextArea, UpvoteButton};
-use crate::error::AppError;
-use crate::pages::actions::{
-    AddComment, DeleteComment, EditComment, RemoveUpvote, ReplyComment, Upvote, CONTENT, TARGET,
+use super::badges::{BadgeItem, BadgeSection};
+use super::comments::{AddComment, DeleteComment, EditComment, ReplyComment, CONTENT, TARGET};
+use super::reports::ReportForm;
+use crate::components::{
+    CardBadges, ErrorPage, FormError, RemoveUpvote, TextArea, Upvote, UpvoteButton,
 };
-use crate::pages::badge_actions::{BadgeItem, BadgeSection};
-use crate::pages::feed::label;
-use crate::pages::report_actions::ReportForm;
+use crate::error::AppError;
+use crate::format::label;
+#[cfg(feature = "ssr")]
+use crate::format::{date, is_http_url};
+use crate::web::set_status;
 
 /// A badge as the page lists it (read live, see `get_project`).
 pub type BadgeView = BadgeItem;
@@ -66,43 +69,10 @@ pub struct ProjectView {
     pub first_comments_page: bool,
 }
 
-/// Only http(s) addresses become links or images (never `javascript:`).
-pub fn is_http_url(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("https://") || lower.starts_with("http://")
-}
-
-/// A date as `2026-11-25` (UTC).
-#[cfg(feature = "ssr")]
-pub fn date(at: time::OffsetDateTime) -> String {
-    let at = at.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}",
-        at.year(),
-        u8::from(at.month()),
-        at.day()
-    )
-}
-
-/// Comment cursor: `<microseconds since the epoch>_<id>`.
-#[cfg(feature = "ssr")]
-fn decode_comment_cursor(s: &str) -> Result<(time::OffsetDateTime, Uuid), AppError> {
-    let bad = || AppError::BadRequest(format!("malformed comment page cursor \"{s}\""));
-    let (t, id) = s.rsplit_once('_').ok_or_else(bad)?;
-    let micros: i64 = t.parse().map_err(|_| bad())?;
-    let id = Uuid::parse_str(id).map_err(|_| bad())?;
-    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .map_err(|_| bad())?;
-    Ok((at, id))
-}
-
 #[server(endpoint = "project")]
 pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectView, AppError> {
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let before = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(decode_comment_cursor(a)?),
-    };
+    let before = crate::web::time_cursor_param(after.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
     // A project the view does not hold yet (created a moment ago), and the
@@ -160,7 +130,7 @@ pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectVie
         .collect();
     let next_comments = thread
         .next
-        .map(|(at, cid)| format!("{}_{cid}", at.unix_timestamp_nanos() / 1000));
+        .map(|(at, cid)| crate::web::encode_time_cursor(at, cid));
     Ok(ProjectView {
         id: details.id,
         title: details.title,

@@ -10,13 +10,14 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, FormError, TextArea};
-use crate::error::AppError;
-use crate::pages::chain::{failed, PinButton};
-use crate::pages::chain_actions::{
+use super::actions::{
     CommentPost, DeletePost, DeletePostComment, PinPost, UnpinPost, VotePost, CONTENT,
 };
-use crate::pages::feed::label;
+use super::chain::PinButton;
+use crate::components::{ErrorPage, FormError, TextArea};
+use crate::error::AppError;
+use crate::format::label;
+use crate::web::{failed, set_status};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostCommentView {
@@ -57,15 +58,13 @@ pub async fn get_post(
     post_id: String,
     after: Option<String>,
 ) -> Result<PostView, AppError> {
-    use crate::pages::chain::{decode_time_cursor, encode_time_cursor, visible_header};
-    use crate::pages::project::date;
+    use super::chain::visible_header;
+    use crate::format::date;
+    use crate::web::{encode_time_cursor, time_cursor_param};
 
     let chain_id = Uuid::parse_str(&chain_id).map_err(|_| AppError::NotFound)?;
     let post_id = Uuid::parse_str(&post_id).map_err(|_| AppError::NotFound)?;
-    let before = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(decode_time_cursor(a)?),
-    };
+    let before = time_cursor_param(after.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
     let viewer = crate::auth::session_user();

@@ -1,22 +1,20 @@
-//! Small pieces shared by pages: form fields with their errors, the page
-//! status setter, the error page.
+//! UI shared by pages: form fields with their errors, the error pages,
+//! badges, and the pieces several pages show
+//! (upvote buttons, intro requests). A component may own the server
+//! function its form posts to; nothing here imports a page.
+
+mod guard;
+pub mod intro;
+mod upvote;
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
+pub use guard::{GuardError, LogInFirst};
+pub use upvote::{RemoveUpvote, Upvote, UpvoteButton};
 
-/// Sets the HTTP status of the page being rendered (server side only).
-pub fn set_status(status: u16) {
-    #[cfg(feature = "ssr")]
-    if let (Some(res), Ok(code)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        http::StatusCode::from_u16(status),
-    ) {
-        res.set_status(code);
-    }
-    #[cfg(not(feature = "ssr"))]
-    let _ = status;
-}
+use crate::error::AppError;
+use crate::format::label;
+use crate::web::set_status;
 
 /// A labelled input whose error, if any, is tied to it with
 /// `aria-describedby` and shown right under it.
@@ -198,44 +196,10 @@ pub fn CardBadges(types: Vec<String>) -> impl IntoView {
         let items = types
             .into_iter()
             .map(|t| {
-                let name = crate::pages::feed::label(&t);
+                let name = label(&t);
                 view! { <li class=format!("badge badge-{t}")>{name}</li> }
             })
             .collect_view();
         view! { <ul class="badges" aria-label="Validation badges">{items}</ul> }
     })
-}
-
-/// Upvote, or remove the upvote, as a form that works without JavaScript.
-/// Signed-out readers get the same form: the server sends them to log in.
-#[component]
-pub fn UpvoteButton(
-    project_id: uuid::Uuid,
-    title: String,
-    upvoted: bool,
-    upvote: ServerAction<crate::pages::actions::Upvote>,
-    unvote: ServerAction<crate::pages::actions::RemoveUpvote>,
-) -> impl IntoView {
-    let id = project_id.to_string();
-    if upvoted {
-        view! {
-            <ActionForm action=unvote attr:class="inline-form vote-form">
-                <input type="hidden" name="project_id" value=id />
-                <button type="submit" class="button small upvoted" aria-label=format!("Remove upvote from {title}")>
-                    "▲ Remove upvote"
-                </button>
-            </ActionForm>
-        }
-        .into_any()
-    } else {
-        view! {
-            <ActionForm action=upvote attr:class="inline-form vote-form">
-                <input type="hidden" name="project_id" value=id />
-                <button type="submit" class="button small" aria-label=format!("Upvote {title}")>
-                    "▲ Upvote"
-                </button>
-            </ActionForm>
-        }
-        .into_any()
-    }
 }

@@ -11,10 +11,11 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{set_status, ErrorPage, Field, FormError, TextArea};
+use super::actions::{CreateChain, CATEGORY, DESCRIPTION, NAME, VISIBILITY};
+use crate::components::{ErrorPage, Field, FormError, TextArea};
 use crate::error::AppError;
-use crate::pages::chain_actions::{CreateChain, CATEGORY, DESCRIPTION, NAME, VISIBILITY};
-use crate::pages::feed::label;
+use crate::format::label;
+use crate::web::set_status;
 
 /// One chain card as the page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,22 +73,12 @@ pub fn chains_href(tab: &str, category: Option<&str>, after: Option<&str>) -> St
     }
 }
 
-/// The first `n` characters of a text, with an ellipsis when cut.
-pub fn excerpt(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(n).collect();
-        format!("{}…", cut.trim_end())
-    }
-}
-
 #[cfg(feature = "ssr")]
 pub fn card_view(c: data::chains::ChainCard) -> ChainCardView {
     ChainCardView {
         id: c.id,
         name: c.name,
-        description: excerpt(&c.description, 200),
+        description: crate::format::excerpt(&c.description, 200),
         category: c.category,
         is_featured: c.is_featured,
         creator: c.creator_username,
@@ -124,13 +115,13 @@ pub async fn get_chains(
     };
     let key = format!("{tab:?}:{}", category.as_deref().unwrap_or("all"));
     let page = state
-        .cached(after.is_none(), "mv_chains_discovery", &key, || {
+        .cached(after.is_none(), data::chains::VIEW, &key, || {
             chains::discovery(&state.pool, &query)
         })
         .await?;
     let featured = if after.is_none() && category.is_none() {
         state
-            .cached(true, "mv_chains_discovery", "featured-strip", || {
+            .cached(true, data::chains::VIEW, "featured-strip", || {
                 chains::featured(&state.pool, 4)
             })
             .await?
@@ -141,7 +132,7 @@ pub async fn get_chains(
     // Read your own writes: chains the reader followed, posted in or
     // changed in the last minutes show counts read live.
     let recent = if viewer.is_some() {
-        crate::pages::chain_actions::server::recent().await
+        crate::web::recent::recent(crate::web::recent::List::Chains).await
     } else {
         Vec::new()
     };

@@ -1,5 +1,5 @@
-//! The short introduction shown above the feed (`/`, see `feed`) to
-//! visitors who are not signed in.
+//! The short introduction shown above the feed to visitors who are not
+//! signed in.
 
 use leptos::prelude::*;
 

@@ -11,12 +11,16 @@
 //! it acted on), or to the new chain or post.
 //!
 //! Read your own writes: every successful write records the chain and the
-//! post in the session's `recent_chain_actions`; the chain page reads those
-//! live (see `docs/ARCHITECTURE.md`).
+//! post in the session's recent chains (`web::recent`); the chain page
+//! reads those live (see `docs/ARCHITECTURE.md`).
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::web::{back_to, parse_id, signed_in, wants_html};
+#[cfg(feature = "ssr")]
+use server::*;
 
 /// Form fields shared by the pages and the functions.
 pub const NAME: &str = "name";
@@ -31,61 +35,17 @@ pub const VOTE: &str = "vote";
 
 #[cfg(feature = "ssr")]
 pub mod server {
-    //! Server-side helpers: error mapping and the session's recent chain
-    //! and post ids.
+    //! Server-side helpers: error mapping, and recording the chain and post
+    //! a write touched.
 
     use uuid::Uuid;
 
-    use crate::error::{AppError, Invalid};
-
-    /// Text echoed back through the URL after a failed post is capped.
-    const ECHO_MAX: usize = 2500;
+    use crate::error::AppError;
 
     /// Records that the reader just acted on these chains / posts.
     pub async fn remember(ids: &[Uuid]) {
-        crate::recent::remember(crate::recent::CHAINS, ids).await;
-    }
-
-    /// The chains and posts the reader acted on recently.
-    pub async fn recent() -> Vec<Uuid> {
-        crate::recent::recent(crate::recent::CHAINS).await
-    }
-
-    fn echo(value: &str) -> String {
-        value.chars().take(ECHO_MAX).collect()
-    }
-
-    fn invalid(errors: Vec<(&'static str, String)>, values: &[(&str, &str)]) -> AppError {
-        AppError::Invalid(Invalid {
-            errors: errors
-                .into_iter()
-                .map(|(f, m)| (f.to_string(), m))
-                .collect(),
-            values: values
-                .iter()
-                .map(|(f, v)| (f.to_string(), echo(v)))
-                .collect(),
-        })
-    }
-
-    pub fn chain_error(err: data::chains::ChainError, values: &[(&str, &str)]) -> AppError {
-        use data::chains::ChainError;
-        match err {
-            ChainError::Invalid(errors) => invalid(errors, values),
-            ChainError::NotFound => AppError::NotFound,
-            ChainError::Forbidden => AppError::Forbidden,
-            ChainError::Db(err) => err.into(),
-        }
-    }
-
-    pub fn forum_error(err: data::forum::ForumError, values: &[(&str, &str)]) -> AppError {
-        use data::forum::ForumError;
-        match err {
-            ForumError::Invalid(errors) => invalid(errors, values),
-            ForumError::NotFound => AppError::NotFound,
-            ForumError::Forbidden => AppError::Forbidden,
-            ForumError::Db(err) => err.into(),
-        }
+        use crate::web::recent::{remember, List};
+        remember(List::Chains, ids).await;
     }
 
     /// A project from a form: its id, or a link to its page (`.../p/<id>`).
@@ -96,13 +56,11 @@ pub mod server {
             None => s,
         };
         Uuid::parse_str(id).map_err(|_| {
-            AppError::Invalid(
-                Invalid::field(
-                    super::PROJECT,
-                    "Enter a project's link (…/p/<id>) or its id.",
-                )
-                .with_value(super::PROJECT, &echo(s)),
+            AppError::invalid(
+                super::PROJECT,
+                "Enter a project's link (…/p/<id>) or its id.",
             )
+            .with_values(&[(super::PROJECT, s)])
         })
     }
 }
@@ -114,8 +72,6 @@ pub async fn create_chain(
     category: String,
     visibility: String,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{signed_in, wants_html};
-    use server::*;
     let user = signed_in()?;
     let values = [
         (NAME, name.as_str()),
@@ -127,13 +83,9 @@ pub async fn create_chain(
         "public" => true,
         "private" => false,
         _ => {
-            return Err(chain_error(
-                data::chains::ChainError::Invalid(vec![(
-                    VISIBILITY,
-                    "Choose public or private.".into(),
-                )]),
-                &values,
-            ))
+            return Err(
+                AppError::invalid(VISIBILITY, "Choose public or private.").with_values(&values)
+            )
         }
     };
     let state = crate::state::state()?;
@@ -145,7 +97,7 @@ pub async fn create_chain(
     };
     let id = data::chains::create(&state.pool, user.id, &new)
         .await
-        .map_err(|e| chain_error(e, &values))?;
+        .map_err(|e| AppError::from(e).with_values(&values))?;
     // The creator follows their chain from the start.
     state
         .overlays
@@ -158,16 +110,17 @@ pub async fn create_chain(
     Ok(())
 }
 
-#[server(endpoint = "follow_chain")]
-pub async fn follow_chain(chain_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
+#[cfg(feature = "ssr")]
+async fn set_following(chain_id: String, follow: bool) -> Result<(), AppError> {
     let user = signed_in()?;
     let id = parse_id(&chain_id)?;
     let state = crate::state::state()?;
-    data::chains::follow(&state.pool, user.id, id)
-        .await
-        .map_err(|e| chain_error(e, &[]))?;
+    let done = if follow {
+        data::chains::follow(&state.pool, user.id, id).await
+    } else {
+        data::chains::unfollow(&state.pool, user.id, id).await
+    };
+    done?;
     state
         .overlays
         .changed(data::overlays::Kind::Follows, user.id)
@@ -175,38 +128,27 @@ pub async fn follow_chain(chain_id: String) -> Result<(), AppError> {
     remember(&[id]).await;
     back_to("chain-header", &format!("/c/{id}"));
     Ok(())
+}
+
+#[server(endpoint = "follow_chain")]
+pub async fn follow_chain(chain_id: String) -> Result<(), AppError> {
+    set_following(chain_id, true).await
 }
 
 #[server(endpoint = "unfollow_chain")]
 pub async fn unfollow_chain(chain_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
-    let user = signed_in()?;
-    let id = parse_id(&chain_id)?;
-    let state = crate::state::state()?;
-    data::chains::unfollow(&state.pool, user.id, id)
-        .await
-        .map_err(|e| chain_error(e, &[]))?;
-    state
-        .overlays
-        .changed(data::overlays::Kind::Follows, user.id)
-        .await;
-    remember(&[id]).await;
-    back_to("chain-header", &format!("/c/{id}"));
-    Ok(())
+    set_following(chain_id, false).await
 }
 
 #[server(endpoint = "chain_add_project")]
 pub async fn chain_add_project(chain_id: String, project: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&chain_id)?;
     let project_id = parse_project(&project)?;
     let state = crate::state::state()?;
     data::chains::add_project(&state.pool, user.id, id, project_id)
         .await
-        .map_err(|e| chain_error(e, &[(PROJECT, project.as_str())]))?;
+        .map_err(|e| AppError::from(e).with_values(&[(PROJECT, project.as_str())]))?;
     remember(&[id]).await;
     back_to("chain-projects", &format!("/c/{id}"));
     Ok(())
@@ -214,15 +156,11 @@ pub async fn chain_add_project(chain_id: String, project: String) -> Result<(), 
 
 #[server(endpoint = "chain_remove_project")]
 pub async fn chain_remove_project(chain_id: String, project_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&chain_id)?;
     let project_id = parse_id(&project_id)?;
     let state = crate::state::state()?;
-    data::chains::remove_project(&state.pool, user.id, id, project_id)
-        .await
-        .map_err(|e| chain_error(e, &[]))?;
+    data::chains::remove_project(&state.pool, user.id, id, project_id).await?;
     remember(&[id]).await;
     back_to("chain-projects", &format!("/c/{id}"));
     Ok(())
@@ -235,8 +173,6 @@ pub async fn create_post(
     content: String,
     post_type: String,
 ) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&chain_id)?;
     let state = crate::state::state()?;
@@ -248,14 +184,11 @@ pub async fn create_post(
     let made = data::forum::create_post(&state.pool, user.id, id, &new)
         .await
         .map_err(|e| {
-            forum_error(
-                e,
-                &[
-                    (TITLE, title.as_str()),
-                    (CONTENT, content.as_str()),
-                    (POST_TYPE, post_type.as_str()),
-                ],
-            )
+            AppError::from(e).with_values(&[
+                (TITLE, title.as_str()),
+                (CONTENT, content.as_str()),
+                (POST_TYPE, post_type.as_str()),
+            ])
         })?;
     remember(&[made.chain_id, made.id]).await;
     if wants_html() {
@@ -266,14 +199,10 @@ pub async fn create_post(
 
 #[cfg(feature = "ssr")]
 async fn pin(post_id: String, pinned: bool) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let state = crate::state::state()?;
-    let done = data::forum::set_pinned(&state.pool, user.id, id, pinned)
-        .await
-        .map_err(|e| forum_error(e, &[]))?;
+    let done = data::forum::set_pinned(&state.pool, user.id, id, pinned).await?;
     remember(&[done.chain_id, done.id]).await;
     back_to(&format!("post-{id}"), &format!("/c/{}", done.chain_id));
     Ok(())
@@ -291,8 +220,6 @@ pub async fn unpin_post(post_id: String) -> Result<(), AppError> {
 
 #[server(endpoint = "vote_post")]
 pub async fn vote_post(post_id: String, vote: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let vote = match vote.as_str() {
@@ -307,9 +234,7 @@ pub async fn vote_post(post_id: String, vote: String) -> Result<(), AppError> {
         }
     };
     let state = crate::state::state()?;
-    let done = data::forum::vote(&state.pool, user.id, id, vote)
-        .await
-        .map_err(|e| forum_error(e, &[]))?;
+    let done = data::forum::vote(&state.pool, user.id, id, vote).await?;
     state
         .overlays
         .changed(data::overlays::Kind::PostVotes, user.id)
@@ -324,14 +249,12 @@ pub async fn vote_post(post_id: String, vote: String) -> Result<(), AppError> {
 
 #[server(endpoint = "comment_post")]
 pub async fn comment_post(post_id: String, content: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let state = crate::state::state()?;
     let made = data::forum::comment(&state.pool, user.id, id, &content)
         .await
-        .map_err(|e| forum_error(e, &[(CONTENT, content.as_str())]))?;
+        .map_err(|e| AppError::from(e).with_values(&[(CONTENT, content.as_str())]))?;
     remember(&[made.chain_id, made.post_id]).await;
     // Newest first: the new comment is at the top of the first page.
     if wants_html() {
@@ -345,14 +268,10 @@ pub async fn comment_post(post_id: String, content: String) -> Result<(), AppErr
 
 #[server(endpoint = "delete_post")]
 pub async fn delete_post(post_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{parse_id, signed_in, wants_html};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&post_id)?;
     let state = crate::state::state()?;
-    let done = data::forum::delete_post(&state.pool, user.id, id)
-        .await
-        .map_err(|e| forum_error(e, &[]))?;
+    let done = data::forum::delete_post(&state.pool, user.id, id).await?;
     remember(&[done.chain_id, done.id]).await;
     if wants_html() {
         leptos_axum::redirect(&format!("/c/{}#forum", done.chain_id));
@@ -362,14 +281,10 @@ pub async fn delete_post(post_id: String) -> Result<(), AppError> {
 
 #[server(endpoint = "delete_post_comment")]
 pub async fn delete_post_comment(comment_id: String) -> Result<(), AppError> {
-    use crate::pages::actions::server::{back_to, parse_id, signed_in};
-    use server::*;
     let user = signed_in()?;
     let id = parse_id(&comment_id)?;
     let state = crate::state::state()?;
-    let done = data::forum::delete_comment(&state.pool, user.id, id)
-        .await
-        .map_err(|e| forum_error(e, &[]))?;
+    let done = data::forum::delete_comment(&state.pool, user.id, id).await?;
     remember(&[done.chain_id, done.post_id]).await;
     back_to(
         "comments",
