@@ -1,29 +1,13 @@
-import { test as base, expect, type Browser, type Page, type Response } from '@playwright/test';
+import { type Browser, type Page, type Response } from '@playwright/test';
+import { test, expect, DEMO_PASSWORD, newContext, unique } from './fixtures';
 
 // Sign-up, log-in, log-out, sessions, rate limiting and cross-site posts,
-// all with JavaScript disabled (see playwright.config.ts).
-//
-// The server trusts X-Forwarded-For in these tests (PROOFWORK_TRUST_PROXY), and
-// the login rate limit counts per client address: every test gets an address
-// of its own so that failed logins in one test cannot throttle another (nor a
-// second run within the limit's 5-minute window, which shares Redis).
+// all with JavaScript disabled (see playwright.config.ts). Every test has a
+// client address of its own (fixtures.ts), so the log-in limit one test
+// reaches throttles no other.
 
-const DEMO_PASSWORD = 'proofwork-demo';
 const DEMO_ACCOUNTS = ['demo_builder', 'demo_validator', 'demo_investor', 'demo_admin'];
 
-let counter = 0;
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15 (the benchmarking range), random per call. */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-/** A short suffix unique to this run and call: [a-z0-9]. */
-function unique(): string {
-  counter += 1;
-  return `${Date.now().toString(36)}${process.pid.toString(36)}${counter}${rand(1296).toString(36)}`;
-}
 function newUser() {
   const id = unique();
   return {
@@ -41,13 +25,6 @@ function escapeRegExp(s: string): string {
 function wholeWord(word: string): RegExp {
   return new RegExp(`(^|[^A-Za-z0-9_])${escapeRegExp(word)}($|[^A-Za-z0-9_])`);
 }
-
-const test = base.extend({
-  // Each test's own client address (also used by the `request` fixture).
-  extraHTTPHeaders: async ({}, use) => {
-    await use({ 'X-Forwarded-For': uniqueIp() });
-  },
-});
 
 /**
  * Clicks a submit button and returns the response of the page the browser ends
@@ -88,14 +65,14 @@ async function fillSignup(page: Page, user: User): Promise<Response> {
   return submit(page, SIGNUP_FORM, 'Create account');
 }
 
-async function signup(page: Page, user: User): Promise<void> {
+async function signUpAs(page: Page, user: User): Promise<void> {
   const response = await fillSignup(page, user);
   expect(response.status(), `sign-up of ${user.username} should succeed`).toBe(200);
   expect(new URL(page.url()).pathname).toBe('/');
   await expect(page.locator('.nav-user')).toHaveText(wholeWord(user.username));
 }
 
-async function login(page: Page, loginName: string, password: string): Promise<Response> {
+async function submitLogin(page: Page, loginName: string, password: string): Promise<Response> {
   await page.goto('/login');
   await withoutBrowserValidation(page, LOGIN_FORM);
   await page.locator('input[name="login"]').fill(loginName);
@@ -110,7 +87,7 @@ async function expectLoggedIn(page: Page, username: string): Promise<void> {
 
 /** The login is refused with "Wrong username or password". */
 async function expectWrongCredentials(page: Page, loginName: string, password: string): Promise<void> {
-  const response = await login(page, loginName, password);
+  const response = await submitLogin(page, loginName, password);
   await expect(page.locator('.form-error')).toContainText('Wrong username or password');
   expect([401, 422]).toContain(response.status());
   await expect(page.locator('.nav-user')).toHaveCount(0);
@@ -118,7 +95,7 @@ async function expectWrongCredentials(page: Page, loginName: string, password: s
 
 /** The login is refused (whatever the message: the input may be invalid as a login too). */
 async function expectLoginFails(page: Page, loginName: string, password: string): Promise<void> {
-  const response = await login(page, loginName, password);
+  const response = await submitLogin(page, loginName, password);
   expect([401, 422]).toContain(response.status());
   expect(new URL(page.url()).pathname).not.toBe('/');
   await expect(page.locator('.nav-user')).toHaveCount(0);
@@ -126,15 +103,11 @@ async function expectLoginFails(page: Page, loginName: string, password: string)
 
 /** Creates a user in a context of its own, so the test's page stays signed out. */
 async function createUser(browser: Browser, baseURL: string | undefined): Promise<User> {
-  const context = await browser.newContext({
-    baseURL,
-    javaScriptEnabled: false,
-    extraHTTPHeaders: { 'X-Forwarded-For': uniqueIp() },
-  });
+  const context = await newContext(browser, { baseURL });
   try {
     const page = await context.newPage();
     const user = newUser();
-    await signup(page, user);
+    await signUpAs(page, user);
     return user;
   } finally {
     await context.close();
@@ -155,7 +128,7 @@ test.describe('sign-up', () => {
 
   test('creates an account, signs in and redirects home', async ({ page }) => {
     const user = newUser();
-    await signup(page, user);
+    await signUpAs(page, user);
     // Still signed in on the next page load.
     await page.goto('/');
     await expect(page.locator('.nav-user')).toHaveText(wholeWord(user.username));
@@ -163,10 +136,10 @@ test.describe('sign-up', () => {
 
   test('the new account can log in by username and by email', async ({ page, browser, baseURL }) => {
     const user = await createUser(browser, baseURL);
-    await login(page, user.username, user.password);
+    await submitLogin(page, user.username, user.password);
     await expectLoggedIn(page, user.username);
     await page.context().clearCookies();
-    await login(page, user.email, user.password);
+    await submitLogin(page, user.email, user.password);
     await expectLoggedIn(page, user.username);
   });
 
@@ -238,7 +211,7 @@ test.describe('sign-up', () => {
 test.describe('log-in', () => {
   for (const username of DEMO_ACCOUNTS) {
     test(`demo account ${username} logs in`, async ({ page }) => {
-      await login(page, username, DEMO_PASSWORD);
+      await submitLogin(page, username, DEMO_PASSWORD);
       await expectLoggedIn(page, username);
     });
   }
@@ -252,7 +225,7 @@ test.describe('log-in', () => {
   });
 
   test('log out signs out', async ({ page }) => {
-    await login(page, 'demo_validator', DEMO_PASSWORD);
+    await submitLogin(page, 'demo_validator', DEMO_PASSWORD);
     await expectLoggedIn(page, 'demo_validator');
     await submit(page, null, 'Log out');
     await expect(page.getByRole('link', { name: 'Log in', exact: true }).first()).toBeVisible();
@@ -267,7 +240,7 @@ test.describe('log-in', () => {
   test('the session cookie is renewed at login, HttpOnly and SameSite=Lax', async ({ page, context }) => {
     await page.goto('/login');
     const before = (await context.cookies()).find((c) => c.name === 'proofwork_session');
-    await login(page, 'demo_investor', DEMO_PASSWORD);
+    await submitLogin(page, 'demo_investor', DEMO_PASSWORD);
     await expectLoggedIn(page, 'demo_investor');
     const after = (await context.cookies()).find((c) => c.name === 'proofwork_session');
     expect(after, 'a proofwork_session cookie after login').toBeDefined();
@@ -279,24 +252,20 @@ test.describe('log-in', () => {
   });
 
   test('ten failed logins from one address block the next attempts', async ({ browser, baseURL }) => {
-    const context = await browser.newContext({
-      baseURL,
-      javaScriptEnabled: false,
-      extraHTTPHeaders: { 'X-Forwarded-For': uniqueIp() },
-    });
+    const context = await newContext(browser, { baseURL });
     try {
       const page = await context.newPage();
       const name = `nobody_${unique()}`;
       for (let i = 1; i <= 10; i++) {
-        const response = await login(page, name, `wrong-password-${i}`);
+        const response = await submitLogin(page, name, `wrong-password-${i}`);
         expect(response.status(), `failed attempt ${i}`).not.toBe(429);
         await expect(page.locator('.form-error')).toContainText('Wrong username or password');
       }
-      let response = await login(page, name, 'wrong-password-11');
+      let response = await submitLogin(page, name, 'wrong-password-11');
       expect(response.status()).toBe(429);
       await expect(page.locator('.form-error')).toContainText('Too many');
       // Blocked even with the right password.
-      response = await login(page, 'demo_investor', DEMO_PASSWORD);
+      response = await submitLogin(page, 'demo_investor', DEMO_PASSWORD);
       expect(response.status()).toBe(429);
       await expect(page.locator('.form-error')).toContainText('Too many');
       await expect(page.locator('.nav-user')).toHaveCount(0);

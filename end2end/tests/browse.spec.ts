@@ -1,33 +1,9 @@
-import { test as base, expect, type Locator, type Page, type Response } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { test, expect, DEMO_PASSWORD, clickAndLoad } from './fixtures';
 
 // Browsing pages, with JavaScript disabled (see playwright.config.ts): the
 // leaderboards, the investors directory, a public profile, the Atom feed,
 // and logging in from a project page's upvote and coming back to it.
-
-const DEMO_PASSWORD = 'proofwork-demo';
-
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15, random per test (login rate limits are per address). */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-
-const test = base.extend({
-  extraHTTPHeaders: async ({}, use) => {
-    await use({ 'X-Forwarded-For': uniqueIp() });
-  },
-});
-
-/** Clicks `target` and returns the response of the page the browser ends up on. */
-async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
-}
 
 /** The ranks in the leaderboard table, in order. */
 async function ranks(page: Page): Promise<number[]> {

@@ -1,50 +1,11 @@
-import { test as base, expect, type Locator, type Page, type Response } from '@playwright/test';
+import { type Locator, type Page } from '@playwright/test';
+import { test, expect, unique, clickAndLoad, login, numberIn } from './fixtures';
 
 // Chains and their forums, with JavaScript disabled (see
 // playwright.config.ts): discovery, creating a chain, following, posting,
 // commenting, voting and pinning, each a plain form post shown at once;
 // a signed-out visitor is sent to log in; a member who is not the owner
 // gets no pin control and a forged pin is refused with 403.
-
-const DEMO_PASSWORD = 'proofwork-demo';
-
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15, random per test (login rate limits are per address). */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-function unique(): string {
-  return `${Date.now().toString(36)}${process.pid.toString(36)}${rand(1296).toString(36)}`;
-}
-
-const test = base.extend({
-  extraHTTPHeaders: async ({}, use) => {
-    await use({ 'X-Forwarded-For': uniqueIp() });
-  },
-});
-
-/** Clicks `target` and returns the response of the page the browser ends up on. */
-async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
-}
-
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.locator('input[name="login"]').fill(username);
-  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
-}
-
-async function count(locator: Locator): Promise<number> {
-  return Number((await locator.innerText()).trim());
-}
 
 /** The cards of the main discovery list (not the featured strip). */
 function chainCards(page: Page): Locator {
@@ -99,13 +60,13 @@ test.describe('chains', () => {
     await page.goto('/chains');
     await clickAndLoad(page, chainCards(page).first().locator('.card-title a'));
     const chainPath = new URL(page.url()).pathname;
-    const before = await count(page.locator('.chain-header .follower-count'));
+    const before = await numberIn(page.locator('.chain-header .follower-count'));
     await clickAndLoad(page, page.getByRole('button', { name: /^Follow / }));
     const url = new URL(page.url());
     expect(url.pathname).toBe('/login');
     expect(url.searchParams.get('next')).toBe(chainPath);
     await page.goto(chainPath);
-    expect(await count(page.locator('.chain-header .follower-count'))).toBe(before);
+    expect(await numberIn(page.locator('.chain-header .follower-count'))).toBe(before);
   });
 
   test('follow and unfollow a chain, shown at once', async ({ page }) => {
@@ -115,7 +76,7 @@ test.describe('chains', () => {
     const header = page.locator('.chain-header');
     const unfollow = header.getByRole('button', { name: /^Unfollow / });
     if ((await unfollow.count()) > 0) await clickAndLoad(page, unfollow);
-    const followers = await count(header.locator('.follower-count'));
+    const followers = await numberIn(header.locator('.follower-count'));
     await clickAndLoad(page, header.getByRole('button', { name: /^Follow / }));
     await expect(header.locator('.follower-count')).toHaveText(String(followers + 1));
     await expect(header.getByRole('button', { name: /^Unfollow / })).toBeVisible();

@@ -1,53 +1,14 @@
-import { test as base, expect, type Locator, type Page, type Response } from '@playwright/test';
+import { type Locator, type Page } from '@playwright/test';
+import { test, expect, unique, clickAndLoad, login, numberIn } from './fixtures';
 
 // The feed and the project page, with JavaScript disabled (see
 // playwright.config.ts): tabs, pages, opening a project, and every action
 // as a plain form post: upvote, comment, reply, edit, delete; a signed-out
 // visitor is sent to log in; nobody edits someone else's comment.
 
-const DEMO_PASSWORD = 'proofwork-demo';
-
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15, random per test (login rate limits are per address). */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-function unique(): string {
-  return `${Date.now().toString(36)}${process.pid.toString(36)}${rand(1296).toString(36)}`;
-}
-
-const test = base.extend({
-  extraHTTPHeaders: async ({}, use) => {
-    await use({ 'X-Forwarded-For': uniqueIp() });
-  },
-});
-
-/** Clicks `target` and returns the response of the page the browser ends up on. */
-async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
-}
-
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.locator('input[name="login"]').fill(username);
-  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
-}
-
 /** The cards of the main list (not the featured strip). */
 function cards(page: Page): Locator {
   return page.locator('ul.cards:not(.compact) > li.card');
-}
-
-async function count(locator: Locator): Promise<number> {
-  return Number((await locator.innerText()).trim());
 }
 
 test.describe('feed', () => {
@@ -132,7 +93,7 @@ test.describe('feed', () => {
     await page.goto('/?tab=newest');
     const card = cards(page).first();
     const projectId = ((await card.getAttribute('id')) ?? '').replace(/^p-/, '');
-    const before = await count(card.locator('.upvote-count'));
+    const before = await numberIn(card.locator('.upvote-count'));
     await clickAndLoad(page, card.getByRole('button', { name: /^Upvote / }));
     const url = new URL(page.url());
     expect(url.pathname).toBe('/login');
@@ -140,7 +101,7 @@ test.describe('feed', () => {
     await expect(page.locator('input[name="login"]')).toBeVisible();
     // Nothing was counted.
     await page.goto(`/p/${projectId}`);
-    expect(await count(page.locator('.project-header .upvote-count'))).toBe(before);
+    expect(await numberIn(page.locator('.project-header .upvote-count'))).toBe(before);
   });
 });
 
@@ -159,7 +120,7 @@ test.describe('acting on a project (demo_builder)', () => {
     // Upvote (start from "not upvoted").
     const remove = header.getByRole('button', { name: /^Remove upvote/ });
     if ((await remove.count()) > 0) await clickAndLoad(page, remove);
-    const votes = await count(header.locator('.upvote-count'));
+    const votes = await numberIn(header.locator('.upvote-count'));
     await clickAndLoad(page, header.getByRole('button', { name: /^Upvote / }));
     expect(new URL(page.url()).pathname).toBe(projectUrl);
     await expect(header.locator('.upvote-count')).toHaveText(String(votes + 1));
@@ -172,7 +133,7 @@ test.describe('acting on a project (demo_builder)', () => {
     await page.goto(projectUrl);
 
     // An empty comment is refused with a message at the field.
-    const comments = await count(header.locator('.comment-count'));
+    const comments = await numberIn(header.locator('.comment-count'));
     await page.getByLabel('Add a comment').fill('   ');
     let response = await clickAndLoad(page, page.getByRole('button', { name: 'Post comment' }));
     expect(response.status()).toBe(422);

@@ -1,4 +1,5 @@
-import { test, expect, type Browser, type Locator, type Page, type Response } from '@playwright/test';
+import { type Browser, type Page } from '@playwright/test';
+import { test, expect, newContext, unique, clickAndLoad, signup } from './fixtures';
 
 // Script injection through textareas and failed-form state, in a browser
 // WITH JavaScript (the project's default context has it off, and then no
@@ -9,19 +10,6 @@ import { test, expect, type Browser, type Locator, type Page, type Response } fr
 // literally in the textarea. The pages' own scripts must not trip the
 // Content-Security-Policy either.
 
-const PASSWORD = 'proofwork-demo-pass';
-
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15, random per test (rate limits are per address). */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-function unique(): string {
-  return `${Date.now().toString(36)}${process.pid.toString(36)}${rand(1296).toString(36)}`;
-}
-
 /** What an attacker types: it ends the textarea, runs a script, adds
  * markup with an inline handler, and holds an entity that must stay text. */
 const PAYLOAD =
@@ -30,10 +18,7 @@ const PAYLOAD =
 
 /** A page in a new context with JavaScript ON, collecting CSP violations. */
 async function jsPage(browser: Browser): Promise<{ page: Page; violations: string[] }> {
-  const context = await browser.newContext({
-    javaScriptEnabled: true,
-    extraHTTPHeaders: { 'X-Forwarded-For': uniqueIp() },
-  });
+  const context = await newContext(browser, { javaScriptEnabled: true });
   const page = await context.newPage();
   const violations: string[] = [];
   page.on('console', (msg) => {
@@ -42,24 +27,6 @@ async function jsPage(browser: Browser): Promise<{ page: Page; violations: strin
     }
   });
   return { page, violations };
-}
-
-/** Clicks `target` and returns the response of the page the browser ends up on. */
-async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
-}
-
-async function signup(page: Page, username: string): Promise<void> {
-  await page.goto('/signup');
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="email"]').fill(`${username}@example.test`);
-  await page.locator('input[name="password"]').fill(PASSWORD);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Create account' }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
 }
 
 /** Nothing injected ran or rendered as markup. */

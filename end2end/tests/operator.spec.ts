@@ -1,4 +1,5 @@
-import { test as base, expect, type Browser, type Locator, type Page, type Response } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { test, expect, NIL, unique, newPage, clickAndLoad, login, signup } from './fixtures';
 
 // The operator's pages with JavaScript disabled (see playwright.config.ts):
 // only admins see /admin, /admin/health and /denormalization-health (a
@@ -8,60 +9,6 @@ import { test as base, expect, type Browser, type Locator, type Page, type Respo
 // (a materialized view) after the refresher's next refresh; the health
 // page lists every view with the chart, and "Reconcile now" shows a fresh
 // report.
-
-const DEMO_PASSWORD = 'proofwork-demo';
-const NIL = '00000000-0000-0000-0000-000000000000';
-
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15, random per test (login rate limits are per address). */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-function unique(): string {
-  return `${Date.now().toString(36)}${process.pid.toString(36)}${rand(1296).toString(36)}`;
-}
-
-const test = base.extend({
-  extraHTTPHeaders: async ({}, use) => {
-    await use({ 'X-Forwarded-For': uniqueIp() });
-  },
-});
-
-async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
-}
-
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.locator('input[name="login"]').fill(username);
-  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
-}
-
-async function signup(page: Page, username: string): Promise<void> {
-  await page.goto('/signup');
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="email"]').fill(`${username}@example.test`);
-  await page.locator('input[name="password"]').fill(`pw-${unique()}-long-enough`);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Create account' }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
-}
-
-/** A new browser context (its own cookies and client address). */
-async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({
-    javaScriptEnabled: false,
-    extraHTTPHeaders: { 'X-Forwarded-For': uniqueIp() },
-  });
-  return context.newPage();
-}
 
 const ADMIN_PAGES = ['/admin', '/admin/health', '/denormalization-health'];
 

@@ -1,4 +1,5 @@
-import { test as base, expect, type Browser, type Locator, type Page, type Response } from '@playwright/test';
+import { type Locator, type Page } from '@playwright/test';
+import { test, expect, unique, newPage, clickAndLoad, signup, numberIn } from './fixtures';
 
 // The personal pages with JavaScript disabled (see playwright.config.ts):
 // a fresh builder's dashboard, creating a project (a bad link first: the
@@ -7,54 +8,8 @@ import { test as base, expect, type Browser, type Locator, type Page, type Respo
 // comments and the owner sees the notification badge in the navigation
 // and the notification in /notifications, and marking it read clears it.
 
-const PASSWORD = 'proofwork-demo-pass';
-
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15, random per test (rate limits are per address). */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-function unique(): string {
-  return `${Date.now().toString(36)}${process.pid.toString(36)}${rand(1296).toString(36)}`;
-}
-
-const test = base.extend({
-  extraHTTPHeaders: async ({}, use) => {
-    await use({ 'X-Forwarded-For': uniqueIp() });
-  },
-});
-
-/** Clicks `target` and returns the response of the page the browser ends up on. */
-async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
-}
-
-async function signup(page: Page, username: string): Promise<void> {
-  await page.goto('/signup');
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="email"]').fill(`${username}@example.test`);
-  await page.locator('input[name="password"]').fill(PASSWORD);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Create account' }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
-}
-
-/** A new browser context (its own cookies and client address). */
-async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({
-    javaScriptEnabled: false,
-    extraHTTPHeaders: { 'X-Forwarded-For': uniqueIp() },
-  });
-  return context.newPage();
-}
-
 async function stat(page: Page, name: string): Promise<number> {
-  return Number((await page.locator(`.dash-${name}`).innerText()).trim());
+  return numberIn(page.locator(`.dash-${name}`));
 }
 
 function nav(page: Page): Locator {

@@ -1,46 +1,11 @@
-import { test as base, expect, type Locator, type Page, type Response } from '@playwright/test';
+import { type Locator, type Page } from '@playwright/test';
+import { test, expect, unique, clickAndLoad, login } from './fixtures';
 
 // Search, validation badges and reports, with JavaScript disabled (see
 // playwright.config.ts): a misspelled word finds the project; a validator
 // awards a badge and sees it at once (then revokes it); a builder gets no
 // award form and a forged award is refused; a signed-in user reports a
 // project and gets a confirmation.
-
-const DEMO_PASSWORD = 'proofwork-demo';
-
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15, random per test (login rate limits are per address). */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-function unique(): string {
-  return `${Date.now().toString(36)}${process.pid.toString(36)}${rand(1296).toString(36)}`;
-}
-
-const test = base.extend({
-  extraHTTPHeaders: async ({}, use) => {
-    await use({ 'X-Forwarded-For': uniqueIp() });
-  },
-});
-
-/** Clicks `target` and returns the response of the page the browser ends up on. */
-async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
-}
-
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.locator('input[name="login"]').fill(username);
-  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
-}
 
 /** The cards of the main list of the feed (not the featured strip). */
 function cards(page: Page): Locator {

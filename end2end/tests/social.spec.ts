@@ -1,4 +1,5 @@
-import { test, expect, type Browser, type BrowserContext, type Locator, type Page, type Response } from '@playwright/test';
+import { type Page } from '@playwright/test';
+import { test, expect, unique, newPage, clickAndLoad, login, signup } from './fixtures';
 
 // Intros and direct messages with JavaScript disabled, two people in two
 // browser contexts: the demo investor requests an intro from a fresh
@@ -7,54 +8,6 @@ import { test, expect, type Browser, type BrowserContext, type Locator, type Pag
 // up and down exactly: opening a conversation leaves it unread (its new
 // messages marked), "Mark as read" (a form post) or a reply reads it; a
 // third user guessing URLs reads nothing of theirs.
-
-const DEMO_PASSWORD = 'proofwork-demo';
-const PASSWORD = 'social-e2e-password';
-
-function rand(n: number): number {
-  return Math.floor(Math.random() * n);
-}
-/** A client address from 198.18.0.0/15 (log-in and sign-up limits are per address). */
-function uniqueIp(): string {
-  return `198.${18 + rand(2)}.${rand(256)}.${1 + rand(254)}`;
-}
-function unique(): string {
-  return `${Date.now().toString(36)}${rand(1296).toString(36)}`;
-}
-
-async function newPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
-    javaScriptEnabled: false,
-    extraHTTPHeaders: { 'X-Forwarded-For': uniqueIp() },
-  });
-  return { context, page: await context.newPage() };
-}
-
-/** Clicks `target` and returns the response of the page the browser ends up on. */
-async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
-}
-
-async function login(page: Page, username: string): Promise<void> {
-  await page.goto('/login');
-  await page.locator('input[name="login"]').fill(username);
-  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Log in', exact: true }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
-}
-
-async function signup(page: Page, username: string): Promise<void> {
-  await page.goto('/signup');
-  await page.locator('input[name="username"]').fill(username);
-  await page.locator('input[name="email"]').fill(`${username}@example.com`);
-  await page.locator('input[name="password"]').fill(PASSWORD);
-  await clickAndLoad(page, page.getByRole('button', { name: 'Create account', exact: true }));
-  await expect(page.locator('.nav-user')).toHaveText(username);
-}
 
 /** The profile of a user created a moment ago: its view refreshes within seconds. */
 async function openProfile(page: Page, username: string): Promise<void> {
@@ -86,12 +39,12 @@ test('an intro from a profile, approved, then messages with exact unread counts'
   const builder = await newPage(browser);
   const investor = await newPage(browser);
   const third = await newPage(browser);
-  await signup(builder.page, builderName);
-  await login(investor.page, investorName);
-  await signup(third.page, thirdName);
+  await signup(builder, builderName);
+  await login(investor, investorName);
+  await signup(third, thirdName);
 
   // The investor requests an intro from the builder's profile.
-  const inv = investor.page;
+  const inv = investor;
   await openProfile(inv, builderName);
   await expect(inv.getByRole('link', { name: `Message ${builderName}` })).toBeVisible();
   await expect(inv.getByRole('heading', { name: `Request an intro to ${builderName}` })).toBeVisible();
@@ -109,7 +62,7 @@ test('an intro from a profile, approved, then messages with exact unread counts'
   await expect(inv.locator('.form-error')).toContainText('already have a pending intro request');
 
   // The builder: one notification, the request on /intros, approve it.
-  const bld = builder.page;
+  const bld = builder;
   await bld.goto('/intros');
   await expect(bld.locator('a[href="/notifications"] .nav-badge-count')).toHaveText('1');
   const received = bld.locator('#received li.intro', { hasText: investorName });
@@ -172,7 +125,7 @@ test('an intro from a profile, approved, then messages with exact unread counts'
   await expect(bld.locator('#message-error')).toHaveText('Write a message.');
 
   // A third user guessing URLs sees only their own (empty) conversations.
-  const other = third.page;
+  const other = third;
   for (const path of [`/inbox/${builderName}`, `/inbox/${investorName}`, '/inbox', '/intros']) {
     const r = await other.goto(path);
     expect(r!.status(), path).toBe(200);
@@ -185,5 +138,5 @@ test('an intro from a profile, approved, then messages with exact unread counts'
   const r = await other.goto('/investor');
   expect(r!.status()).toBe(403);
 
-  for (const c of [builder, investor, third]) await c.context.close();
+  for (const c of [builder, investor, third]) await c.context().close();
 });

@@ -7,22 +7,9 @@
 
 use uuid::Uuid;
 
-use crate::badges::{location, post, NIL};
-use crate::feed::{get, log_in, new_client, seeded_app};
-use crate::helpers::TestApp;
+use data::users::Role;
 
-/// A fresh active user with the demo password.
-pub async fn user(app: &TestApp, name: &str, role: data::users::Role) -> Uuid {
-    let new = data::users::NewUser {
-        username: name.into(),
-        email: format!("{name}@example.test"),
-        password: data::seed::DEMO_PASSWORD.into(),
-    };
-    data::users::create(&app.pool, &new, role)
-        .await
-        .unwrap_or_else(|_| panic!("create {name}"))
-        .id
-}
+use crate::helpers::{api_error, location, new_client, seeded_app, TestApp, NIL};
 
 /// A pending investor application of `user_id`.
 async fn application(app: &TestApp, user_id: Uuid, company: &str) -> Uuid {
@@ -78,14 +65,10 @@ async fn project(app: &TestApp, owner: Uuid, title: &str) -> Uuid {
         .unwrap()
 }
 
-fn api_error(body: &str) -> app::error::AppError {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
 #[tokio::test]
 async fn only_admins_see_the_admin_pages_or_call_their_functions() {
     let app = seeded_app().await;
-    let applicant = user(&app, "applicant_one", data::users::Role::Builder).await;
+    let applicant = app.create_user("applicant_one", Role::Builder).await;
     let app_id = application(&app, applicant, "One Capital")
         .await
         .to_string();
@@ -124,31 +107,26 @@ async fn only_admins_see_the_admin_pages_or_call_their_functions() {
 
     // Signed out: 401 for a client, a browser is sent to log in.
     for (path, form) in &calls {
-        let res = post(&app, &app.client, path, None, form).await;
-        assert_eq!(res.status().as_u16(), 401, "{path}");
+        assert_eq!(app.call(&app.client, path, form).await, 401, "{path}");
     }
-    let res = post(&app, &app.client, calls[0].0, Some("/admin"), &calls[0].1).await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), "/login?next=/admin");
+    assert_eq!(
+        app.submit(&app.client, calls[0].0, "/admin", &calls[0].1)
+            .await,
+        "/login?next=/admin"
+    );
     for page in ["/admin", "/admin/health"] {
         let (status, _) = app.get_html(page).await;
         assert_eq!(status, 302, "{page}");
-        let res = app
-            .client
-            .get(app.url(page))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
+        let res = app.fetch(&app.client, page).await;
         assert_eq!(location(&res), format!("/login?next={page}"));
     }
 
     // Every other role: 403, and the pages are 403 pages.
     for who in ["demo_builder", "demo_validator", "demo_investor"] {
         let client = new_client();
-        log_in(&app, &client, who).await;
+        app.log_in(&client, who).await;
         for (path, form) in &calls {
-            let res = post(&app, &client, path, None, form).await;
+            let res = app.post(&client, path, None, form).await;
             assert_eq!(res.status().as_u16(), 403, "{who} {path}");
             assert_eq!(
                 api_error(&res.text().await.unwrap()),
@@ -156,7 +134,7 @@ async fn only_admins_see_the_admin_pages_or_call_their_functions() {
             );
         }
         for page in ["/admin", "/admin/health"] {
-            let (status, html) = get(&app, &client, page).await;
+            let (status, html) = app.get(&client, page).await;
             assert_eq!(status, 403, "{who} {page}");
             assert!(html.contains("Not allowed"));
             assert!(!html.contains("One Capital"));
@@ -192,8 +170,8 @@ async fn only_admins_see_the_admin_pages_or_call_their_functions() {
 
     // The admin sees both.
     let admin = new_client();
-    log_in(&app, &admin, "demo_admin").await;
-    let (status, html) = get(&app, &admin, "/admin").await;
+    app.log_in(&admin, "demo_admin").await;
+    let (status, html) = app.get(&admin, "/admin").await;
     assert_eq!(status, 200);
     assert!(html.contains("One Capital"));
     assert!(html.contains("Reported thing"));
@@ -205,12 +183,12 @@ async fn only_admins_see_the_admin_pages_or_call_their_functions() {
 async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() {
     let app = seeded_app().await;
     let admin_id = id_of(&app, "demo_admin").await;
-    let applicant = user(&app, "future_investor", data::users::Role::Builder).await;
+    let applicant = app.create_user("future_investor", Role::Builder).await;
     let to_approve = application(&app, applicant, "Future Fund").await;
-    let other = user(&app, "not_an_investor", data::users::Role::Builder).await;
+    let other = app.create_user("not_an_investor", Role::Builder).await;
     let to_reject = application(&app, other, "Nope Partners").await;
     let admin = new_client();
-    log_in(&app, &admin, "demo_admin").await;
+    app.log_in(&admin, "demo_admin").await;
 
     // Bad input: 4xx, nothing written.
     for (id, decision, status) in [
@@ -219,44 +197,45 @@ async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() 
         (NIL.to_string(), "approve", 404),
         (Uuid::new_v4().to_string(), "reject", 404),
     ] {
-        let res = post(
-            &app,
-            &admin,
-            "/api/admin_decide_application",
-            None,
-            &[("application_id", &id), ("decision", decision)],
-        )
-        .await;
+        let res = app
+            .post(
+                &admin,
+                "/api/admin_decide_application",
+                None,
+                &[("application_id", &id), ("decision", decision)],
+            )
+            .await;
         assert_eq!(res.status().as_u16(), status, "{id} {decision}");
     }
-    let res = post(
-        &app,
-        &admin,
-        "/api/admin_decide_application",
-        None,
-        &[("application_id", &to_approve.to_string())],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 400, "missing decision");
+    assert_eq!(
+        app.call(
+            &admin,
+            "/api/admin_decide_application",
+            &[("application_id", &to_approve.to_string())]
+        )
+        .await,
+        400,
+        "missing decision"
+    );
     assert_eq!(
         status_of(&app, "investor_requests", to_approve).await,
         "pending"
     );
 
     // Approve like a browser: back to the queue.
-    let res = post(
-        &app,
-        &admin,
-        "/api/admin_decide_application",
-        Some("/admin"),
-        &[
-            ("application_id", &to_approve.to_string()),
-            ("decision", "approve"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), "/admin#applications");
+    assert_eq!(
+        app.submit(
+            &admin,
+            "/api/admin_decide_application",
+            "/admin",
+            &[
+                ("application_id", &to_approve.to_string()),
+                ("decision", "approve"),
+            ]
+        )
+        .await,
+        "/admin#applications"
+    );
     let row: (String, bool, bool, Option<Uuid>, String) = sqlx::query_as(
         "select ir.status, ir.approved_at is not null, ir.decided_at is not null, ir.reviewed_by, u.role \
          from investor_requests ir join users u on u.id = ir.user_id where ir.id = $1",
@@ -287,18 +266,18 @@ async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() 
     assert!(html.contains("future_investor"));
 
     // Reject the other: rejected, still a builder, not listed.
-    let res = post(
-        &app,
-        &admin,
-        "/api/admin_decide_application",
-        None,
-        &[
-            ("application_id", &to_reject.to_string()),
-            ("decision", "reject"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        app.call(
+            &admin,
+            "/api/admin_decide_application",
+            &[
+                ("application_id", &to_reject.to_string()),
+                ("decision", "reject"),
+            ]
+        )
+        .await,
+        200
+    );
     let row: (String, bool, bool, String) = sqlx::query_as(
         "select ir.status, ir.approved_at is null, ir.decided_at is not null, u.role \
          from investor_requests ir join users u on u.id = ir.user_id where ir.id = $1",
@@ -315,15 +294,16 @@ async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() 
         (to_approve, "approve"),
         (to_reject, "approve"),
     ] {
-        let res = post(
-            &app,
-            &admin,
-            "/api/admin_decide_application",
-            None,
-            &[("application_id", &id.to_string()), ("decision", decision)],
-        )
-        .await;
-        assert_eq!(res.status().as_u16(), 409, "{id} {decision}");
+        assert_eq!(
+            app.call(
+                &admin,
+                "/api/admin_decide_application",
+                &[("application_id", &id.to_string()), ("decision", decision)]
+            )
+            .await,
+            409,
+            "{id} {decision}"
+        );
     }
     assert_eq!(
         status_of(&app, "investor_requests", to_approve).await,
@@ -335,41 +315,41 @@ async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() 
     );
 
     // A browser's second decision comes back to the page with the message and 409.
-    let res = post(
-        &app,
-        &admin,
-        "/api/admin_decide_application",
-        Some("/admin"),
-        &[
-            ("application_id", &to_reject.to_string()),
-            ("decision", "approve"),
-        ],
-    )
-    .await;
+    let res = app
+        .post(
+            &admin,
+            "/api/admin_decide_application",
+            Some("/admin"),
+            &[
+                ("application_id", &to_reject.to_string()),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let back = location(&res).replace(&app.base, "");
     assert_eq!(
         back, "/admin",
         "the error waits in the session, not the address"
     );
-    let (status, html) = get(&app, &admin, &back).await;
+    let (status, html) = app.get(&admin, &back).await;
     assert_eq!(status, 409);
     assert!(html.contains("already rejected"));
 
     // An admin who applies stays an admin when approved.
     let admin_app = application(&app, admin_id, "Admin Angels").await;
-    let res = post(
-        &app,
-        &admin,
-        "/api/admin_decide_application",
-        None,
-        &[
-            ("application_id", &admin_app.to_string()),
-            ("decision", "approve"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        app.call(
+            &admin,
+            "/api/admin_decide_application",
+            &[
+                ("application_id", &admin_app.to_string()),
+                ("decision", "approve"),
+            ]
+        )
+        .await,
+        200
+    );
     let role: String = sqlx::query_scalar("select role from users where id = $1")
         .bind(admin_id)
         .fetch_one(&app.pool)
@@ -382,8 +362,8 @@ async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() 
 async fn the_reports_queue_resolves_dismisses_deactivates_and_deletes() {
     let app = seeded_app().await;
     let admin_id = id_of(&app, "demo_admin").await;
-    let reporter = user(&app, "the_reporter", data::users::Role::Builder).await;
-    let spammer = user(&app, "the_spammer", data::users::Role::Builder).await;
+    let reporter = app.create_user("the_reporter", Role::Builder).await;
+    let spammer = app.create_user("the_spammer", Role::Builder).await;
     let spam = project(&app, spammer, "Buy followers now").await;
     let comment: Uuid = sqlx::query_scalar(
         "insert into comments (project_id, user_id, content) values ($1, $2, 'rude words') returning id",
@@ -400,10 +380,10 @@ async fn the_reports_queue_resolves_dismisses_deactivates_and_deletes() {
     let r_admin = report(&app, reporter, "user", admin_id, "I dislike the admin").await;
     let r_dismiss = report(&app, reporter, "project", spam, "Not sure").await;
     let admin = new_client();
-    log_in(&app, &admin, "demo_admin").await;
+    app.log_in(&admin, "demo_admin").await;
 
     // The queue shows each with its target.
-    let (status, html) = get(&app, &admin, "/admin").await;
+    let (status, html) = app.get(&admin, "/admin").await;
     assert_eq!(status, 200);
     for text in [
         "Spam project",
@@ -419,8 +399,7 @@ async fn the_reports_queue_resolves_dismisses_deactivates_and_deletes() {
         let admin = admin.clone();
         let app = &app;
         async move {
-            post(
-                app,
+            app.post(
                 &admin,
                 "/api/admin_report_action",
                 None,
@@ -514,17 +493,17 @@ async fn the_reports_queue_resolves_dismisses_deactivates_and_deletes() {
     // Deactivate the spammer like a browser: back to the queue; their
     // session ends (they can no longer log in).
     let spammer_client = new_client();
-    log_in(&app, &spammer_client, "the_spammer").await;
-    let res = post(
-        &app,
-        &admin,
-        "/api/admin_report_action",
-        Some("/admin"),
-        &[("report_id", &r_user.to_string()), ("action", "deactivate")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), "/admin#reports");
+    app.log_in(&spammer_client, "the_spammer").await;
+    assert_eq!(
+        app.submit(
+            &admin,
+            "/api/admin_report_action",
+            "/admin",
+            &[("report_id", &r_user.to_string()), ("action", "deactivate")]
+        )
+        .await,
+        "/admin#reports"
+    );
     let active: bool = sqlx::query_scalar("select is_active from users where id = $1")
         .bind(spammer)
         .fetch_one(&app.pool)
@@ -532,22 +511,23 @@ async fn the_reports_queue_resolves_dismisses_deactivates_and_deletes() {
         .unwrap();
     assert!(!active);
     assert_eq!(status_of(&app, "reports", r_user).await, "resolved");
-    let res = post(
-        &app,
-        &spammer_client,
-        "/api/report",
-        None,
-        &[
-            ("target_type", "project"),
-            ("target_id", &spam.to_string()),
-            ("reason", "x"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 401, "deactivated session ended");
+    assert_eq!(
+        app.call(
+            &spammer_client,
+            "/api/report",
+            &[
+                ("target_type", "project"),
+                ("target_id", &spam.to_string()),
+                ("reason", "x"),
+            ]
+        )
+        .await,
+        401,
+        "deactivated session ended"
+    );
 
     // The closed reports left the queue.
-    let (_, html) = get(&app, &admin, "/admin").await;
+    let (_, html) = app.get(&admin, "/admin").await;
     assert!(!html.contains("Rude comment"));
     assert!(!html.contains("Spammer account"));
     assert!(html.contains("I dislike the admin"));
@@ -558,7 +538,7 @@ async fn the_health_page_shows_every_view_and_reconciles_on_request() {
     let app = seeded_app().await;
     // One refresh logged for every view, so the chart has bars.
     let admin = new_client();
-    log_in(&app, &admin, "demo_admin").await;
+    app.log_in(&admin, "demo_admin").await;
     let views: Vec<String> =
         sqlx::query_scalar("select view_name from mv_registry order by view_name")
             .fetch_all(&app.pool)
@@ -570,7 +550,7 @@ async fn the_health_page_shows_every_view_and_reconciles_on_request() {
             .await
             .unwrap();
     }
-    let (status, html) = get(&app, &admin, "/admin/health").await;
+    let (status, html) = app.get(&admin, "/admin/health").await;
     assert_eq!(status, 200);
     for v in &views {
         assert!(html.contains(&format!("<code>{v}</code>")), "{v}");
@@ -590,16 +570,11 @@ async fn the_health_page_shows_every_view_and_reconciles_on_request() {
     let before = app
         .count("select count(*) from reconcile_log where triggered_by = 'admin'")
         .await;
-    let res = post(
-        &app,
-        &admin,
-        "/api/admin_reconcile",
-        Some("/admin/health"),
-        &[],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), "/admin/health?reconciled=1#reconcile");
+    assert_eq!(
+        app.submit(&admin, "/api/admin_reconcile", "/admin/health", &[])
+            .await,
+        "/admin/health?reconciled=1#reconcile"
+    );
     let (run_by, id): (String, i64) = sqlx::query_as(
         "select run_by, id from reconcile_log where triggered_by = 'admin' order by id desc limit 1",
     )
@@ -612,7 +587,7 @@ async fn the_health_page_shows_every_view_and_reconciles_on_request() {
             .await,
         before + 1
     );
-    let (status, html) = get(&app, &admin, "/admin/health?reconciled=1").await;
+    let (status, html) = app.get(&admin, "/admin/health?reconciled=1").await;
     assert_eq!(status, 200);
     assert!(html.contains(&format!("Report #{id}")));
     assert!(html.contains("Reconciliation finished"));

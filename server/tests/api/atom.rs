@@ -3,8 +3,7 @@
 //! newest projects of the view in order, user text escaped (markup and
 //! control characters cannot break the document), no email.
 
-use crate::helpers::TestApp;
-use crate::leaderboard::{assert_no_email, browse_app, refresh};
+use crate::helpers::{browse_app, spawn_app_with, TestApp};
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 
@@ -46,7 +45,7 @@ fn is_rfc3339_utc(s: &str) -> bool {
 async fn the_newest_projects_feed_is_valid_atom_with_50_entries() {
     let app = browse_app().await;
     let body = fetch(&app).await;
-    assert_no_email(&app, "/feeds/projects.atom", &body).await;
+    app.assert_no_email("/feeds/projects.atom", &body).await;
     let doc = roxmltree::Document::parse(&body).expect("well-formed XML");
     let feed = doc.root_element();
     assert_eq!(feed.tag_name().name(), "feed");
@@ -124,7 +123,7 @@ async fn markup_and_control_characters_in_user_text_cannot_break_the_feed() {
     .execute(&app.pool)
     .await
     .unwrap();
-    refresh(&app, &["mv_feed_projects"]).await;
+    app.refresh(&["mv_feed_projects"]).await;
     let body = fetch(&app).await;
     assert!(!body.contains("<script>"), "markup is escaped");
     let doc = roxmltree::Document::parse(&body).expect("still well-formed XML");
@@ -146,7 +145,7 @@ async fn markup_and_control_characters_in_user_text_cannot_break_the_feed() {
 /// an attacker's links to every reader.
 #[tokio::test]
 async fn feed_links_use_the_public_address_whatever_the_host_header() {
-    let app = crate::helpers::spawn_app_with(&[
+    let app = spawn_app_with(&[
         "--demo-data",
         "--demo-scale",
         "0.01",

@@ -3,31 +3,7 @@
 //! failure, the owner's notification, and the validator seeing the badge
 //! at once although `mv_project_details` is not refreshed; revoking.
 
-use crate::feed::{get, log_in, new_client, seeded_app};
-use crate::helpers::TestApp;
-use crate::search::add_project;
-
-pub const NIL: &str = "00000000-0000-0000-0000-000000000000";
-
-pub async fn post(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    referer: Option<&str>,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut req = client.post(app.url(path)).form(form);
-    if let Some(referer) = referer {
-        req = req
-            .headers(app.browser_headers())
-            .header("referer", app.url(referer));
-    }
-    req.send().await.unwrap()
-}
-
-pub fn location(res: &reqwest::Response) -> String {
-    res.headers()["location"].to_str().unwrap().to_string()
-}
+use crate::helpers::{api_error, location, new_client, seeded_app, TestApp, NIL};
 
 /// A live project of someone else than demo_validator, and a badge type
 /// demo_validator has not given it.
@@ -55,10 +31,6 @@ async fn written(app: &TestApp) -> (i64, i64) {
     )
 }
 
-fn api_error(body: &str) -> app::error::AppError {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-}
-
 #[tokio::test]
 async fn only_signed_in_validators_award_badges_and_failures_write_nothing() {
     let app = seeded_app().await;
@@ -72,42 +44,43 @@ async fn only_signed_in_validators_award_badges_and_failures_write_nothing() {
     let before = written(&app).await;
 
     // Signed out: 401, or a browser is sent to log in.
-    let res = post(&app, &app.client, "/api/award_badge", None, &form).await;
-    assert_eq!(res.status().as_u16(), 401);
-    let res = post(&app, &app.client, "/api/award_badge", Some(&page), &form).await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("/login?next={page}"));
-    let res = post(
-        &app,
-        &app.client,
-        "/api/revoke_badge",
-        None,
-        &[("badge_id", NIL)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(app.call(&app.client, "/api/award_badge", &form).await, 401);
+    assert_eq!(
+        app.submit(&app.client, "/api/award_badge", &page, &form)
+            .await,
+        format!("/login?next={page}")
+    );
+    assert_eq!(
+        app.call(&app.client, "/api/revoke_badge", &[("badge_id", NIL)])
+            .await,
+        401
+    );
 
     // A builder: 403, and the page offers no award form.
     let builder = new_client();
-    log_in(&app, &builder, "demo_builder").await;
-    let res = post(&app, &builder, "/api/award_badge", None, &form).await;
+    app.log_in(&builder, "demo_builder").await;
+    let res = app.post(&builder, "/api/award_badge", None, &form).await;
     assert_eq!(res.status().as_u16(), 403);
     assert_eq!(
         api_error(&res.text().await.unwrap()),
         app::error::AppError::Forbidden
     );
-    let res = post(&app, &builder, "/api/award_badge", Some(&page), &form).await;
+    let res = app
+        .post(&builder, "/api/award_badge", Some(&page), &form)
+        .await;
     assert_eq!(res.status().as_u16(), 302);
-    let (status, html) = get(&app, &builder, location(&res).trim_start_matches(&app.base)).await;
+    let (status, html) = app
+        .get(&builder, location(&res).trim_start_matches(&app.base))
+        .await;
     assert_eq!(status, 403);
     assert!(html.contains("You are not allowed to do that."));
-    let (_, html) = get(&app, &builder, &page).await;
+    let (_, html) = app.get(&builder, &page).await;
     assert!(!html.contains("Award a badge"));
     assert!(!html.contains("/api/award_badge"));
 
     let validator = new_client();
-    log_in(&app, &validator, "demo_validator").await;
-    let (_, html) = get(&app, &validator, &page).await;
+    app.log_in(&validator, "demo_validator").await;
+    let (_, html) = app.get(&validator, &page).await;
     assert!(html.contains("Award a badge"));
     assert!(html.contains(r#"<label for="badge-type">Badge type</label>"#));
 
@@ -139,20 +112,20 @@ async fn only_signed_in_validators_award_badges_and_failures_write_nothing() {
             "note",
         ),
     ] {
-        let res = post(&app, &validator, "/api/award_badge", None, &form).await;
+        let res = app.post(&validator, "/api/award_badge", None, &form).await;
         assert_eq!(res.status().as_u16(), 422, "{form:?}");
         let err = api_error(&res.text().await.unwrap());
         assert!(err.field_error(field).is_some(), "{field}: {err:?}");
     }
-    let res = post(
-        &app,
-        &validator,
-        "/api/award_badge",
-        None,
-        &[("project_id", id.as_str())],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(
+        app.call(
+            &validator,
+            "/api/award_badge",
+            &[("project_id", id.as_str())]
+        )
+        .await,
+        400
+    );
 
     // Unknown, malformed or deleted project: 404.
     let deleted: String =
@@ -161,37 +134,40 @@ async fn only_signed_in_validators_award_badges_and_failures_write_nothing() {
             .await
             .unwrap();
     for bad in [NIL, "nope", deleted.as_str()] {
-        let res = post(
-            &app,
-            &validator,
-            "/api/award_badge",
-            None,
-            &[("project_id", bad), ("badge_type", "design"), ("note", "")],
-        )
-        .await;
-        assert_eq!(res.status().as_u16(), 404, "{bad}");
+        assert_eq!(
+            app.call(
+                &validator,
+                "/api/award_badge",
+                &[("project_id", bad), ("badge_type", "design"), ("note", "")]
+            )
+            .await,
+            404,
+            "{bad}"
+        );
     }
 
     // Their own project: 422 with the reason, in the browser too.
-    let own = add_project(&app, "demo_validator", "Validator's Side Project", "").await;
-    let res = post(
-        &app,
-        &validator,
-        "/api/award_badge",
-        None,
-        &[
-            ("project_id", own.as_str()),
-            ("badge_type", "design"),
-            ("note", ""),
-        ],
-    )
-    .await;
+    let own = app
+        .add_project("demo_validator", "Validator's Side Project", "")
+        .await;
+    let res = app
+        .post(
+            &validator,
+            "/api/award_badge",
+            None,
+            &[
+                ("project_id", own.as_str()),
+                ("badge_type", "design"),
+                ("note", ""),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 422);
     assert!(api_error(&res.text().await.unwrap())
         .field_error("badge_type")
         .unwrap()
         .contains("your own project"));
-    let (_, html) = get(&app, &validator, &format!("/p/{own}")).await;
+    let (_, html) = app.get(&validator, &format!("/p/{own}")).await;
     assert!(
         !html.contains("Award a badge"),
         "no form on one's own project"
@@ -206,31 +182,31 @@ async fn a_validator_awards_a_badge_sees_it_at_once_and_cannot_award_it_twice() 
     let (id, badge_type) = target(&app).await;
     let page = format!("/p/{id}");
     let validator = new_client();
-    log_in(&app, &validator, "demo_validator").await;
+    app.log_in(&validator, "demo_validator").await;
     let view_badges = format!("select badge_count from mv_project_details where id = '{id}'");
     let in_view = app.count(&view_badges).await;
     let before = written(&app).await;
 
     let note = "Clean <b>code</b> & tests";
-    let res = post(
-        &app,
-        &validator,
-        "/api/award_badge",
-        Some(&page),
-        &[
-            ("project_id", &id),
-            ("badge_type", &badge_type),
-            ("note", note),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("{page}#badges-heading"));
+    assert_eq!(
+        app.submit(
+            &validator,
+            "/api/award_badge",
+            &page,
+            &[
+                ("project_id", &id),
+                ("badge_type", &badge_type),
+                ("note", note),
+            ]
+        )
+        .await,
+        format!("{page}#badges-heading")
+    );
     assert_eq!(written(&app).await, (before.0 + 1, before.1 + 1));
 
     // The view is not refreshed, yet the page shows the badge, escaped.
     assert_eq!(app.count(&view_badges).await, in_view, "view unchanged");
-    let (status, html) = get(&app, &validator, &page).await;
+    let (status, html) = app.get(&validator, &page).await;
     assert_eq!(status, 200);
     let badge_id: String = sqlx::query_scalar(
         "select b.id::text from validation_badges b join users v on v.id = b.validator_id \
@@ -276,41 +252,38 @@ async fn a_validator_awards_a_badge_sees_it_at_once_and_cannot_award_it_twice() 
 
     // The same type again: 422 with the message, nothing written.
     let after = written(&app).await;
-    let res = post(
-        &app,
-        &validator,
-        "/api/award_badge",
-        None,
-        &[
-            ("project_id", &id),
-            ("badge_type", &badge_type),
-            ("note", ""),
-        ],
-    )
-    .await;
+    let res = app
+        .post(
+            &validator,
+            "/api/award_badge",
+            None,
+            &[
+                ("project_id", &id),
+                ("badge_type", &badge_type),
+                ("note", ""),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 422);
     assert!(api_error(&res.text().await.unwrap())
         .field_error("badge_type")
         .unwrap()
         .contains("You already awarded this badge"));
-    let res = post(
-        &app,
-        &validator,
-        "/api/award_badge",
-        Some(&page),
-        &[
-            ("project_id", &id),
-            ("badge_type", &badge_type),
-            ("note", "again"),
-        ],
-    )
-    .await;
-    let (status, html) = get(
-        &app,
-        &validator,
-        location(&res).trim_start_matches(&app.base),
-    )
-    .await;
+    let res = app
+        .post(
+            &validator,
+            "/api/award_badge",
+            Some(&page),
+            &[
+                ("project_id", &id),
+                ("badge_type", &badge_type),
+                ("note", "again"),
+            ],
+        )
+        .await;
+    let (status, html) = app
+        .get(&validator, location(&res).trim_start_matches(&app.base))
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="badge-type-error""#));
     assert!(html.contains("You already awarded this badge"));
@@ -324,20 +297,20 @@ async fn validators_revoke_only_their_own_badges() {
     let (id, badge_type) = target(&app).await;
     let page = format!("/p/{id}");
     let validator = new_client();
-    log_in(&app, &validator, "demo_validator").await;
-    let res = post(
-        &app,
-        &validator,
-        "/api/award_badge",
-        None,
-        &[
-            ("project_id", &id),
-            ("badge_type", &badge_type),
-            ("note", ""),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
+    app.log_in(&validator, "demo_validator").await;
+    assert_eq!(
+        app.call(
+            &validator,
+            "/api/award_badge",
+            &[
+                ("project_id", &id),
+                ("badge_type", &badge_type),
+                ("note", ""),
+            ]
+        )
+        .await,
+        200
+    );
     let mine: String = sqlx::query_scalar(
         "select b.id::text from validation_badges b join users v on v.id = b.validator_id \
          where v.username = 'demo_validator' and b.project_id = $1::uuid and b.badge_type = $2",
@@ -359,51 +332,39 @@ async fn validators_revoke_only_their_own_badges() {
     let before = badges().await;
 
     // Someone else's badge: 403; unknown: 404; a builder cannot revoke either.
-    let res = post(
-        &app,
-        &validator,
-        "/api/revoke_badge",
-        None,
-        &[("badge_id", &theirs)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 403);
+    assert_eq!(
+        app.call(&validator, "/api/revoke_badge", &[("badge_id", &theirs)])
+            .await,
+        403
+    );
     for bad in [NIL, "nope"] {
-        let res = post(
-            &app,
-            &validator,
-            "/api/revoke_badge",
-            None,
-            &[("badge_id", bad)],
-        )
-        .await;
-        assert_eq!(res.status().as_u16(), 404);
+        assert_eq!(
+            app.call(&validator, "/api/revoke_badge", &[("badge_id", bad)])
+                .await,
+            404
+        );
     }
     let builder = new_client();
-    log_in(&app, &builder, "demo_builder").await;
-    let res = post(
-        &app,
-        &builder,
-        "/api/revoke_badge",
-        None,
-        &[("badge_id", &mine)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 403);
+    app.log_in(&builder, "demo_builder").await;
+    assert_eq!(
+        app.call(&builder, "/api/revoke_badge", &[("badge_id", &mine)])
+            .await,
+        403
+    );
     assert_eq!(badges().await, before);
 
     // Their own: gone at once, back on the page.
-    let res = post(
-        &app,
-        &validator,
-        "/api/revoke_badge",
-        Some(&page),
-        &[("badge_id", &mine)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("{page}#badges-heading"));
+    assert_eq!(
+        app.submit(
+            &validator,
+            "/api/revoke_badge",
+            &page,
+            &[("badge_id", &mine)]
+        )
+        .await,
+        format!("{page}#badges-heading")
+    );
     assert_eq!(badges().await, before - 1);
-    let (_, html) = get(&app, &validator, &page).await;
+    let (_, html) = app.get(&validator, &page).await;
     assert!(!html.contains(&format!("badge-{mine}")));
 }

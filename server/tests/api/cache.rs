@@ -13,10 +13,9 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::chains::{location, post};
-use crate::feed::{get, log_in, new_client};
-use crate::helpers::{spawn_app_with, TestApp};
 use data::fred::prelude::*;
+
+use crate::helpers::{location, new_client, spawn_app_with, TestApp, PROJECT};
 
 const TOKEN: &str = "cache-test-token";
 
@@ -80,25 +79,13 @@ async fn refresh_all_views(app: &TestApp) {
             .fetch_all(&app.pool)
             .await
             .unwrap();
-    for v in views {
-        sqlx::query(&format!("refresh materialized view {v}"))
-            .execute(&app.pool)
-            .await
-            .unwrap();
-    }
+    let views: Vec<&str> = views.iter().map(String::as_str).collect();
+    app.refresh(&views).await;
 }
 
+/// Demo data with every view fresh.
 async fn seed(app: &TestApp) {
-    data::seed::seed(
-        &app.pool,
-        &data::seed::SeedOptions {
-            scale: 0.02,
-            seed: 42,
-        },
-        &|_| {},
-    )
-    .await
-    .expect("seed demo data");
+    app.seed_demo().await;
     refresh_all_views(app).await;
 }
 
@@ -212,8 +199,8 @@ async fn anonymous_first_pages_come_from_the_cache_and_signed_in_marks_stay_pers
         "/search?q=rust",
     ] {
         let before = counters(&app.base).await;
-        let (s1, first) = get(&app, &anon, path).await;
-        let (s2, second) = get(&app, &anon, path).await;
+        let (s1, first) = app.get(&anon, path).await;
+        let (s2, second) = app.get(&anon, path).await;
         assert_eq!((s1, s2), (200, 200), "{path}");
         let after = counters(&app.base).await;
         assert!(
@@ -250,8 +237,8 @@ async fn anonymous_first_pages_come_from_the_cache_and_signed_in_marks_stay_pers
     // demo_builder upvotes a card: their feed marks it at once (overlay),
     // an anonymous reader's cached feed does not.
     let me = new_client();
-    log_in(&app, &me, "demo_builder").await;
-    let (_, html) = get(&app, &me, "/?tab=newest").await;
+    app.log_in(&me, "demo_builder").await;
+    let (_, html) = app.get(&me, "/?tab=newest").await;
     let id = html
         .split(r#"id="p-"#)
         .skip(1)
@@ -262,29 +249,22 @@ async fn anonymous_first_pages_come_from_the_cache_and_signed_in_marks_stay_pers
             ))
         })
         .expect("a card not upvoted yet");
-    let res = post(
-        &app,
-        &me,
-        "/api/upvote",
-        Some("/?tab=newest"),
-        &[("project_id", &id)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let (_, mine) = get(&app, &me, "/?tab=newest").await;
+    app.submit(&me, "/api/upvote", "/?tab=newest", &[("project_id", &id)])
+        .await;
+    let (_, mine) = app.get(&me, "/?tab=newest").await;
     assert!(
         mine.contains(&format!(
             "value=\"{id}\"><button type=\"submit\" aria-label=\"Remove upvote from "
         )),
         "the voter sees their upvote"
     );
-    let (_, theirs) = get(&app, &anon, "/?tab=newest").await;
+    let (_, theirs) = app.get(&anon, "/?tab=newest").await;
     assert!(!theirs.contains("Remove upvote from"), "nobody else does");
     let ov = counters(&app.base).await;
     assert!(n(&ov, "ov.fills") >= 1, "{ov}");
     // The project page asks the overlay again: a Redis hit now.
     let before = n(&ov, "ov.hits");
-    let (status, page) = get(&app, &me, &format!("/p/{id}")).await;
+    let (status, page) = app.get(&me, &format!("/p/{id}")).await;
     assert_eq!(status, 200);
     assert!(
         page.contains("Remove upvote from"),
@@ -302,7 +282,7 @@ async fn a_published_refresh_drops_the_cached_page_on_another_instance() {
         .another_instance(&["--refresher", "false", "--health-token", TOKEN])
         .await;
     wait_listening(&b).await;
-    let builder = crate::inbox::sign_up(&app, "cache_builder").await;
+    let builder = app.sign_up("cache_builder").await;
     let anon = new_client();
     // The sign-up marked the feed view (it shows usernames): once A has
     // refreshed it, B's entry can only be dropped by the refresh that the
@@ -333,7 +313,7 @@ async fn a_published_refresh_drops_the_cached_page_on_another_instance() {
     let cached_at = Instant::now();
 
     // A project is created through A; A's refresher refreshes the feed view.
-    crate::my_projects::create(&app, &builder, crate::my_projects::GOOD).await;
+    app.create_project(&builder, PROJECT).await;
     eventually(
         Duration::from_secs(20),
         "the feed view holds the project",
@@ -384,7 +364,7 @@ async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_agai
     seed(&app).await;
     wait_listening(&app.base).await;
     let me = new_client();
-    log_in(&app, &me, "demo_builder").await;
+    app.log_in(&me, "demo_builder").await;
     let project: String = sqlx::query_scalar(
         "select p.id::text from projects p join users u on u.id = p.user_id \
          where u.username <> 'demo_builder' and not p.is_deleted order by p.created_at limit 1",
@@ -420,7 +400,7 @@ async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_agai
     ];
     // Warm everything while Redis is up.
     for path in &pages {
-        assert_eq!(get(&app, &me, path).await.0, 200, "{path}");
+        assert_eq!(app.get(&me, path).await.0, 200, "{path}");
     }
     assert!(!redis.keys("pw:*").await.is_empty(), "entries in Redis");
 
@@ -428,7 +408,7 @@ async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_agai
     for round in 0..2 {
         for path in &pages {
             let started = Instant::now();
-            let (status, _) = get(&app, &me, path).await;
+            let (status, _) = app.get(&me, path).await;
             assert_eq!(status, 200, "{path} with Redis stopped (round {round})");
             assert!(
                 started.elapsed() < Duration::from_secs(2),
@@ -480,7 +460,7 @@ async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_agai
     ];
     for (path, referer, form) in &actions {
         let started = Instant::now();
-        let res = post(&app, &me, path, Some(referer), form).await;
+        let res = app.post(&me, path, Some(referer), form).await;
         assert_eq!(res.status().as_u16(), 302, "{path} with Redis stopped");
         assert!(
             !location(&res).contains("__err="),
@@ -503,7 +483,7 @@ async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_agai
         assert_eq!(app.count(&sql).await, want, "{sql}");
     }
     // The pages show those writes (marks come from PostgreSQL now).
-    let (_, page) = get(&app, &me, &format!("/p/{project}")).await;
+    let (_, page) = app.get(&me, &format!("/p/{project}")).await;
     assert!(page.contains("Remove upvote from"), "the upvote shows");
     assert!(page.contains("Works without Redis"));
     let stopped = counters(&app.base).await;
@@ -516,7 +496,7 @@ async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_agai
         Duration::from_secs(15),
         "feed entries in Redis again",
         || async {
-            get(&app, &me, "/?tab=newest").await;
+            app.get(&me, "/?tab=newest").await;
             redis
                 .keys("pw:*:hot:mv_feed_projects:*")
                 .await
@@ -526,9 +506,9 @@ async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_agai
     )
     .await;
     let before = counters(&app.base).await;
-    get(&app, &me, "/?tab=newest").await;
-    get(&app, &me, &format!("/p/{project}")).await;
-    get(&app, &me, &format!("/p/{project}")).await;
+    app.get(&me, "/?tab=newest").await;
+    app.get(&me, &format!("/p/{project}")).await;
+    app.get(&me, &format!("/p/{project}")).await;
     let after = counters(&app.base).await;
     assert!(
         n(&after, "hot.local_hits") + n(&after, "hot.redis_hits")
@@ -539,7 +519,7 @@ async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_agai
         n(&after, "ov.hits") > n(&before, "ov.hits"),
         "overlays answer again: {after}"
     );
-    let (_, page) = get(&app, &me, &format!("/p/{project}")).await;
+    let (_, page) = app.get(&me, &format!("/p/{project}")).await;
     assert!(
         page.contains("Remove upvote from"),
         "and still say what the database says"

@@ -1,14 +1,13 @@
 //! `/dashboard`: the signed-in user's row of `user_dashboard_stats`, with
 //! the real column values shown (every counter, not just projects).
 
-use crate::feed::get;
-use crate::my_projects::{app, builder};
+use crate::helpers::{quiet_app, TestUser};
 
 #[tokio::test]
 async fn shows_every_counter_of_the_users_row() {
-    let app = app().await;
-    let (me, client) = builder(&app, "counted").await;
-    let (other, _) = builder(&app, "other").await;
+    let app = quiet_app().await;
+    let TestUser { id: me, client } = app.builder("counted").await;
+    let other = app.builder("other").await.id;
     // Give the row distinct values through real writes (the triggers).
     let p: uuid::Uuid =
         sqlx::query_scalar("insert into projects (user_id, title) values ($1, 'P') returning id")
@@ -31,7 +30,7 @@ async fn shows_every_counter_of_the_users_row() {
             .await
             .unwrap();
     }
-    let (status, html) = get(&app, &client, "/dashboard").await;
+    let (status, html) = app.get(&client, "/dashboard").await;
     assert_eq!(status, 200);
     for (class, n) in [
         ("dash-projects", 1),

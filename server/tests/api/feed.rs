@@ -4,68 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::helpers::{spawn_app_with, TestApp};
-
-/// An app with demo data and fresh views, and no background refresher:
-/// the views stay as they are unless a test refreshes them, so anything
-/// the page shows beyond them was read live.
-pub async fn seeded_app() -> TestApp {
-    let app = spawn_app_with(&["--refresher", "false"]).await;
-    data::seed::seed(
-        &app.pool,
-        &data::seed::SeedOptions {
-            scale: 0.02,
-            seed: 42,
-        },
-        &|_| {},
-    )
-    .await
-    .expect("seed demo data");
-    refresh_views(&app).await;
-    app
-}
-
-pub async fn refresh_views(app: &TestApp) {
-    for view in ["mv_feed_projects", "mv_project_details"] {
-        sqlx::query(&format!("refresh materialized view {view}"))
-            .execute(&app.pool)
-            .await
-            .unwrap();
-    }
-}
-
-/// A second browser-like client with its own cookie jar.
-pub fn new_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Logs `client` in as `login` (demo password).
-pub async fn log_in(app: &TestApp, client: &reqwest::Client, login: &str) {
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .header("referer", app.url("/login"))
-        .form(&[("login", login), ("password", data::seed::DEMO_PASSWORD)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302, "log in as {login}");
-    assert_eq!(res.headers()["location"], "/");
-}
-
-pub async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String) {
-    let res = client
-        .get(app.url(path))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
+use crate::helpers::{new_client, seeded_app};
 
 /// The project ids of the cards of the main list (not the featured strip), in order.
 fn card_ids(html: &str) -> Vec<String> {
@@ -73,14 +12,6 @@ fn card_ids(html: &str) -> Vec<String> {
         .skip(1)
         .map(|rest| rest[..36].to_string())
         .collect()
-}
-
-/// The `href` of the "Next page" link, if any.
-fn next_href(html: &str) -> Option<String> {
-    let at = html.find(">Next page<")?;
-    let start = html[..at].rfind("href=\"")? + 6;
-    let end = start + html[start..].find('"')?;
-    Some(html[start..end].replace("&amp;", "&"))
 }
 
 /// The upvote count shown on the card of `id` in the main list.
@@ -131,19 +62,7 @@ async fn the_feed_renders_demo_projects_with_tabs_and_keyset_pages() {
         ("/", live),
         ("/?tab=featured", featured),
     ] {
-        let mut seen = HashSet::new();
-        let mut path = Some(start.to_string());
-        let mut pages = 0;
-        while let Some(p) = path {
-            let (status, html) = app.get_html(&p).await;
-            assert_eq!(status, 200, "{p}");
-            for id in card_ids(&html) {
-                assert!(seen.insert(id), "{p} repeats a card");
-            }
-            path = next_href(&html);
-            pages += 1;
-            assert!(pages < 100);
-        }
+        let seen = app.walk_pages(start, "Next page", 100, card_ids).await;
         assert_eq!(seen.len(), expected, "{start} lists every project once");
     }
 
@@ -212,8 +131,8 @@ async fn bad_query_parameters_are_a_400_page() {
 async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
     let app = seeded_app().await;
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
-    let (_, html) = get(&app, &client, "/?tab=newest").await;
+    app.log_in(&client, "demo_builder").await;
+    let (_, html) = app.get(&client, "/?tab=newest").await;
     // A card demo_builder has not upvoted.
     let ids = card_ids(&html);
     let id = ids
@@ -247,7 +166,7 @@ async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
     .unwrap();
     assert_eq!(in_view, before);
     // ... yet the voter sees the vote and the new count.
-    let (status, html) = get(&app, &client, "/?tab=newest").await;
+    let (status, html) = app.get(&client, "/?tab=newest").await;
     assert_eq!(status, 200);
     assert_eq!(card_upvotes(&html, &id), before + 1);
     assert!(html.contains(&format!(
@@ -278,7 +197,7 @@ async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 302);
-    let (_, html) = get(&app, &client, "/?tab=newest").await;
+    let (_, html) = app.get(&client, "/?tab=newest").await;
     assert_eq!(card_upvotes(&html, &id), before);
     assert!(html.contains(&format!(
         "value=\"{id}\"><button type=\"submit\" aria-label=\"Upvote "

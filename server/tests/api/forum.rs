@@ -3,12 +3,7 @@
 //! (422 with the field's message, nothing written), unknown ids (404), and
 //! the actor seeing their own writes although the views are not refreshed.
 
-use crate::chains::{
-    api_error, busy_chain, client_for, location, outsider, pick, post, private_chain, seeded_app,
-    shown, NIL,
-};
-use crate::feed::get;
-use crate::helpers::TestApp;
+use crate::helpers::{api_error, chains_app, location, shown, TestApp, NIL};
 
 async fn forum_rows(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     (
@@ -23,28 +18,22 @@ async fn forum_rows(app: &TestApp) -> (i64, i64, i64, i64, i64) {
 
 /// A post of the chain written by someone other than `not_by`.
 async fn post_in(app: &TestApp, chain: &str, not_by: &str) -> String {
-    pick(
-        app,
-        &format!(
-            "select p.id::text from chain_posts p join users u on u.id = p.author_id \
+    app.pick(&format!(
+        "select p.id::text from chain_posts p join users u on u.id = p.author_id \
              where p.chain_id = '{chain}' and not p.is_deleted and not p.is_pinned \
                and u.username <> '{not_by}' and u.is_active \
              order by p.id limit 1"
-        ),
-    )
+    ))
     .await
 }
 
 /// A follower of the chain who is not its creator.
 async fn member(app: &TestApp, chain: &str, owner: &str) -> String {
-    pick(
-        app,
-        &format!(
-            "select u.username from chain_followers f join users u on u.id = f.user_id \
+    app.pick(&format!(
+        "select u.username from chain_followers f join users u on u.id = f.user_id \
              where f.chain_id = '{chain}' and u.is_active and u.username <> '{owner}' \
              order by u.username limit 1"
-        ),
-    )
+    ))
     .await
 }
 
@@ -57,8 +46,8 @@ fn post_ids(html: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_forum_shows_pinned_posts_first() {
-    let app = seeded_app().await;
-    let (chain, _) = busy_chain(&app).await;
+    let app = chains_app().await;
+    let (chain, _) = app.busy_chain().await;
     let pinned: Vec<String> = sqlx::query_scalar(&format!(
         "select id::text from mv_chain_posts where chain_id = '{chain}' and is_pinned \
          order by trending_score desc, id desc"
@@ -84,62 +73,12 @@ async fn the_forum_shows_pinned_posts_first() {
 }
 
 #[tokio::test]
-async fn signed_out_forum_actions_are_401_or_a_login_redirect_and_write_nothing() {
-    let app = seeded_app().await;
-    let (chain, owner) = busy_chain(&app).await;
-    let post_id = post_in(&app, &chain, &owner).await;
-    let comment = pick(
-        &app,
-        "select id::text from chain_post_comments order by id limit 1",
-    )
-    .await;
-    let before = forum_rows(&app).await;
-    let page = format!("/c/{chain}/posts/{post_id}");
-    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
-        (
-            "/api/create_post",
-            vec![
-                ("chain_id", &chain),
-                ("title", "t"),
-                ("content", "c"),
-                ("post_type", "discussion"),
-            ],
-        ),
-        ("/api/pin_post", vec![("post_id", &post_id)]),
-        ("/api/unpin_post", vec![("post_id", &post_id)]),
-        (
-            "/api/vote_post",
-            vec![("post_id", &post_id), ("vote", "up")],
-        ),
-        (
-            "/api/comment_post",
-            vec![("post_id", &post_id), ("content", "hi")],
-        ),
-        ("/api/delete_post", vec![("post_id", &post_id)]),
-        ("/api/delete_post_comment", vec![("comment_id", &comment)]),
-    ];
-    for (path, form) in &cases {
-        let res = post(&app, &app.client, path, None, form).await;
-        assert_eq!(res.status().as_u16(), 401, "{path}");
-        let res = post(&app, &app.client, path, Some(&page), form).await;
-        assert_eq!(res.status().as_u16(), 302, "{path}");
-        assert_eq!(location(&res), format!("/login?next={page}"), "{path}");
-    }
-    assert_eq!(forum_rows(&app).await, before);
-    // The post page itself is public.
-    let (status, html) = app.get_html(&page).await;
-    assert_eq!(status, 200);
-    assert_eq!(html.matches("<h1").count(), 1);
-    assert!(html.contains(&format!("/login?next={page}")));
-}
-
-#[tokio::test]
 async fn posting_needs_membership_and_valid_fields() {
-    let app = seeded_app().await;
-    let (chain, owner) = busy_chain(&app).await;
-    let stranger = outsider(&app, &chain).await;
-    let s = client_for(&app, &stranger).await;
-    let m = client_for(&app, &member(&app, &chain, &owner).await).await;
+    let app = chains_app().await;
+    let (chain, owner) = app.busy_chain().await;
+    let stranger = app.outsider(&chain).await;
+    let s = app.client_for(&stranger).await;
+    let m = app.client_for(&member(&app, &chain, &owner).await).await;
     let before = forum_rows(&app).await;
     let form = |title: &'static str, content: &'static str, kind: &'static str| {
         vec![
@@ -173,7 +112,12 @@ async fn posting_needs_membership_and_valid_fields() {
     ] {
         let res = send(&m, form(title, content, kind)).await;
         assert_eq!(res.status().as_u16(), 422, "{field}");
-        assert!(api_error(res).await.field_error(field).is_some(), "{field}");
+        assert!(
+            api_error(&res.text().await.unwrap())
+                .field_error(field)
+                .is_some(),
+            "{field}"
+        );
     }
     // Unknown or malformed chain: 404.
     for bad in [NIL, "nope"] {
@@ -208,7 +152,9 @@ async fn posting_needs_membership_and_valid_fields() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 302);
-    let (status, html) = get(&app, &m, location(&res).trim_start_matches(&app.base)).await;
+    let (status, html) = app
+        .get(&m, location(&res).trim_start_matches(&app.base))
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="title-error""#));
     assert!(html.contains("Give your post a title."));
@@ -221,33 +167,33 @@ async fn posting_needs_membership_and_valid_fields() {
 
 #[tokio::test]
 async fn a_new_post_shows_at_once_on_the_chain_page_and_can_be_deleted() {
-    let app = seeded_app().await;
-    let (chain, owner) = busy_chain(&app).await;
+    let app = chains_app().await;
+    let (chain, owner) = app.busy_chain().await;
     let name = member(&app, &chain, &owner).await;
-    let m = client_for(&app, &name).await;
+    let m = app.client_for(&name).await;
     let page = format!("/c/{chain}");
-    let (_, html) = get(&app, &m, &page).await;
+    let (_, html) = app.get(&m, &page).await;
     let posts = shown(&html, "post-count");
-    let res = post(
-        &app,
-        &m,
-        "/api/create_post",
-        Some(&page),
-        &[
-            ("chain_id", &chain),
-            ("title", "  How do you test without mocks?  "),
-            ("content", "Real databases, real HTTP."),
-            ("post_type", "question"),
-        ],
-    )
-    .await;
+    let res = app
+        .post(
+            &m,
+            "/api/create_post",
+            Some(&page),
+            &[
+                ("chain_id", &chain),
+                ("title", "  How do you test without mocks?  "),
+                ("content", "Real databases, real HTTP."),
+                ("post_type", "question"),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let loc = location(&res);
     let id = loc
         .strip_prefix(&format!("/c/{chain}/posts/"))
         .expect("to the new post")
         .to_string();
-    let (status, html) = get(&app, &m, &loc).await;
+    let (status, html) = app.get(&m, &loc).await;
     assert_eq!(status, 200);
     assert!(html.contains("<h1>How do you test without mocks?</h1>"));
     assert!(html.contains("Delete post"));
@@ -260,7 +206,7 @@ async fn a_new_post_shows_at_once_on_the_chain_page_and_can_be_deleted() {
         0
     );
     for path in [page.clone(), format!("{page}?tab=newest")] {
-        let (_, html) = get(&app, &m, &path).await;
+        let (_, html) = app.get(&m, &path).await;
         let pinned = app
             .count(&format!(
                 "select count(*) from mv_chain_posts where chain_id = '{chain}' and is_pinned"
@@ -271,24 +217,24 @@ async fn a_new_post_shows_at_once_on_the_chain_page_and_can_be_deleted() {
     }
 
     // Nobody else deletes it.
-    let other = client_for(&app, &owner).await;
-    let res = post(&app, &other, "/api/delete_post", None, &[("post_id", &id)]).await;
-    assert_eq!(res.status().as_u16(), 403);
+    let other = app.client_for(&owner).await;
+    assert_eq!(
+        app.call(&other, "/api/delete_post", &[("post_id", &id)])
+            .await,
+        403
+    );
     for bad in [NIL, "nope"] {
-        let res = post(&app, &m, "/api/delete_post", None, &[("post_id", bad)]).await;
-        assert_eq!(res.status().as_u16(), 404);
+        assert_eq!(
+            app.call(&m, "/api/delete_post", &[("post_id", bad)]).await,
+            404
+        );
     }
     // Its author does: soft-deleted, gone at once, its page a 404.
-    let res = post(
-        &app,
-        &m,
-        "/api/delete_post",
-        Some(&loc),
-        &[("post_id", &id)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("{page}#forum"));
+    assert_eq!(
+        app.submit(&m, "/api/delete_post", &loc, &[("post_id", &id)])
+            .await,
+        format!("{page}#forum")
+    );
     assert_eq!(
         app.count(&format!(
             "select count(*) from chain_posts where id = '{id}' and is_deleted"
@@ -296,56 +242,63 @@ async fn a_new_post_shows_at_once_on_the_chain_page_and_can_be_deleted() {
         .await,
         1
     );
-    let (_, html) = get(&app, &m, &page).await;
+    let (_, html) = app.get(&m, &page).await;
     assert!(!post_ids(&html).contains(&id));
     assert_eq!(shown(&html, "post-count"), posts);
-    let (status, _) = get(&app, &m, &loc).await;
+    let (status, _) = app.get(&m, &loc).await;
     assert_eq!(status, 404);
-    let res = post(&app, &m, "/api/delete_post", None, &[("post_id", &id)]).await;
-    assert_eq!(res.status().as_u16(), 404, "already deleted");
+    assert_eq!(
+        app.call(&m, "/api/delete_post", &[("post_id", &id)]).await,
+        404,
+        "already deleted"
+    );
 }
 
 #[tokio::test]
 async fn only_the_owner_pins_and_a_pin_shows_at_once() {
-    let app = seeded_app().await;
-    let (chain, owner) = busy_chain(&app).await;
+    let app = chains_app().await;
+    let (chain, owner) = app.busy_chain().await;
     let target = post_in(&app, &chain, &owner).await;
-    let m = client_for(&app, &member(&app, &chain, &owner).await).await;
+    let m = app.client_for(&member(&app, &chain, &owner).await).await;
     let page = format!("/c/{chain}");
-    let (_, html) = get(&app, &m, &page).await;
+    let (_, html) = app.get(&m, &page).await;
     assert!(
         !html.contains("/api/pin_post"),
         "no pin control for a member"
     );
     let before = forum_rows(&app).await;
     for path in ["/api/pin_post", "/api/unpin_post"] {
-        let res = post(&app, &m, path, None, &[("post_id", &target)]).await;
-        assert_eq!(res.status().as_u16(), 403, "{path}");
+        assert_eq!(
+            app.call(&m, path, &[("post_id", &target)]).await,
+            403,
+            "{path}"
+        );
         // In a browser: back with a 403 page state and a message.
-        let res = post(&app, &m, path, Some(&page), &[("post_id", &target)]).await;
+        let res = app
+            .post(&m, path, Some(&page), &[("post_id", &target)])
+            .await;
         assert_eq!(res.status().as_u16(), 302);
-        let (status, html) = get(&app, &m, location(&res).trim_start_matches(&app.base)).await;
+        let (status, html) = app
+            .get(&m, location(&res).trim_start_matches(&app.base))
+            .await;
         assert_eq!(status, 403);
         assert!(html.contains("You are not allowed to do that."));
     }
-    let o = client_for(&app, &owner).await;
+    let o = app.client_for(&owner).await;
     for bad in [NIL, "nope"] {
-        let res = post(&app, &o, "/api/pin_post", None, &[("post_id", bad)]).await;
-        assert_eq!(res.status().as_u16(), 404);
+        assert_eq!(
+            app.call(&o, "/api/pin_post", &[("post_id", bad)]).await,
+            404
+        );
     }
     assert_eq!(forum_rows(&app).await, before);
 
-    let res = post(
-        &app,
-        &o,
-        "/api/pin_post",
-        Some(&page),
-        &[("post_id", &target)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("{page}#post-{target}"));
-    let (_, html) = get(&app, &o, &page).await;
+    assert_eq!(
+        app.submit(&o, "/api/pin_post", &page, &[("post_id", &target)])
+            .await,
+        format!("{page}#post-{target}")
+    );
+    let (_, html) = app.get(&o, &page).await;
     let pinned = &html[html.find(r#"id="pinned-heading""#).expect("pinned strip")..];
     let pinned = &pinned[..pinned.find("</section>").unwrap()];
     assert!(
@@ -355,16 +308,9 @@ async fn only_the_owner_pins_and_a_pin_shows_at_once() {
     assert!(html.contains("Unpin "));
     assert_eq!(post_ids(&html).iter().filter(|i| **i == target).count(), 1);
 
-    let res = post(
-        &app,
-        &o,
-        "/api/unpin_post",
-        Some(&page),
-        &[("post_id", &target)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let (_, html) = get(&app, &o, &page).await;
+    app.submit(&o, "/api/unpin_post", &page, &[("post_id", &target)])
+        .await;
+    let (_, html) = app.get(&o, &page).await;
     if let Some(at) = html.find(r#"id="pinned-heading""#) {
         let strip = &html[at..];
         let strip = &strip[..strip.find("</section>").unwrap()];
@@ -382,54 +328,52 @@ async fn only_the_owner_pins_and_a_pin_shows_at_once() {
 
 #[tokio::test]
 async fn votes_show_at_once_and_bad_votes_are_refused() {
-    let app = seeded_app().await;
-    let (chain, owner) = busy_chain(&app).await;
+    let app = chains_app().await;
+    let (chain, owner) = app.busy_chain().await;
     let target = post_in(&app, &chain, &owner).await;
-    let reader = outsider(&app, &chain).await;
-    let c = client_for(&app, &reader).await;
+    let reader = app.outsider(&chain).await;
+    let c = app.client_for(&reader).await;
     let page = format!("/c/{chain}/posts/{target}");
     let before = forum_rows(&app).await;
-    let res = post(
-        &app,
-        &c,
-        "/api/vote_post",
-        None,
-        &[("post_id", &target), ("vote", "sideways")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 422);
-    assert!(api_error(res).await.field_error("vote").is_some());
-    for bad in [NIL, "nope"] {
-        let res = post(
-            &app,
+    let res = app
+        .post(
             &c,
             "/api/vote_post",
             None,
-            &[("post_id", bad), ("vote", "up")],
+            &[("post_id", &target), ("vote", "sideways")],
         )
         .await;
-        assert_eq!(res.status().as_u16(), 404);
+    assert_eq!(res.status().as_u16(), 422);
+    assert!(api_error(&res.text().await.unwrap())
+        .field_error("vote")
+        .is_some());
+    for bad in [NIL, "nope"] {
+        assert_eq!(
+            app.call(&c, "/api/vote_post", &[("post_id", bad), ("vote", "up")])
+                .await,
+            404
+        );
     }
     assert_eq!(forum_rows(&app).await, before);
 
-    let (_, html) = get(&app, &c, &page).await;
+    let (_, html) = app.get(&c, &page).await;
     let (up, down) = (shown(&html, "post-upvotes"), shown(&html, "post-downvotes"));
     let vote = |v: &'static str| {
         let c = c.clone();
         let app = &app;
         let (target, page) = (target.clone(), page.clone());
         async move {
-            let res = post(
-                app,
-                &c,
-                "/api/vote_post",
-                Some(&page),
-                &[("post_id", &target), ("vote", v)],
-            )
-            .await;
-            assert_eq!(res.status().as_u16(), 302);
-            assert_eq!(location(&res), format!("{page}#post-{target}"));
-            get(app, &c, &page).await.1
+            assert_eq!(
+                app.submit(
+                    &c,
+                    "/api/vote_post",
+                    &page,
+                    &[("post_id", &target), ("vote", v)]
+                )
+                .await,
+                format!("{page}#post-{target}")
+            );
+            app.get(&c, &page).await.1
         }
     };
     let html = vote("up").await;
@@ -445,7 +389,7 @@ async fn votes_show_at_once_and_bad_votes_are_refused() {
     );
     assert!(html.contains("Remove downvote from"));
     // The chain page shows the reader's vote at once too.
-    let (_, chain_html) = get(&app, &c, &format!("/c/{chain}?tab=newest")).await;
+    let (_, chain_html) = app.get(&c, &format!("/c/{chain}?tab=newest")).await;
     if let Some(at) = chain_html.find(&format!(r#"id="post-{target}""#)) {
         assert_eq!(shown(&chain_html[at..], "post-downvotes"), down + 1);
     }
@@ -459,69 +403,71 @@ async fn votes_show_at_once_and_bad_votes_are_refused() {
 
 #[tokio::test]
 async fn comments_show_at_once_notify_the_author_and_only_their_writer_deletes_them() {
-    let app = seeded_app().await;
-    let (chain, owner) = busy_chain(&app).await;
+    let app = chains_app().await;
+    let (chain, owner) = app.busy_chain().await;
     let target = post_in(&app, &chain, &owner).await;
-    let author = pick(
-        &app,
-        &format!(
+    let author = app
+        .pick(&format!(
             "select u.username from chain_posts p join users u on u.id = p.author_id \
              where p.id = '{target}'"
-        ),
-    )
-    .await;
-    let reader = outsider(&app, &chain).await;
-    let c = client_for(&app, &reader).await;
+        ))
+        .await;
+    let reader = app.outsider(&chain).await;
+    let c = app.client_for(&reader).await;
     let page = format!("/c/{chain}/posts/{target}");
     let before = forum_rows(&app).await;
     let long = "x".repeat(2001);
     for content in ["", "  \n ", long.as_str()] {
-        let res = post(
-            &app,
-            &c,
-            "/api/comment_post",
-            None,
-            &[("post_id", &target), ("content", content)],
-        )
-        .await;
+        let res = app
+            .post(
+                &c,
+                "/api/comment_post",
+                None,
+                &[("post_id", &target), ("content", content)],
+            )
+            .await;
         assert_eq!(res.status().as_u16(), 422);
-        assert!(api_error(res).await.field_error("content").is_some());
+        assert!(api_error(&res.text().await.unwrap())
+            .field_error("content")
+            .is_some());
     }
     for bad in [NIL, "nope"] {
-        let res = post(
-            &app,
-            &c,
-            "/api/comment_post",
-            None,
-            &[("post_id", bad), ("content", "hi")],
-        )
-        .await;
-        assert_eq!(res.status().as_u16(), 404);
+        assert_eq!(
+            app.call(
+                &c,
+                "/api/comment_post",
+                &[("post_id", bad), ("content", "hi")]
+            )
+            .await,
+            404
+        );
     }
     assert_eq!(forum_rows(&app).await, before, "nothing written");
     // A browser gets the message at the field.
-    let res = post(
-        &app,
-        &c,
-        "/api/comment_post",
-        Some(&page),
-        &[("post_id", &target), ("content", "   ")],
-    )
-    .await;
-    let (status, html) = get(&app, &c, location(&res).trim_start_matches(&app.base)).await;
+    let res = app
+        .post(
+            &c,
+            "/api/comment_post",
+            Some(&page),
+            &[("post_id", &target), ("content", "   ")],
+        )
+        .await;
+    let (status, html) = app
+        .get(&c, location(&res).trim_start_matches(&app.base))
+        .await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="comment-new-error""#));
 
-    let (_, html) = get(&app, &c, &page).await;
+    let (_, html) = app.get(&c, &page).await;
     let count = shown(&html, "comment-count");
-    let res = post(
-        &app,
-        &c,
-        "/api/comment_post",
-        Some(&page),
-        &[("post_id", &target), ("content", "  Nice write-up  ")],
-    )
-    .await;
+    let res = app
+        .post(
+            &c,
+            "/api/comment_post",
+            Some(&page),
+            &[("post_id", &target), ("content", "  Nice write-up  ")],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let loc = location(&res);
     let cid = loc
@@ -529,7 +475,7 @@ async fn comments_show_at_once_notify_the_author_and_only_their_writer_deletes_t
         .expect("lands on it")
         .1
         .to_string();
-    let (_, html) = get(&app, &c, &page).await;
+    let (_, html) = app.get(&c, &page).await;
     assert_eq!(shown(&html, "comment-count"), count + 1);
     assert!(html.contains(">Nice write-up<"));
     let first = html.find(r#"<li id="comment-"#).unwrap();
@@ -550,49 +496,39 @@ async fn comments_show_at_once_notify_the_author_and_only_their_writer_deletes_t
     assert!(message.starts_with(&reader), "{message}");
 
     // Nobody else deletes the comment.
-    let other = client_for(&app, &author).await;
-    let res = post(
-        &app,
-        &other,
-        "/api/delete_post_comment",
-        None,
-        &[("comment_id", &cid)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 403);
-    let res = post(
-        &app,
-        &other,
-        "/api/delete_post_comment",
-        None,
-        &[("comment_id", NIL)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 404);
+    let other = app.client_for(&author).await;
+    assert_eq!(
+        app.call(&other, "/api/delete_post_comment", &[("comment_id", &cid)])
+            .await,
+        403
+    );
+    assert_eq!(
+        app.call(&other, "/api/delete_post_comment", &[("comment_id", NIL)])
+            .await,
+        404
+    );
     // The author commenting on their own post gets no notification.
     let notes = app.count("select count(*) from notifications").await;
-    let res = post(
-        &app,
-        &other,
-        "/api/comment_post",
-        None,
-        &[("post_id", &target), ("content", "Thanks!")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        app.call(
+            &other,
+            "/api/comment_post",
+            &[("post_id", &target), ("content", "Thanks!")]
+        )
+        .await,
+        200
+    );
     assert_eq!(app.count("select count(*) from notifications").await, notes);
 
     // Its writer deletes it: gone at once.
-    let res = post(
-        &app,
+    app.submit(
         &c,
         "/api/delete_post_comment",
-        Some(&page),
+        &page,
         &[("comment_id", &cid)],
     )
     .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let (_, html) = get(&app, &c, &page).await;
+    let (_, html) = app.get(&c, &page).await;
     assert!(!html.contains(&format!("comment-{cid}")));
     assert_eq!(
         shown(&html, "comment-count"),
@@ -603,16 +539,18 @@ async fn comments_show_at_once_notify_the_author_and_only_their_writer_deletes_t
 
 #[tokio::test]
 async fn private_chain_posts_are_404_to_strangers() {
-    let app = seeded_app().await;
-    let (chain, _, _) = private_chain(&app).await;
-    let target = pick(
-        &app,
-        &format!("select id::text from chain_posts where chain_id = '{chain}' limit 1"),
-    )
-    .await;
-    let stranger = client_for(&app, &outsider(&app, &chain).await).await;
+    let app = chains_app().await;
+    let (chain, _, _) = app.private_chain().await;
+    let target = app
+        .pick(&format!(
+            "select id::text from chain_posts where chain_id = '{chain}' limit 1"
+        ))
+        .await;
+    let stranger = app.client_for(&app.outsider(&chain).await).await;
     let before = forum_rows(&app).await;
-    let (status, _) = get(&app, &stranger, &format!("/c/{chain}/posts/{target}")).await;
+    let (status, _) = app
+        .get(&stranger, &format!("/c/{chain}/posts/{target}"))
+        .await;
     assert_eq!(status, 404);
     for (path, form) in [
         (
@@ -635,16 +573,15 @@ async fn private_chain_posts_are_404_to_strangers() {
             ],
         ),
     ] {
-        let res = post(&app, &stranger, path, None, &form).await;
-        assert_eq!(res.status().as_u16(), 404, "{path}");
+        assert_eq!(app.call(&stranger, path, &form).await, 404, "{path}");
     }
     assert_eq!(forum_rows(&app).await, before);
 }
 
 #[tokio::test]
 async fn the_forum_atom_feed_lists_the_newest_posts_of_public_chains_only() {
-    let app = seeded_app().await;
-    let (chain, _) = busy_chain(&app).await;
+    let app = chains_app().await;
+    let (chain, _) = app.busy_chain().await;
     let res = app
         .client
         .get(app.url(&format!("/c/{chain}/feed.atom")))
@@ -682,7 +619,7 @@ async fn the_forum_atom_feed_lists_the_newest_posts_of_public_chains_only() {
     }
     assert!(xml.contains(&format!("/c/{chain}/posts/{}", newest[0])));
 
-    let (private, _, _) = private_chain(&app).await;
+    let (private, _, _) = app.private_chain().await;
     for path in [
         format!("/c/{private}/feed.atom"),
         format!("/c/{NIL}/feed.atom"),

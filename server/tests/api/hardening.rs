@@ -5,8 +5,7 @@
 
 use std::time::Duration;
 
-use crate::feed::{get, log_in, new_client};
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{new_client, spawn_app_with, TestApp};
 
 async fn demo_app(extra: &[&str]) -> TestApp {
     let mut args = vec![
@@ -30,7 +29,7 @@ async fn every_signed_in_page_is_private_and_never_stored() {
     .await
     .unwrap();
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
+    app.log_in(&client, "demo_builder").await;
     for path in [
         "/".to_string(),
         format!("/p/{project}"),
@@ -45,12 +44,7 @@ async fn every_signed_in_page_is_private_and_never_stored() {
         "/u/demo_builder".into(),
         "/no-such-page".into(),
     ] {
-        let res = client
-            .get(app.url(&path))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
+        let res = app.fetch(&client, &path).await;
         let cache = res
             .headers()
             .get("cache-control")
@@ -62,7 +56,7 @@ async fn every_signed_in_page_is_private_and_never_stored() {
         );
     }
     // Signed out, the public pages may be cached.
-    let (status, _) = get(&app, &app.client, "/").await;
+    let (status, _) = app.get(&app.client, "/").await;
     assert_eq!(status, 200);
     let res = app.client.get(app.url("/")).send().await.unwrap();
     assert!(res
@@ -78,7 +72,7 @@ async fn every_signed_in_page_is_private_and_never_stored() {
 async fn bidirectional_overrides_are_removed_from_what_is_posted() {
     let app = demo_app(&[]).await;
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
+    app.log_in(&client, "demo_builder").await;
     let res = client
         .post(app.url("/api/create_project"))
         .headers(app.browser_headers())

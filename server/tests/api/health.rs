@@ -3,8 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::feed::{log_in, new_client};
-use crate::helpers::{admin_url, spawn_app, spawn_app_with, TestApp};
+use data::users::Role;
+
+use crate::helpers::{admin_url, new_client, spawn_app, spawn_app_with, TestApp};
 
 async fn get_json(
     app: &TestApp,
@@ -18,23 +19,6 @@ async fn get_json(
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.json().await.unwrap())
-}
-
-async fn seed_demo_users(app: &TestApp) {
-    for (name, role) in [
-        ("demo_admin", data::users::Role::Admin),
-        ("demo_builder", data::users::Role::Builder),
-    ] {
-        let new = data::users::NewUser {
-            username: name.into(),
-            email: format!("{name}@example.test"),
-            password: data::seed::DEMO_PASSWORD.into(),
-        };
-        data::users::create(&app.pool, &new, role)
-            .await
-            .ok()
-            .unwrap();
-    }
 }
 
 #[tokio::test]
@@ -76,7 +60,8 @@ async fn livez_and_readyz_answer_while_postgres_is_up_and_readyz_fails_without_i
 #[tokio::test]
 async fn denormalization_health_is_for_admins_and_the_token() {
     let app = spawn_app_with(&["--health-token", "monitor-s3cret", "--refresher", "false"]).await;
-    seed_demo_users(&app).await;
+    app.create_user("demo_admin", Role::Admin).await;
+    app.create_user("demo_builder", Role::Builder).await;
     for v in ["mv_admin_dashboard", "mv_investors_directory"] {
         data::refresher::refresh_now(&app.pool, v, data::refresher::TriggeredBy::Manual)
             .await
@@ -92,14 +77,14 @@ async fn denormalization_health_is_for_admins_and_the_token() {
     assert_eq!(status, 401);
 
     let builder = new_client();
-    log_in(&app, &builder, "demo_builder").await;
+    app.log_in(&builder, "demo_builder").await;
     let (status, body) = get_json(&app, &builder, None).await;
     assert_eq!(status, 403);
     assert!(!body.to_string().contains("mv_"));
 
     let registered = app.count("select count(*) from mv_registry").await;
     let admin = new_client();
-    log_in(&app, &admin, "demo_admin").await;
+    app.log_in(&admin, "demo_admin").await;
     for (client, bearer) in [(&admin, None), (&app.client, Some("monitor-s3cret"))] {
         let (status, body) = get_json(&app, client, bearer).await;
         assert_eq!(status, 200);

@@ -3,20 +3,17 @@
 //! a 400 with nothing written, never a 500 (found by hand: `/inbox/%00`
 //! and a message holding "\0" both answered 500).
 
-use crate::chains::post;
-use crate::feed::get;
-use crate::helpers::spawn_app;
-use crate::my_projects::{builder, with};
+use crate::helpers::{project_with, spawn_app};
 
 #[tokio::test]
 async fn a_nul_character_is_a_bad_request_and_nothing_is_written() {
     let app = spawn_app().await;
-    let (_, alice) = builder(&app, "nul_alice").await;
-    builder(&app, "nul_bob").await;
+    let alice = app.builder("nul_alice").await.client;
+    app.builder("nul_bob").await;
 
     // In the address (search strips it instead: see its own test).
     for path in ["/inbox/%00", "/inbox/nul_bob%00"] {
-        let (status, body) = get(&app, &alice, path).await;
+        let (status, body) = app.get(&alice, path).await;
         assert_eq!(status, 400, "{path}");
         assert!(
             body.contains("NUL"),
@@ -26,14 +23,14 @@ async fn a_nul_character_is_a_bad_request_and_nothing_is_written() {
 
     // In a form field that reaches the database: 400, nothing stored.
     let messages = app.count("select count(*) from direct_messages").await;
-    let res = post(
-        &app,
-        &alice,
-        "/api/send_message",
-        None,
-        &[("to", "nul_bob"), ("message", "hello\0there")],
-    )
-    .await;
+    let res = app
+        .post(
+            &alice,
+            "/api/send_message",
+            None,
+            &[("to", "nul_bob"), ("message", "hello\0there")],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 400);
     assert!(res.text().await.unwrap().contains("NUL"));
     assert_eq!(
@@ -42,26 +39,26 @@ async fn a_nul_character_is_a_bad_request_and_nothing_is_written() {
     );
 
     let projects = app.count("select count(*) from projects").await;
-    let res = post(
-        &app,
-        &alice,
-        "/api/create_project",
-        None,
-        &with("title", "a\0b"),
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(
+        app.call(
+            &alice,
+            "/api/create_project",
+            &project_with("title", "a\0b")
+        )
+        .await,
+        400
+    );
     assert_eq!(app.count("select count(*) from projects").await, projects);
 
     // The same input without the NUL goes through.
-    let res = post(
-        &app,
-        &alice,
-        "/api/send_message",
-        None,
-        &[("to", "nul_bob"), ("message", "hello there")],
-    )
-    .await;
+    let res = app
+        .post(
+            &alice,
+            "/api/send_message",
+            None,
+            &[("to", "nul_bob"), ("message", "hello there")],
+        )
+        .await;
     assert!(
         res.status().is_success() || res.status().is_redirection(),
         "{}",
@@ -80,7 +77,7 @@ async fn a_nul_character_is_a_bad_request_and_nothing_is_written() {
 #[tokio::test]
 async fn a_huge_value_never_becomes_a_huge_redirect() {
     let app = spawn_app().await;
-    let (_, alice) = builder(&app, "huge_alice").await;
+    let alice = app.builder("huge_alice").await.client;
     let huge = "y".repeat(200_000);
     for (path, form) in [
         (
@@ -95,7 +92,7 @@ async fn a_huge_value_never_becomes_a_huge_redirect() {
         ("/api/notifications", vec![("after", huge.as_str())]),
         ("/api/inbox", vec![("after", huge.as_str())]),
     ] {
-        let res = post(&app, &alice, path, Some("/"), &form).await;
+        let res = app.post(&alice, path, Some("/"), &form).await;
         let status = res.status().as_u16();
         let location = res.headers().get("location").map(|l| l.len()).unwrap_or(0);
         assert!(location <= 8 * 1024, "{path}: a {location}-byte address");
@@ -106,14 +103,14 @@ async fn a_huge_value_never_becomes_a_huge_redirect() {
     }
     // A normal failed post still goes back to its page (the error waits
     // in the session, not in the address).
-    let res = post(
-        &app,
-        &alice,
-        "/api/send_message",
-        Some("/inbox/nobody"),
-        &[("to", "nobody"), ("message", "hi")],
-    )
-    .await;
+    let res = app
+        .post(
+            &alice,
+            "/api/send_message",
+            Some("/inbox/nobody"),
+            &[("to", "nobody"), ("message", "hi")],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(res.headers()["location"], app.url("/inbox/nobody"));
 }

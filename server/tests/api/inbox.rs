@@ -8,57 +8,23 @@
 
 use std::time::Duration;
 
-use crate::chains::{location, post};
-use crate::feed::{get, new_client};
-use crate::helpers::{spawn_app, TestApp};
-
-pub const PASSWORD: &str = "correct horse battery";
-
-/// Signs up `name` on a fresh client (which is then logged in).
-pub async fn sign_up(app: &TestApp, name: &str) -> reqwest::Client {
-    let client = new_client();
-    let email = format!("{name}@example.com");
-    let res = client
-        .post(app.url("/api/signup"))
-        .headers(app.browser_headers())
-        .header("referer", app.url("/signup"))
-        .form(&[
-            ("username", name),
-            ("email", email.as_str()),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302, "sign up {name}");
-    client
-}
-
-pub async fn count(app: &TestApp, sql: &str) -> i64 {
-    app.count(sql).await
-}
+use crate::helpers::{location, new_client, spawn_app, TestApp};
 
 /// The unread count `user` has from `other` in the conversation table.
 async fn unread(app: &TestApp, user: &str, other: &str) -> i64 {
-    count(
-        app,
-        &format!(
-            "select coalesce((select unread_count::bigint from message_conversations_denorm c \
+    app.count(&format!(
+        "select coalesce((select unread_count::bigint from message_conversations_denorm c \
              join users u on u.id = c.user_id join users o on o.id = c.other_user_id \
              where u.username = '{user}' and o.username = '{other}'), -1)"
-        ),
-    )
+    ))
     .await
 }
 
 async fn dashboard_unread(app: &TestApp, user: &str) -> i64 {
-    count(
-        app,
-        &format!(
-            "select unread_messages::bigint from user_dashboard_stats s join users u \
+    app.count(&format!(
+        "select unread_messages::bigint from user_dashboard_stats s join users u \
              on u.id = s.user_id where u.username = '{user}'"
-        ),
-    )
+    ))
     .await
 }
 
@@ -94,8 +60,7 @@ fn nav_unread(html: &str) -> i64 {
 /// Posts "Mark as read" for the conversation with `other` like a browser
 /// on that page.
 async fn mark_read(app: &TestApp, client: &reqwest::Client, other: &str) -> reqwest::Response {
-    post(
-        app,
+    app.post(
         client,
         "/api/conversation_read",
         Some(&format!("/inbox/{other}")),
@@ -105,8 +70,7 @@ async fn mark_read(app: &TestApp, client: &reqwest::Client, other: &str) -> reqw
 }
 
 async fn send(app: &TestApp, client: &reqwest::Client, to: &str, text: &str) -> reqwest::Response {
-    post(
-        app,
+    app.post(
         client,
         "/api/send_message",
         Some(&format!("/inbox/{to}")),
@@ -118,8 +82,8 @@ async fn send(app: &TestApp, client: &reqwest::Client, to: &str, text: &str) -> 
 #[tokio::test]
 async fn messages_flow_and_unread_counts_are_exact() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_dm").await;
-    let bob = sign_up(&app, "bob_dm").await;
+    let alice = app.sign_up("alice_dm").await;
+    let bob = app.sign_up("bob_dm").await;
 
     let res = send(&app, &alice, "bob_dm", "  Hello Bob  ").await;
     assert_eq!(res.status().as_u16(), 302);
@@ -127,11 +91,8 @@ async fn messages_flow_and_unread_counts_are_exact() {
     let res = send(&app, &alice, "bob_dm", "Second note").await;
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from direct_messages where message = 'Hello Bob'"
-        )
-        .await,
+        app.count("select count(*) from direct_messages where message = 'Hello Bob'")
+            .await,
         1,
         "stored trimmed"
     );
@@ -139,16 +100,16 @@ async fn messages_flow_and_unread_counts_are_exact() {
     assert_eq!(unread(&app, "alice_dm", "bob_dm").await, 0);
     assert_eq!(dashboard_unread(&app, "bob_dm").await, 2);
 
-    let (status, html) = get(&app, &bob, "/inbox").await;
+    let (status, html) = app.get(&bob, "/inbox").await;
     assert_eq!(status, 200);
     assert_eq!(row_unread(&html, "alice_dm"), 2);
     assert!(html.contains("Second note"));
-    let (_, html) = get(&app, &alice, "/inbox").await;
+    let (_, html) = app.get(&alice, "/inbox").await;
     assert_eq!(row_unread(&html, "bob_dm"), 0);
     assert!(html.contains("You: "));
 
     // Opening the conversation shows both, new, and reads nothing.
-    let (status, html) = get(&app, &bob, "/inbox/alice_dm").await;
+    let (status, html) = app.get(&bob, "/inbox/alice_dm").await;
     assert_eq!(status, 200);
     assert!(html.contains("Hello Bob") && html.contains("Second note"));
     assert!(html.find("Hello Bob").unwrap() < html.find("Second note").unwrap());
@@ -161,14 +122,14 @@ async fn messages_flow_and_unread_counts_are_exact() {
     assert!(location(&res).starts_with("/inbox/alice_dm"));
     assert_eq!(unread(&app, "bob_dm", "alice_dm").await, 0);
     assert_eq!(dashboard_unread(&app, "bob_dm").await, 0);
-    let (_, html) = get(&app, &bob, "/inbox").await;
+    let (_, html) = app.get(&bob, "/inbox").await;
     assert_eq!(row_unread(&html, "alice_dm"), 0);
     // Bob's reply is new to Alice; her reply marks it read, and leaves
     // Bob's count and her sent messages alone.
     let res = send(&app, &bob, "alice_dm", "Hi Alice").await;
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(dashboard_unread(&app, "alice_dm").await, 1);
-    get(&app, &alice, "/inbox/bob_dm").await;
+    app.get(&alice, "/inbox/bob_dm").await;
     assert_eq!(dashboard_unread(&app, "alice_dm").await, 1);
     let res = send(&app, &alice, "bob_dm", "Thanks Bob").await;
     assert_eq!(res.status().as_u16(), 302);
@@ -176,38 +137,35 @@ async fn messages_flow_and_unread_counts_are_exact() {
     assert_eq!(dashboard_unread(&app, "bob_dm").await, 1);
     mark_read(&app, &bob, "alice_dm").await;
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from direct_messages where not is_read"
-        )
-        .await,
+        app.count("select count(*) from direct_messages where not is_read")
+            .await,
         0
     );
 
     // Signed out: 401, nothing readable.
     let anon = new_client();
-    assert_eq!(get(&app, &anon, "/inbox").await.0, 401);
-    let (status, html) = get(&app, &anon, "/inbox/alice_dm").await;
+    assert_eq!(app.get(&anon, "/inbox").await.0, 401);
+    let (status, html) = app.get(&anon, "/inbox/alice_dm").await;
     assert_eq!(status, 401);
     assert!(!html.contains("Hello Bob"));
-    let res = post(
-        &app,
-        &anon,
-        "/api/send_message",
-        None,
-        &[("to", "bob_dm"), ("message", "hi")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 401);
-    assert_eq!(count(&app, "select count(*) from direct_messages").await, 4);
+    assert_eq!(
+        app.call(
+            &anon,
+            "/api/send_message",
+            &[("to", "bob_dm"), ("message", "hi")]
+        )
+        .await,
+        401
+    );
+    assert_eq!(app.count("select count(*) from direct_messages").await, 4);
 }
 
 #[tokio::test]
 async fn a_third_user_never_reads_or_marks_the_pair_s_messages() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_3p").await;
-    let _bob = sign_up(&app, "bob_3p").await;
-    let carol = sign_up(&app, "carol_3p").await;
+    let alice = app.sign_up("alice_3p").await;
+    let _bob = app.sign_up("bob_3p").await;
+    let carol = app.sign_up("carol_3p").await;
     send(&app, &alice, "bob_3p", "secret for bob").await;
     let id: String = sqlx::query_scalar("select id::text from direct_messages limit 1")
         .fetch_one(&app.pool)
@@ -216,7 +174,7 @@ async fn a_third_user_never_reads_or_marks_the_pair_s_messages() {
 
     // Carol's /inbox/alice is her own (empty) conversation with Alice.
     for path in ["/inbox/alice_3p", "/inbox/bob_3p", "/inbox"] {
-        let (status, html) = get(&app, &carol, path).await;
+        let (status, html) = app.get(&carol, path).await;
         assert_eq!(status, 200, "{path}");
         assert!(!html.contains("secret for bob"), "{path}");
     }
@@ -226,7 +184,7 @@ async fn a_third_user_never_reads_or_marks_the_pair_s_messages() {
         format!("/inbox/alice_3p/{id}"),
         format!("/api/conversation?username={id}"),
     ] {
-        let (status, html) = get(&app, &carol, &path).await;
+        let (status, html) = app.get(&carol, &path).await;
         assert!((400..500).contains(&status), "{path}: {status}");
         assert!(!html.contains("secret for bob"), "{path}");
     }
@@ -241,11 +199,8 @@ async fn a_third_user_never_reads_or_marks_the_pair_s_messages() {
     assert!(!res.text().await.unwrap().contains("secret for bob"));
     // Still unread for Bob: nothing Carol did marked it.
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from direct_messages where not is_read"
-        )
-        .await,
+        app.count("select count(*) from direct_messages where not is_read")
+            .await,
         1
     );
     assert_eq!(unread(&app, "bob_3p", "alice_3p").await, 1);
@@ -255,9 +210,9 @@ async fn a_third_user_never_reads_or_marks_the_pair_s_messages() {
 #[tokio::test]
 async fn bad_messages_are_refused_and_nothing_is_written() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_bad").await;
-    let _bob = sign_up(&app, "bob_bad").await;
-    let gone = sign_up(&app, "gone_bad").await;
+    let alice = app.sign_up("alice_bad").await;
+    let _bob = app.sign_up("bob_bad").await;
+    let gone = app.sign_up("gone_bad").await;
     drop(gone);
     sqlx::query("update users set is_active = false where username = 'gone_bad'")
         .execute(&app.pool)
@@ -274,14 +229,14 @@ async fn bad_messages_are_refused_and_nothing_is_written() {
     ];
     for (to, text, status, needle) in cases {
         // API client: the status.
-        let res = post(
-            &app,
-            &alice,
-            "/api/send_message",
-            None,
-            &[("to", to), ("message", text)],
-        )
-        .await;
+        let res = app
+            .post(
+                &alice,
+                "/api/send_message",
+                None,
+                &[("to", to), ("message", text)],
+            )
+            .await;
         assert_eq!(res.status().as_u16(), status, "{to}");
         if to.is_empty() {
             continue;
@@ -294,7 +249,7 @@ async fn bad_messages_are_refused_and_nothing_is_written() {
             !back.contains("__err="),
             "the error is not in the address: {back}"
         );
-        let (page_status, html) = get(&app, &alice, &back).await;
+        let (page_status, html) = app.get(&alice, &back).await;
         if to == "bob_bad" {
             assert_eq!(page_status, status, "{to}");
             assert!(
@@ -306,32 +261,29 @@ async fn bad_messages_are_refused_and_nothing_is_written() {
         }
     }
     // A missing field is 400, not 500.
-    let res = post(
-        &app,
-        &alice,
-        "/api/send_message",
-        None,
-        &[("to", "bob_bad")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 400);
-    assert_eq!(count(&app, "select count(*) from direct_messages").await, 0);
     assert_eq!(
-        count(&app, "select count(*) from message_conversations_denorm").await,
+        app.call(&alice, "/api/send_message", &[("to", "bob_bad")])
+            .await,
+        400
+    );
+    assert_eq!(app.count("select count(*) from direct_messages").await, 0);
+    assert_eq!(
+        app.count("select count(*) from message_conversations_denorm")
+            .await,
         0
     );
     // Unknown user page and malformed cursor.
-    assert_eq!(get(&app, &alice, "/inbox/nobody_here").await.0, 404);
-    assert_eq!(get(&app, &alice, "/inbox/bob_bad?before=zzz").await.0, 400);
-    assert_eq!(get(&app, &alice, "/inbox?after=1_2").await.0, 400);
-    assert_eq!(get(&app, &alice, "/inbox/alice_bad").await.0, 400);
+    assert_eq!(app.get(&alice, "/inbox/nobody_here").await.0, 404);
+    assert_eq!(app.get(&alice, "/inbox/bob_bad?before=zzz").await.0, 400);
+    assert_eq!(app.get(&alice, "/inbox?after=1_2").await.0, 400);
+    assert_eq!(app.get(&alice, "/inbox/alice_bad").await.0, 400);
 }
 
 #[tokio::test]
 async fn conversation_pages_walk_back_in_time() {
     let app = spawn_app().await;
-    let _alice = sign_up(&app, "alice_pg").await;
-    let bob = sign_up(&app, "bob_pg").await;
+    let _alice = app.sign_up("alice_pg").await;
+    let bob = app.sign_up("bob_pg").await;
     // 35 messages inserted directly (the send limit is 30 a minute).
     sqlx::query(
         "insert into direct_messages (sender_id, recipient_id, message, created_at) \
@@ -344,7 +296,7 @@ async fn conversation_pages_walk_back_in_time() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let (status, html) = get(&app, &bob, "/inbox/alice_pg").await;
+    let (status, html) = app.get(&bob, "/inbox/alice_pg").await;
     assert_eq!(status, 200);
     assert!(html.contains("msg 035") && html.contains("msg 006"));
     assert!(!html.contains("msg 005"));
@@ -352,7 +304,7 @@ async fn conversation_pages_walk_back_in_time() {
     let at = html.find(">Older messages<").expect("older link");
     let start = html[..at].rfind("href=\"").unwrap() + 6;
     let href = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
-    let (status, html) = get(&app, &bob, &href).await;
+    let (status, html) = app.get(&bob, &href).await;
     assert_eq!(status, 200);
     assert!(html.contains("msg 001") && html.contains("msg 005"));
     assert!(!html.contains("msg 006"));
@@ -366,8 +318,8 @@ async fn conversation_pages_walk_back_in_time() {
 #[tokio::test]
 async fn sending_is_limited_per_sender() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_rl").await;
-    let _bob = sign_up(&app, "bob_rl").await;
+    let alice = app.sign_up("alice_rl").await;
+    let _bob = app.sign_up("bob_rl").await;
     // 30 messages in the last minute already (the limit).
     sqlx::query(
         "insert into direct_messages (sender_id, recipient_id, message) \
@@ -377,51 +329,45 @@ async fn sending_is_limited_per_sender() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let res = post(
-        &app,
-        &alice,
-        "/api/send_message",
-        None,
-        &[("to", "bob_rl"), ("message", "one more")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 429);
     assert_eq!(
-        count(&app, "select count(*) from direct_messages").await,
-        30
+        app.call(
+            &alice,
+            "/api/send_message",
+            &[("to", "bob_rl"), ("message", "one more")]
+        )
+        .await,
+        429
     );
+    assert_eq!(app.count("select count(*) from direct_messages").await, 30);
     // A minute later it is fine again.
     sqlx::query("update direct_messages set created_at = created_at - interval '2 minutes'")
         .execute(&app.pool)
         .await
         .unwrap();
-    let res = post(
-        &app,
-        &alice,
-        "/api/send_message",
-        None,
-        &[("to", "bob_rl"), ("message", "one more")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
     assert_eq!(
-        count(&app, "select count(*) from direct_messages").await,
-        31
+        app.call(
+            &alice,
+            "/api/send_message",
+            &[("to", "bob_rl"), ("message", "one more")]
+        )
+        .await,
+        200
     );
+    assert_eq!(app.count("select count(*) from direct_messages").await, 31);
     assert_eq!(unread(&app, "bob_rl", "alice_rl").await, 31);
 }
 
 #[tokio::test]
 async fn opening_a_conversation_leaves_it_unread() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_get").await;
-    let bob = sign_up(&app, "bob_get").await;
+    let alice = app.sign_up("alice_get").await;
+    let bob = app.sign_up("bob_get").await;
     send(&app, &alice, "bob_get", "first").await;
     send(&app, &alice, "bob_get", "second").await;
 
     // A cross-site link or image is a plain GET: it must change nothing.
     for _ in 0..2 {
-        let (status, html) = get(&app, &bob, "/inbox/alice_get").await;
+        let (status, html) = app.get(&bob, "/inbox/alice_get").await;
         assert_eq!(status, 200);
         assert!(html.contains("first") && html.contains("second"));
         assert_eq!(nav_unread(&html), 2, "the navigation still counts both");
@@ -435,16 +381,13 @@ async fn opening_a_conversation_leaves_it_unread() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from direct_messages where not is_read and read_at is null"
-        )
-        .await,
+        app.count("select count(*) from direct_messages where not is_read and read_at is null")
+            .await,
         2
     );
     assert_eq!(unread(&app, "bob_get", "alice_get").await, 2);
     assert_eq!(dashboard_unread(&app, "bob_get").await, 2);
-    let (_, html) = get(&app, &bob, "/inbox").await;
+    let (_, html) = app.get(&bob, "/inbox").await;
     assert_eq!(row_unread(&html, "alice_get"), 2);
     assert_eq!(nav_unread(&html), 2);
 }
@@ -452,9 +395,9 @@ async fn opening_a_conversation_leaves_it_unread() {
 #[tokio::test]
 async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incoming_messages() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_mr").await;
-    let bob = sign_up(&app, "bob_mr").await;
-    let carol = sign_up(&app, "carol_mr").await;
+    let alice = app.sign_up("alice_mr").await;
+    let bob = app.sign_up("bob_mr").await;
+    let carol = app.sign_up("carol_mr").await;
     // Inserted directly: sending a reply would mark the other way read.
     sqlx::query(
         "insert into direct_messages (sender_id, recipient_id, message) \
@@ -468,7 +411,7 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
     .await
     .unwrap();
     let unread_total = "select count(*) from direct_messages where not is_read";
-    assert_eq!(count(&app, unread_total).await, 5);
+    assert_eq!(app.count(unread_total).await, 5);
 
     // A form on another site posting with Bob's cookies: 403, nothing marked.
     for headers in [
@@ -488,14 +431,14 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
         let res = req.send().await.unwrap();
         assert_eq!(res.status().as_u16(), 403);
     }
-    assert_eq!(count(&app, unread_total).await, 5);
+    assert_eq!(app.count(unread_total).await, 5);
     assert_eq!(unread(&app, "bob_mr", "alice_mr").await, 2);
 
     // Carol marking "alice" reads only her own message from Alice; Bob's
     // stay unread.
     let res = mark_read(&app, &carol, "alice_mr").await;
     assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(count(&app, unread_total).await, 4);
+    assert_eq!(app.count(unread_total).await, 4);
     assert_eq!(unread(&app, "carol_mr", "alice_mr").await, 0);
     assert_eq!(unread(&app, "bob_mr", "alice_mr").await, 2);
 
@@ -505,8 +448,7 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
     assert_eq!(res.status().as_u16(), 302);
     assert!(location(&res).starts_with("/inbox/alice_mr"));
     assert_eq!(
-        count(
-            &app,
+        app.count(
             "select count(*) from direct_messages d join users s on s.id = d.sender_id \
              join users r on r.id = d.recipient_id \
              where d.is_read and d.read_at is not null \
@@ -515,68 +457,54 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
         .await,
         2
     );
-    assert_eq!(count(&app, unread_total).await, 2);
+    assert_eq!(app.count(unread_total).await, 2);
     assert_eq!(unread(&app, "bob_mr", "alice_mr").await, 0);
     assert_eq!(unread(&app, "bob_mr", "carol_mr").await, 1);
     assert_eq!(unread(&app, "alice_mr", "bob_mr").await, 1);
     assert_eq!(dashboard_unread(&app, "bob_mr").await, 1);
-    let (status, html) = get(&app, &bob, "/inbox/alice_mr").await;
+    let (status, html) = app.get(&bob, "/inbox/alice_mr").await;
     assert_eq!(status, 200);
     assert_eq!(nav_unread(&html), 1);
     assert!(!html.contains(">Mark as read<"));
     assert!(!html.contains("message theirs unread"));
-    let (_, html) = get(&app, &bob, "/inbox").await;
+    let (_, html) = app.get(&bob, "/inbox").await;
     assert_eq!(row_unread(&html, "alice_mr"), 0);
     assert_eq!(row_unread(&html, "carol_mr"), 1);
     // The sender sees them as seen.
-    let (_, html) = get(&app, &alice, "/inbox/bob_mr").await;
+    let (_, html) = app.get(&alice, "/inbox/bob_mr").await;
     assert_eq!(html.matches(r#"class="seen""#).count(), 2);
 
     // Again: nothing left, still fine. An API client gets 200.
-    let res = post(
-        &app,
-        &bob,
-        "/api/conversation_read",
-        None,
-        &[("username", "alice_mr")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
-    assert_eq!(count(&app, unread_total).await, 2);
+    assert_eq!(
+        app.call(&bob, "/api/conversation_read", &[("username", "alice_mr")])
+            .await,
+        200
+    );
+    assert_eq!(app.count(unread_total).await, 2);
 
     // Bad input: 4xx, nothing marked.
     for (name, status) in [("nobody_here", 404), ("bob_mr", 400), ("", 404)] {
-        let res = post(
-            &app,
-            &bob,
-            "/api/conversation_read",
-            None,
-            &[("username", name)],
-        )
-        .await;
+        let res = app
+            .post(&bob, "/api/conversation_read", None, &[("username", name)])
+            .await;
         assert_eq!(res.status().as_u16(), status, "{name:?}");
     }
-    let res = post(&app, &bob, "/api/conversation_read", None, &[]).await;
-    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(app.call(&bob, "/api/conversation_read", &[]).await, 400);
     let anon = new_client();
-    let res = post(
-        &app,
-        &anon,
-        "/api/conversation_read",
-        None,
-        &[("username", "carol_mr")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 401);
-    assert_eq!(count(&app, unread_total).await, 2);
+    assert_eq!(
+        app.call(&anon, "/api/conversation_read", &[("username", "carol_mr")])
+            .await,
+        401
+    );
+    assert_eq!(app.count(unread_total).await, 2);
 }
 
 #[tokio::test]
 async fn a_reply_marks_the_other_person_s_messages_read() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_re").await;
-    let bob = sign_up(&app, "bob_re").await;
-    let carol = sign_up(&app, "carol_re").await;
+    let alice = app.sign_up("alice_re").await;
+    let bob = app.sign_up("bob_re").await;
+    let carol = app.sign_up("carol_re").await;
     send(&app, &alice, "bob_re", "question 1").await;
     send(&app, &alice, "bob_re", "question 2").await;
     send(&app, &carol, "bob_re", "from carol").await;
@@ -590,7 +518,7 @@ async fn a_reply_marks_the_other_person_s_messages_read() {
     // The reply itself is new to Alice.
     assert_eq!(unread(&app, "alice_re", "bob_re").await, 1);
     assert_eq!(dashboard_unread(&app, "alice_re").await, 1);
-    let (_, html) = get(&app, &bob, "/inbox/alice_re").await;
+    let (_, html) = app.get(&bob, "/inbox/alice_re").await;
     assert_eq!(nav_unread(&html), 1);
     // A refused reply marks nothing.
     send(&app, &carol, "bob_re", "more from carol").await;
@@ -630,9 +558,9 @@ async fn parallel_sends(
 #[tokio::test]
 async fn parallel_sends_stop_exactly_at_the_limit_per_sender() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_par").await;
-    let _bob = sign_up(&app, "bob_par").await;
-    let carol = sign_up(&app, "carol_par").await;
+    let alice = app.sign_up("alice_par").await;
+    let _bob = app.sign_up("bob_par").await;
+    let carol = app.sign_up("carol_par").await;
     // Two instances on one database, as behind a load balancer.
     let bases = vec![app.base.clone(), app.another_instance(&[]).await];
 
@@ -653,13 +581,10 @@ async fn parallel_sends_stop_exactly_at_the_limit_per_sender() {
     }
     for who in ["alice_par", "carol_par"] {
         assert_eq!(
-            count(
-                &app,
-                &format!(
-                    "select count(*) from direct_messages d join users u on u.id = d.sender_id \
+            app.count(&format!(
+                "select count(*) from direct_messages d join users u on u.id = d.sender_id \
                      where u.username = '{who}'"
-                )
-            )
+            ))
             .await,
             30,
             "{who}"
@@ -672,9 +597,9 @@ async fn parallel_sends_stop_exactly_at_the_limit_per_sender() {
 #[tokio::test]
 async fn a_sender_waits_only_for_their_own_earlier_send() {
     let app = spawn_app().await;
-    let alice = sign_up(&app, "alice_wait").await;
-    let _bob = sign_up(&app, "bob_wait").await;
-    let carol = sign_up(&app, "carol_wait").await;
+    let alice = app.sign_up("alice_wait").await;
+    let _bob = app.sign_up("bob_wait").await;
+    let carol = app.sign_up("carol_wait").await;
     let alice_id: uuid::Uuid =
         sqlx::query_scalar("select id from users where username = 'alice_wait'")
             .fetch_one(&app.pool)
@@ -716,22 +641,16 @@ async fn a_sender_waits_only_for_their_own_earlier_send() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!waiting.is_finished(), "Alice's send waits for her lock");
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from direct_messages where message = 'queued'"
-        )
-        .await,
+        app.count("select count(*) from direct_messages where message = 'queued'")
+            .await,
         0
     );
     // The earlier send ends: hers goes through.
     held.commit().await.unwrap();
     assert_eq!(waiting.await.unwrap(), 200);
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from direct_messages where message = 'queued'"
-        )
-        .await,
+        app.count("select count(*) from direct_messages where message = 'queued'")
+            .await,
         1
     );
 }

@@ -1,4 +1,4 @@
-//! Script injection through form values (issue 14, finding 1).
+//! Script injection through form values.
 //!
 //! A textarea's content is raw text to the HTML parser up to the first
 //! `</textarea>`, so a value holding `</textarea><script>` must be written
@@ -16,10 +16,9 @@
 //! the one-time flash (reload, another page first, signed-out visitors, the
 //! size bound) and the Content-Security-Policy of HTML responses.
 
-use crate::chains::{location, post};
-use crate::feed::{get, log_in, new_client};
-use crate::helpers::{spawn_app_with, TestApp};
-use crate::my_projects::{builder, create, GOOD};
+use data::users::Role;
+
+use crate::helpers::{location, new_client, quiet_app, TestApp, PROJECT};
 
 /// What an attacker would put in a textarea: it ends the element, runs a
 /// script, adds markup, and holds an entity that must stay literal text.
@@ -160,21 +159,47 @@ fn forged_link(
     format!("{page}{sep}{path_key}={endpoint}&{err_key}={err}")
 }
 
+/// One form with a textarea, as a test drives it: the page it is on, the
+/// endpoint it posts to, the textarea's id, what a forged link would put
+/// in it (`forged`, with its message on `field`), and a real post that
+/// fails (`form`, holding `typed` for the textarea) with `error`.
+struct FormCase<'a> {
+    page: &'a str,
+    endpoint: &'a str,
+    textarea: &'a str,
+    field: &'a str,
+    forged: &'a [(&'a str, &'a str)],
+    form: &'a [(&'a str, &'a str)],
+    typed: &'a str,
+    error: &'a str,
+}
+
+/// Both ways a value reaches the form again are safe for `case`: a forged
+/// link shows nothing of what it carries, and a failed post comes back
+/// escaped, once.
+async fn assert_form_is_safe(app: &TestApp, client: &reqwest::Client, case: &FormCase<'_>) {
+    assert_forged_link_shows_nothing(app, client, case).await;
+    assert_failed_post_comes_back_escaped(app, client, case).await;
+}
+
 /// Following a forged link shows the page as if the parameters were not
 /// there: no forged message, no forged values (escaped or not), 200.
 async fn assert_forged_link_shows_nothing(
     app: &TestApp,
     client: &reqwest::Client,
-    page: &str,
-    endpoint: &str,
-    field: &str,
-    values: &[(&str, &str)],
-    textarea: &str,
+    case: &FormCase<'_>,
 ) {
     for encoded_keys in [false, true] {
         let tag = format!("forged{}", u8::from(encoded_keys));
-        let link = forged_link(page, endpoint, field, values, &tag, encoded_keys);
-        let (status, html) = get(app, client, &link).await;
+        let link = forged_link(
+            case.page,
+            case.endpoint,
+            case.field,
+            case.forged,
+            &tag,
+            encoded_keys,
+        );
+        let (status, html) = app.get(client, &link).await;
         assert_no_injection(&html, &link);
         assert!(
             !html.contains(&format!("FORGED-{tag}")),
@@ -186,34 +211,36 @@ async fn assert_forged_link_shows_nothing(
         );
         assert_eq!(status, 200, "{link}");
         assert_eq!(
-            textarea_value(&html, textarea).as_deref(),
+            textarea_value(&html, case.textarea).as_deref(),
             Some(""),
             "{link}: the form is empty"
         );
     }
 }
 
-/// A failed browser post of `form` (holding `typed` for the textarea)
-/// from `page`: the redirect goes back to the clean address, the page
-/// after it shows `error` and the text in the textarea exactly as typed
-/// (escaped, not markup), with a 4xx status; a reload shows neither.
-#[allow(clippy::too_many_arguments)]
+/// A failed browser post of the case's form from its page: the redirect
+/// goes back to the clean address, the page after it shows the error and
+/// the text in the textarea exactly as typed (escaped, not markup), with a
+/// 4xx status; a reload shows neither.
 async fn assert_failed_post_comes_back_escaped(
     app: &TestApp,
     client: &reqwest::Client,
-    page: &str,
-    endpoint: &str,
-    form: &[(&str, &str)],
-    textarea: &str,
-    typed: &str,
-    error: &str,
+    case: &FormCase<'_>,
 ) {
-    let res = post(app, client, endpoint, Some(page), form).await;
+    let FormCase {
+        page,
+        endpoint,
+        textarea,
+        typed,
+        error,
+        ..
+    } = *case;
+    let res = app.post(client, endpoint, Some(page), case.form).await;
     assert_eq!(res.status().as_u16(), 302, "{endpoint}");
     let back = location(&res);
     let back = back.trim_start_matches(&app.base).to_string();
 
-    let (status, html) = get(app, client, &back).await;
+    let (status, html) = app.get(client, &back).await;
     assert_no_injection(&html, endpoint);
     assert_eq!(
         textarea_value(&html, textarea).as_deref(),
@@ -233,7 +260,7 @@ async fn assert_failed_post_comes_back_escaped(
     assert_eq!(back, page, "{endpoint}: back to the page as it was");
 
     // Shown once: a reload is the plain page.
-    let (status, html) = get(app, client, &back).await;
+    let (status, html) = app.get(client, &back).await;
     assert_eq!(status, 200, "{endpoint}: reload");
     assert!(
         !html.contains(error),
@@ -246,74 +273,58 @@ async fn assert_failed_post_comes_back_escaped(
     );
 }
 
-async fn app() -> TestApp {
-    spawn_app_with(&["--refresher", "false"]).await
-}
-
 /// A project by a new builder `owner`; its id.
 async fn project_of(app: &TestApp, owner: &str) -> String {
-    let (_, client) = builder(app, owner).await;
-    create(app, &client, GOOD).await
+    let client = app.builder(owner).await.client;
+    app.create_project(&client, PROJECT).await
 }
 
 #[tokio::test]
 async fn comment_form() {
-    let app = app().await;
+    let app = quiet_app().await;
     let id = project_of(&app, "inj_owner").await;
-    let (_, bob) = builder(&app, "inj_bob").await;
+    let bob = app.builder("inj_bob").await.client;
     let page = format!("/p/{id}");
     let p = payload("comment");
-    assert_forged_link_shows_nothing(
-        &app,
-        &bob,
-        &page,
-        "/api/comment",
-        "content",
-        &[("content", &p), ("target", &id)],
-        "comment-new",
-    )
-    .await;
     let typed = format!("{p}{}", "x".repeat(2001));
-    assert_failed_post_comes_back_escaped(
+    assert_form_is_safe(
         &app,
         &bob,
-        &page,
-        "/api/comment",
-        &[("project_id", &id), ("content", &typed)],
-        "comment-new",
-        &typed,
-        "Use at most 2000 characters",
+        &FormCase {
+            page: &page,
+            endpoint: "/api/comment",
+            textarea: "comment-new",
+            field: "content",
+            forged: &[("content", &p), ("target", &id)],
+            form: &[("project_id", &id), ("content", &typed)],
+            typed: &typed,
+            error: "Use at most 2000 characters",
+        },
     )
     .await;
 }
 
 #[tokio::test]
 async fn direct_message_form() {
-    let app = app().await;
-    let (_, alice) = builder(&app, "inj_dm_alice").await;
-    builder(&app, "inj_dm_bob").await;
+    let app = quiet_app().await;
+    let alice = app.builder("inj_dm_alice").await.client;
+    app.builder("inj_dm_bob").await;
     let page = "/inbox/inj_dm_bob";
     let p = payload("dm");
-    assert_forged_link_shows_nothing(
-        &app,
-        &alice,
-        page,
-        "/api/send_message",
-        "message",
-        &[("message", &p)],
-        "message",
-    )
-    .await;
     let typed = format!("{p}{}", "x".repeat(5001));
-    assert_failed_post_comes_back_escaped(
+    assert_form_is_safe(
         &app,
         &alice,
-        page,
-        "/api/send_message",
-        &[("to", "inj_dm_bob"), ("message", &typed)],
-        "message",
-        &typed,
-        "A message is at most 5000 characters",
+        &FormCase {
+            page,
+            endpoint: "/api/send_message",
+            textarea: "message",
+            field: "message",
+            forged: &[("message", &p)],
+            form: &[("to", "inj_dm_bob"), ("message", &typed)],
+            typed: &typed,
+            error: "A message is at most 5000 characters",
+        },
     )
     .await;
 }
@@ -321,20 +332,20 @@ async fn direct_message_form() {
 /// A public chain created by a new builder (who follows it, so may post);
 /// its id and the builder's client.
 async fn chain_of(app: &TestApp, owner: &str) -> (String, reqwest::Client) {
-    let (_, client) = builder(app, owner).await;
-    let res = post(
-        app,
-        &client,
-        "/api/create_chain",
-        Some("/chains"),
-        &[
-            ("name", "Injection test chain"),
-            ("description", ""),
-            ("category", "other"),
-            ("visibility", "public"),
-        ],
-    )
-    .await;
+    let client = app.builder(owner).await.client;
+    let res = app
+        .post(
+            &client,
+            "/api/create_chain",
+            Some("/chains"),
+            &[
+                ("name", "Injection test chain"),
+                ("description", ""),
+                ("category", "other"),
+                ("visibility", "public"),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let loc = location(&res);
     let id = loc
@@ -347,157 +358,122 @@ async fn chain_of(app: &TestApp, owner: &str) -> (String, reqwest::Client) {
 
 #[tokio::test]
 async fn forum_post_form() {
-    let app = app().await;
+    let app = quiet_app().await;
     let (chain, owner) = chain_of(&app, "inj_forum").await;
     let page = format!("/c/{chain}");
     let p = payload("post");
-    assert_forged_link_shows_nothing(
+    assert_form_is_safe(
         &app,
         &owner,
-        &page,
-        "/api/create_post",
-        "title",
-        &[("title", ""), ("content", &p), ("post_type", "discussion")],
-        "post-content",
-    )
-    .await;
-    assert_failed_post_comes_back_escaped(
-        &app,
-        &owner,
-        &page,
-        "/api/create_post",
-        &[
-            ("chain_id", &chain),
-            ("title", ""),
-            ("content", &p),
-            ("post_type", "discussion"),
-        ],
-        "post-content",
-        &p,
-        "Give your post a title.",
+        &FormCase {
+            page: &page,
+            endpoint: "/api/create_post",
+            textarea: "post-content",
+            field: "title",
+            forged: &[("title", ""), ("content", &p), ("post_type", "discussion")],
+            form: &[
+                ("chain_id", &chain),
+                ("title", ""),
+                ("content", &p),
+                ("post_type", "discussion"),
+            ],
+            typed: &p,
+            error: "Give your post a title.",
+        },
     )
     .await;
 }
 
 #[tokio::test]
 async fn new_chain_form() {
-    let app = app().await;
-    let (_, alice) = builder(&app, "inj_chain").await;
+    let app = quiet_app().await;
+    let alice = app.builder("inj_chain").await.client;
     let p = payload("chain");
-    assert_forged_link_shows_nothing(
+    assert_form_is_safe(
         &app,
         &alice,
-        "/chains",
-        "/api/create_chain",
-        "name",
-        &[
-            ("name", "x"),
-            ("description", &p),
-            ("category", "other"),
-            ("visibility", "public"),
-        ],
-        "description",
-    )
-    .await;
-    assert_failed_post_comes_back_escaped(
-        &app,
-        &alice,
-        "/chains",
-        "/api/create_chain",
-        &[
-            ("name", "x"),
-            ("description", &p),
-            ("category", "other"),
-            ("visibility", "public"),
-        ],
-        "description",
-        &p,
-        "Use at least 2 characters for the name.",
+        &FormCase {
+            page: "/chains",
+            endpoint: "/api/create_chain",
+            textarea: "description",
+            field: "name",
+            forged: &[
+                ("name", "x"),
+                ("description", &p),
+                ("category", "other"),
+                ("visibility", "public"),
+            ],
+            form: &[
+                ("name", "x"),
+                ("description", &p),
+                ("category", "other"),
+                ("visibility", "public"),
+            ],
+            typed: &p,
+            error: "Use at least 2 characters for the name.",
+        },
     )
     .await;
 }
 
 #[tokio::test]
 async fn badge_note_form() {
-    let app = app().await;
+    let app = quiet_app().await;
     let id = project_of(&app, "inj_badge_owner").await;
-    data::users::create(
-        &app.pool,
-        &data::users::NewUser {
-            username: "inj_validator".into(),
-            email: "inj_validator@example.test".into(),
-            password: data::seed::DEMO_PASSWORD.into(),
-        },
-        data::users::Role::Validator,
-    )
-    .await
-    .unwrap();
-    let validator = new_client();
-    log_in(&app, &validator, "inj_validator").await;
+    let validator = app.user("inj_validator", Role::Validator).await.client;
     let page = format!("/p/{id}");
     let p = payload("badge");
-    assert_forged_link_shows_nothing(
+    assert_form_is_safe(
         &app,
         &validator,
-        &page,
-        "/api/award_badge",
-        "note",
-        &[("badge_type", ""), ("note", &p)],
-        "badge-note",
-    )
-    .await;
-    assert_failed_post_comes_back_escaped(
-        &app,
-        &validator,
-        &page,
-        "/api/award_badge",
-        &[("project_id", &id), ("badge_type", ""), ("note", &p)],
-        "badge-note",
-        &p,
-        "Choose one of the badge types.",
+        &FormCase {
+            page: &page,
+            endpoint: "/api/award_badge",
+            textarea: "badge-note",
+            field: "note",
+            forged: &[("badge_type", ""), ("note", &p)],
+            form: &[("project_id", &id), ("badge_type", ""), ("note", &p)],
+            typed: &p,
+            error: "Choose one of the badge types.",
+        },
     )
     .await;
 }
 
 #[tokio::test]
 async fn report_reason_form() {
-    let app = app().await;
+    let app = quiet_app().await;
     let id = project_of(&app, "inj_report_owner").await;
-    let (_, bob) = builder(&app, "inj_reporter").await;
+    let bob = app.builder("inj_reporter").await.client;
     let page = format!("/p/{id}");
     let p = payload("report");
     let textarea = format!("report-reason-{id}");
-    assert_forged_link_shows_nothing(
-        &app,
-        &bob,
-        &page,
-        "/api/report",
-        "reason",
-        &[("reason", &p), ("target", &id)],
-        &textarea,
-    )
-    .await;
     let typed = format!("{p}{}", "x".repeat(2001));
-    assert_failed_post_comes_back_escaped(
+    assert_form_is_safe(
         &app,
         &bob,
-        &page,
-        "/api/report",
-        &[
-            ("target_type", "project"),
-            ("target_id", &id),
-            ("reason", &typed),
-        ],
-        &textarea,
-        &typed,
-        "Use at most 2000 characters",
+        &FormCase {
+            page: &page,
+            endpoint: "/api/report",
+            textarea: &textarea,
+            field: "reason",
+            forged: &[("reason", &p), ("target", &id)],
+            form: &[
+                ("target_type", "project"),
+                ("target_id", &id),
+                ("reason", &typed),
+            ],
+            typed: &typed,
+            error: "Use at most 2000 characters",
+        },
     )
     .await;
 }
 
 /// The project form with no title (a field error) and `description`.
 fn untitled(description: &str) -> Vec<(&str, &str)> {
-    GOOD.iter()
+    PROJECT
+        .iter()
         .map(|&(f, v)| match f {
             "title" => (f, ""),
             "description" => (f, description),
@@ -508,30 +484,24 @@ fn untitled(description: &str) -> Vec<(&str, &str)> {
 
 #[tokio::test]
 async fn new_project_form() {
-    let app = app().await;
-    let (_, alice) = builder(&app, "inj_new_project").await;
+    let app = quiet_app().await;
+    let alice = app.builder("inj_new_project").await.client;
     let page = "/me/projects/new";
     let p = payload("new-project");
-    assert_forged_link_shows_nothing(
-        &app,
-        &alice,
-        page,
-        "/api/create_project",
-        "title",
-        &untitled(&p),
-        "description",
-    )
-    .await;
     let before = app.count("select count(*) from projects").await;
-    assert_failed_post_comes_back_escaped(
+    assert_form_is_safe(
         &app,
         &alice,
-        page,
-        "/api/create_project",
-        &untitled(&p),
-        "description",
-        &p,
-        "Enter a title.",
+        &FormCase {
+            page,
+            endpoint: "/api/create_project",
+            textarea: "description",
+            field: "title",
+            forged: &untitled(&p),
+            form: &untitled(&p),
+            typed: &p,
+            error: "Enter a title.",
+        },
     )
     .await;
     assert_eq!(app.count("select count(*) from projects").await, before);
@@ -539,13 +509,13 @@ async fn new_project_form() {
 
 #[tokio::test]
 async fn edit_project_form() {
-    let app = app().await;
-    let (_, alice) = builder(&app, "inj_edit_project").await;
-    let id = create(&app, &alice, GOOD).await;
+    let app = quiet_app().await;
+    let alice = app.builder("inj_edit_project").await.client;
+    let id = app.create_project(&alice, PROJECT).await;
     let page = format!("/me/projects/{id}/edit");
     let p = payload("edit-project");
     // The edit form shows the stored description when there is no error.
-    let (status, html) = get(&app, &alice, &page).await;
+    let (status, html) = app.get(&alice, &page).await;
     assert_eq!(status, 200);
     assert_eq!(
         textarea_value(&html, "description").as_deref(),
@@ -559,7 +529,7 @@ async fn edit_project_form() {
         "e",
         false,
     );
-    let (status, html) = get(&app, &alice, &link).await;
+    let (status, html) = app.get(&alice, &link).await;
     assert_no_injection(&html, &link);
     assert!(
         !html.contains("FORGED-e") && !html.contains("pwned"),
@@ -574,10 +544,12 @@ async fn edit_project_form() {
 
     let mut form = untitled(&p);
     form.push(("id", &id));
-    let res = post(&app, &alice, "/api/update_project", Some(&page), &form).await;
+    let res = app
+        .post(&alice, "/api/update_project", Some(&page), &form)
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let back = location(&res).trim_start_matches(&app.base).to_string();
-    let (status, html) = get(&app, &alice, &back).await;
+    let (status, html) = app.get(&alice, &back).await;
     assert_no_injection(&html, "update_project");
     assert_eq!(
         textarea_value(&html, "description").as_deref(),
@@ -586,7 +558,7 @@ async fn edit_project_form() {
     assert!(html.contains("Enter a title."));
     assert_eq!(status, 422);
     assert_eq!(back, page, "no error in the address");
-    let (status, html) = get(&app, &alice, &back).await;
+    let (status, html) = app.get(&alice, &back).await;
     assert_eq!(status, 200);
     assert!(!html.contains("Enter a title."));
     assert_eq!(
@@ -601,24 +573,24 @@ async fn edit_project_form() {
 /// exactly (entities, quotes, a leading line break and all).
 #[tokio::test]
 async fn a_stored_description_is_text_in_its_edit_form() {
-    let app = app().await;
-    let (_, alice) = builder(&app, "inj_stored").await;
+    let app = quiet_app().await;
+    let alice = app.builder("inj_stored").await.client;
     let stored = "</textarea><script>alert(1)</script> &amp; &lt;b&gt; \"quoted\" 'single' <b id=\"pwned\">x</b>\nline two";
-    let id = create(
-        &app,
-        &alice,
-        &GOOD
-            .iter()
-            .map(|&(f, v)| {
-                if f == "description" {
-                    (f, stored)
-                } else {
-                    (f, v)
-                }
-            })
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    let id = app
+        .create_project(
+            &alice,
+            &PROJECT
+                .iter()
+                .map(|&(f, v)| {
+                    if f == "description" {
+                        (f, stored)
+                    } else {
+                        (f, v)
+                    }
+                })
+                .collect::<Vec<_>>(),
+        )
+        .await;
     let description: String =
         sqlx::query_scalar("select description from projects where id = $1::uuid")
             .bind(&id)
@@ -627,7 +599,7 @@ async fn a_stored_description_is_text_in_its_edit_form() {
             .unwrap();
     assert_eq!(description, stored);
     let page = format!("/me/projects/{id}/edit");
-    let (status, html) = get(&app, &alice, &page).await;
+    let (status, html) = app.get(&alice, &page).await;
     assert_eq!(status, 200);
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(!html.contains(r#"<b id="pwned">"#));
@@ -645,7 +617,7 @@ async fn a_stored_description_is_text_in_its_edit_form() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let (_, html) = get(&app, &alice, &page).await;
+    let (_, html) = app.get(&alice, &page).await;
     assert_eq!(
         textarea_value(&html, "description").as_deref(),
         Some(leading.as_str())
@@ -657,26 +629,26 @@ async fn a_stored_description_is_text_in_its_edit_form() {
 /// cookie with the redirect so the next page can show the error.
 #[tokio::test]
 async fn the_form_state_waits_for_its_own_page_and_works_signed_out() {
-    let app = app().await;
-    let (_, alice) = builder(&app, "inj_flash").await;
-    let res = post(
-        &app,
-        &alice,
-        "/api/create_project",
-        Some("/me/projects/new"),
-        &untitled("kept text"),
-    )
-    .await;
+    let app = quiet_app().await;
+    let alice = app.builder("inj_flash").await.client;
+    let res = app
+        .post(
+            &alice,
+            "/api/create_project",
+            Some("/me/projects/new"),
+            &untitled("kept text"),
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let back = location(&res);
     assert!(!back.contains("__err"), "{back}");
     // Another page, and the same page with another query, do not take it.
     for other in ["/me/projects", "/me/projects/new?x=1"] {
-        let (status, html) = get(&app, &alice, other).await;
+        let (status, html) = app.get(&alice, other).await;
         assert_eq!(status, 200, "{other}");
         assert!(!html.contains("Enter a title."), "{other}");
     }
-    let (status, html) = get(&app, &alice, "/me/projects/new").await;
+    let (status, html) = app.get(&alice, "/me/projects/new").await;
     assert_eq!(status, 422);
     assert!(html.contains("Enter a title."));
     assert_eq!(
@@ -709,12 +681,12 @@ async fn the_form_state_waits_for_its_own_page_and_works_signed_out() {
             .any(|c| c.to_str().unwrap().starts_with("proofwork_session=")),
         "the redirect sets the session cookie"
     );
-    let (status, html) = get(&app, &visitor, "/signup").await;
+    let (status, html) = app.get(&visitor, "/signup").await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="username-error""#));
     assert!(html.contains(r#"value="typed@example.test""#));
     // Someone else (no cookie) sees a blank form.
-    let (status, html) = get(&app, &new_client(), "/signup").await;
+    let (status, html) = app.get(&new_client(), "/signup").await;
     assert_eq!(status, 200);
     assert!(!html.contains("typed@example.test"));
 }
@@ -723,15 +695,17 @@ async fn the_form_state_waits_for_its_own_page_and_works_signed_out() {
 /// huge session row (nor, before, a huge address).
 #[tokio::test]
 async fn a_huge_form_state_is_a_400() {
-    let app = app().await;
-    let (_, alice) = builder(&app, "inj_huge").await;
+    let app = quiet_app().await;
+    let alice = app.builder("inj_huge").await.client;
     // An unknown category is echoed in the message.
     let huge = "y".repeat(20_000);
-    let res = post(&app, &alice, "/api/feed", Some("/"), &[("category", &huge)]).await;
+    let res = app
+        .post(&alice, "/api/feed", Some("/"), &[("category", &huge)])
+        .await;
     assert_eq!(res.status().as_u16(), 400);
     assert!(res.headers().get("location").is_none());
     assert!(res.text().await.unwrap().contains("too long to show again"));
-    let (status, _) = get(&app, &alice, "/").await;
+    let (status, _) = app.get(&alice, "/").await;
     assert_eq!(status, 200);
 }
 
@@ -748,9 +722,9 @@ fn directive<'a>(csp: &'a str, name: &str) -> &'a str {
 /// script the page has), and no inline style.
 #[tokio::test]
 async fn html_responses_allow_no_injected_inline_script() {
-    let app = app().await;
+    let app = quiet_app().await;
     let id = project_of(&app, "inj_csp").await;
-    let (_, alice) = builder(&app, "inj_csp_reader").await;
+    let alice = app.builder("inj_csp_reader").await.client;
     let pages = [
         "/".to_string(),
         "/login".into(),
@@ -763,12 +737,7 @@ async fn html_responses_allow_no_injected_inline_script() {
     ];
     let mut nonces = Vec::new();
     for page in &pages {
-        let res = alice
-            .get(app.url(page))
-            .header("accept", "text/html")
-            .send()
-            .await
-            .unwrap();
+        let res = app.fetch(&alice, page).await;
         let csp = res.headers()["content-security-policy"]
             .to_str()
             .unwrap()

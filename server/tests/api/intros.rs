@@ -5,10 +5,7 @@
 //! (`intro_request_stats`, `user_dashboard_stats`) are exact after every
 //! transition.
 
-use crate::chains::{location, post, NIL};
-use crate::feed::{get, new_client};
-use crate::helpers::TestApp;
-use crate::inbox::{count, sign_up};
+use crate::helpers::{location, new_client, shown, spawn_app, TestApp, NIL};
 
 async fn make_investor(app: &TestApp, name: &str) {
     sqlx::query("update users set role = 'investor' where username = $1")
@@ -51,9 +48,7 @@ async fn stats(app: &TestApp, name: &str) -> (Vec<i32>, Vec<i32>) {
 
 /// Every user's dashboard intro counters equal a recount of the rows.
 async fn dashboard_exact(app: &TestApp) {
-    let drift = count(
-        app,
-        "select count(*) from user_dashboard_stats s where \
+    let drift = app.count("select count(*) from user_dashboard_stats s where \
            s.intros_sent <> (select count(*) from intro_requests r where r.investor_id = s.user_id) \
         or s.intros_received <> (select count(*) from intro_requests r where r.builder_id = s.user_id) \
         or s.intro_requests_pending <> (select count(*) from intro_requests r \
@@ -70,8 +65,7 @@ async fn request(
     project: &str,
     message: &str,
 ) -> reqwest::Response {
-    post(
-        app,
+    app.post(
         client,
         "/api/request_intro",
         None,
@@ -92,17 +86,17 @@ async fn latest_id(app: &TestApp) -> String {
 }
 
 async fn rows(app: &TestApp) -> i64 {
-    count(app, "select count(*) from intro_requests").await
+    app.count("select count(*) from intro_requests").await
 }
 
 #[tokio::test]
 async fn intro_lifecycle_keeps_every_counter_exact() {
-    let app = crate::helpers::spawn_app().await;
-    let inv = sign_up(&app, "inv_life").await;
+    let app = spawn_app().await;
+    let inv = app.sign_up("inv_life").await;
     make_investor(&app, "inv_life").await;
-    let bld = sign_up(&app, "bld_life").await;
+    let bld = app.sign_up("bld_life").await;
     let project = project_of(&app, "bld_life", "Rocket").await;
-    let plain = sign_up(&app, "plain_life").await;
+    let plain = app.sign_up("plain_life").await;
     sqlx::query("refresh materialized view mv_user_profiles")
         .execute(&app.pool)
         .await
@@ -110,33 +104,33 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
 
     // The profile: an investor gets Message and the intro form with the
     // builder's projects; another user only Message; the owner neither.
-    let (status, html) = get(&app, &inv, "/u/bld_life").await;
+    let (status, html) = app.get(&inv, "/u/bld_life").await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"href="/inbox/bld_life""#));
     assert!(html.contains(r#"action="/api/request_intro""#));
     assert!(html.contains(&format!(r#"<option value="{project}">Rocket</option>"#)));
-    let (_, html) = get(&app, &plain, "/u/bld_life").await;
+    let (_, html) = app.get(&plain, "/u/bld_life").await;
     assert!(html.contains(r#"href="/inbox/bld_life""#));
     assert!(!html.contains("/api/request_intro"));
-    let (_, html) = get(&app, &bld, "/u/bld_life").await;
+    let (_, html) = app.get(&bld, "/u/bld_life").await;
     assert!(!html.contains(r#"href="/inbox/bld_life""#));
     assert!(!html.contains("/api/request_intro"));
-    let (_, html) = get(&app, &new_client(), "/u/bld_life").await;
+    let (_, html) = app.get(&new_client(), "/u/bld_life").await;
     assert!(!html.contains(r#"href="/inbox/bld_life""#));
 
     // Request from the profile, like a browser: to /intros.
-    let res = post(
-        &app,
-        &inv,
-        "/api/request_intro",
-        Some("/u/bld_life"),
-        &[
-            ("builder", "bld_life"),
-            ("project", &project),
-            ("message", "Let's talk"),
-        ],
-    )
-    .await;
+    let res = app
+        .post(
+            &inv,
+            "/api/request_intro",
+            Some("/u/bld_life"),
+            &[
+                ("builder", "bld_life"),
+                ("project", &project),
+                ("message", "Let's talk"),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     assert!(location(&res).starts_with("/intros#intro-"));
     let first = latest_id(&app).await;
@@ -156,21 +150,21 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
     assert_eq!(rows(&app).await, 1);
 
     // The builder sees it (with its project) and approves it.
-    let (status, html) = get(&app, &bld, "/intros?status=pending").await;
+    let (status, html) = app.get(&bld, "/intros?status=pending").await;
     assert_eq!(status, 200);
     assert!(html.contains(&format!("intro-{first}")) && html.contains("Rocket"));
     assert!(html.contains("Let&#x27;s talk") || html.contains("Let's talk"));
     assert!(html.contains(r#"href="/intros?status=pending" aria-current="page""#));
-    let res = post(
-        &app,
-        &bld,
-        "/api/respond_intro",
-        Some("/intros"),
-        &[("request_id", &first), ("decision", "approve")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("/intros#intro-{first}"));
+    assert_eq!(
+        app.submit(
+            &bld,
+            "/api/respond_intro",
+            "/intros",
+            &[("request_id", &first), ("decision", "approve")]
+        )
+        .await,
+        format!("/intros#intro-{first}")
+    );
     assert_eq!(
         stats(&app, "bld_life").await,
         (vec![0, 1, 0, 0], vec![0; 5])
@@ -181,31 +175,27 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
     );
     dashboard_exact(&app).await;
     // Both sides get a Message link to the pair's conversation.
-    let (_, html) = get(&app, &bld, "/intros?status=approved").await;
+    let (_, html) = app.get(&bld, "/intros?status=approved").await;
     assert!(html.contains(r#"href="/inbox/inv_life""#));
-    let (_, html) = get(&app, &inv, "/intros").await;
+    let (_, html) = app.get(&inv, "/intros").await;
     assert!(html.contains(r#"href="/inbox/bld_life""#));
     // Deciding again: 409, nothing changes.
     for decision in ["approve", "reject"] {
-        let res = post(
-            &app,
-            &bld,
-            "/api/respond_intro",
-            None,
-            &[("request_id", &first), ("decision", decision)],
-        )
-        .await;
-        assert_eq!(res.status().as_u16(), 409);
+        assert_eq!(
+            app.call(
+                &bld,
+                "/api/respond_intro",
+                &[("request_id", &first), ("decision", decision)]
+            )
+            .await,
+            409
+        );
     }
-    let res = post(
-        &app,
-        &inv,
-        "/api/withdraw_intro",
-        None,
-        &[("request_id", &first)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 409);
+    assert_eq!(
+        app.call(&inv, "/api/withdraw_intro", &[("request_id", &first)])
+            .await,
+        409
+    );
     assert_eq!(
         stats(&app, "bld_life").await,
         (vec![0, 1, 0, 0], vec![0; 5])
@@ -220,15 +210,11 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
         200
     );
     let second = latest_id(&app).await;
-    let res = post(
-        &app,
-        &inv,
-        "/api/withdraw_intro",
-        None,
-        &[("request_id", &second)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        app.call(&inv, "/api/withdraw_intro", &[("request_id", &second)])
+            .await,
+        200
+    );
     assert_eq!(
         stats(&app, "bld_life").await,
         (vec![0, 1, 0, 1], vec![0; 5])
@@ -247,15 +233,15 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
         200
     );
     let third = latest_id(&app).await;
-    let res = post(
-        &app,
-        &bld,
-        "/api/respond_intro",
-        None,
-        &[("request_id", &third), ("decision", "reject")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        app.call(
+            &bld,
+            "/api/respond_intro",
+            &[("request_id", &third), ("decision", "reject")]
+        )
+        .await,
+        200
+    );
     assert_eq!(
         stats(&app, "bld_life").await,
         (vec![0, 1, 1, 1], vec![0; 5])
@@ -267,31 +253,31 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
     dashboard_exact(&app).await;
 
     // The investor's dashboard reads the same numbers at once.
-    let (status, html) = get(&app, &inv, "/investor").await;
+    let (status, html) = app.get(&inv, "/investor").await;
     assert_eq!(status, 200);
-    assert_eq!(crate::chains::shown(&html, "sent-count"), 3);
-    assert_eq!(crate::chains::shown(&html, "approved-count"), 1);
-    assert_eq!(crate::chains::shown(&html, "rejected-count"), 1);
-    assert_eq!(crate::chains::shown(&html, "withdrawn-count"), 1);
+    assert_eq!(shown(&html, "sent-count"), 3);
+    assert_eq!(shown(&html, "approved-count"), 1);
+    assert_eq!(shown(&html, "rejected-count"), 1);
+    assert_eq!(shown(&html, "withdrawn-count"), 1);
     assert!(html.contains(r#"approval-rate">50%<"#));
     assert!(
         html.contains(r#"<a href="/u/bld_life">bld_life</a>"#),
         "builders met"
     );
     // The status filter narrows the lists.
-    let (_, html) = get(&app, &inv, "/intros?status=withdrawn").await;
+    let (_, html) = app.get(&inv, "/intros?status=withdrawn").await;
     assert!(html.contains(&format!("intro-{second}")));
     assert!(!html.contains(&format!("intro-{third}")));
-    assert_eq!(get(&app, &inv, "/intros?status=bogus").await.0, 400);
+    assert_eq!(app.get(&inv, "/intros?status=bogus").await.0, 400);
 }
 
 #[tokio::test]
 async fn intro_authorization_and_bad_input_write_nothing() {
-    let app = crate::helpers::spawn_app().await;
-    let inv = sign_up(&app, "inv_auth").await;
+    let app = spawn_app().await;
+    let inv = app.sign_up("inv_auth").await;
     make_investor(&app, "inv_auth").await;
-    let bld = sign_up(&app, "bld_auth").await;
-    let other = sign_up(&app, "other_auth").await;
+    let bld = app.sign_up("bld_auth").await;
+    let other = app.sign_up("other_auth").await;
     let other_project = project_of(&app, "other_auth", "Not yours").await;
     let anon = new_client();
 
@@ -307,18 +293,17 @@ async fn intro_authorization_and_bad_input_write_nothing() {
         ),
         ("/api/withdraw_intro", vec![("request_id", NIL)]),
     ] {
-        let res = post(&app, &anon, path, None, &form).await;
-        assert_eq!(res.status().as_u16(), 401, "{path}");
-        let res = post(&app, &anon, path, Some("/intros"), &form).await;
+        assert_eq!(app.call(&anon, path, &form).await, 401, "{path}");
+        let res = app.post(&anon, path, Some("/intros"), &form).await;
         assert!(location(&res).starts_with("/login?next="), "{path}");
     }
     for page in ["/intros", "/investor"] {
-        assert_eq!(get(&app, &anon, page).await.0, 401, "{page}");
+        assert_eq!(app.get(&anon, page).await.0, 401, "{page}");
     }
     // Not an investor: 403 (and no dashboard).
     let res = request(&app, &bld, "other_auth", "", "hi").await;
     assert_eq!(res.status().as_u16(), 403);
-    assert_eq!(get(&app, &bld, "/investor").await.0, 403);
+    assert_eq!(app.get(&bld, "/investor").await.0, 403);
     assert_eq!(rows(&app).await, 0);
 
     // Bad input from an investor.
@@ -349,18 +334,18 @@ async fn intro_authorization_and_bad_input_write_nothing() {
     );
     assert_eq!(rows(&app).await, 0);
     // The browser sees the field's message on the profile's form.
-    let res = post(
-        &app,
-        &inv,
-        "/api/request_intro",
-        Some("/u/bld_auth"),
-        &[("builder", "bld_auth"), ("project", ""), ("message", &long)],
-    )
-    .await;
+    let res = app
+        .post(
+            &inv,
+            "/api/request_intro",
+            Some("/u/bld_auth"),
+            &[("builder", "bld_auth"), ("project", ""), ("message", &long)],
+        )
+        .await;
     // (The form's state waits in the session, not in the address.)
     let back = location(&res).replace(&app.base, "");
     assert_eq!(back, "/u/bld_auth");
-    let (status, html) = get(&app, &inv, &back).await;
+    let (status, html) = app.get(&inv, &back).await;
     assert_eq!(status, 422);
     assert!(html.contains("field-error"), "the message is shown");
 
@@ -374,33 +359,32 @@ async fn intro_authorization_and_bad_input_write_nothing() {
     );
     let id = latest_id(&app).await;
     let approve = [("request_id", id.as_str()), ("decision", "approve")];
-    let res = post(&app, &inv, "/api/respond_intro", None, &approve).await;
-    assert_eq!(res.status().as_u16(), 403, "the investor cannot approve");
-    let res = post(
-        &app,
-        &bld,
-        "/api/withdraw_intro",
-        None,
-        &[("request_id", &id)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 403, "the builder cannot withdraw");
+    assert_eq!(
+        app.call(&inv, "/api/respond_intro", &approve).await,
+        403,
+        "the investor cannot approve"
+    );
+    assert_eq!(
+        app.call(&bld, "/api/withdraw_intro", &[("request_id", &id)])
+            .await,
+        403,
+        "the builder cannot withdraw"
+    );
     sqlx::query("update users set is_active = true where username = 'other_auth'")
         .execute(&app.pool)
         .await
         .unwrap();
-    let res = post(&app, &other, "/api/respond_intro", None, &approve).await;
-    assert_eq!(res.status().as_u16(), 404, "a third user does not see it");
-    let res = post(
-        &app,
-        &other,
-        "/api/withdraw_intro",
-        None,
-        &[("request_id", &id)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 404);
-    let (_, html) = get(&app, &other, "/intros").await;
+    assert_eq!(
+        app.call(&other, "/api/respond_intro", &approve).await,
+        404,
+        "a third user does not see it"
+    );
+    assert_eq!(
+        app.call(&other, "/api/withdraw_intro", &[("request_id", &id)])
+            .await,
+        404
+    );
+    let (_, html) = app.get(&other, "/intros").await;
     assert!(!html.contains(&id));
     // Unknown, malformed ids and decisions.
     for (rid, decision, status) in [
@@ -408,31 +392,25 @@ async fn intro_authorization_and_bad_input_write_nothing() {
         ("nope", "approve", 404),
         (id.as_str(), "maybe", 400),
     ] {
-        let res = post(
-            &app,
-            &bld,
-            "/api/respond_intro",
-            None,
-            &[("request_id", rid), ("decision", decision)],
-        )
-        .await;
+        let res = app
+            .post(
+                &bld,
+                "/api/respond_intro",
+                None,
+                &[("request_id", rid), ("decision", decision)],
+            )
+            .await;
         assert_eq!(res.status().as_u16(), status, "{rid} {decision}");
     }
-    let res = post(
-        &app,
-        &bld,
-        "/api/respond_intro",
-        None,
-        &[("request_id", &id)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 400, "missing field");
     assert_eq!(
-        count(
-            &app,
-            "select count(*) from intro_requests where status = 'pending'"
-        )
-        .await,
+        app.call(&bld, "/api/respond_intro", &[("request_id", &id)])
+            .await,
+        400,
+        "missing field"
+    );
+    assert_eq!(
+        app.count("select count(*) from intro_requests where status = 'pending'")
+            .await,
         1
     );
     assert_eq!(

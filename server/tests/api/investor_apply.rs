@@ -3,14 +3,10 @@
 //! application per user (409), status shown with its date, a new
 //! application after a rejection, investors and signed-out users refused.
 
-use crate::chains::{location, post};
-use crate::feed::{get, new_client};
-use crate::helpers::{spawn_app, TestApp};
-use crate::inbox::{count, sign_up};
+use crate::helpers::{location, new_client, spawn_app, TestApp};
 
 async fn apply(app: &TestApp, client: &reqwest::Client, fields: [&str; 5]) -> reqwest::Response {
-    post(
-        app,
+    app.post(
         client,
         "/api/apply_investor",
         None,
@@ -26,44 +22,43 @@ async fn apply(app: &TestApp, client: &reqwest::Client, fields: [&str; 5]) -> re
 }
 
 async fn rows(app: &TestApp) -> i64 {
-    count(app, "select count(*) from investor_requests").await
+    app.count("select count(*) from investor_requests").await
 }
 
 #[tokio::test]
 async fn applying_rejection_and_reapplying() {
     let app = spawn_app().await;
-    let user = sign_up(&app, "applicant").await;
-    let (status, html) = get(&app, &user, "/investor/apply").await;
+    let user = app.sign_up("applicant").await;
+    let (status, html) = app.get(&user, "/investor/apply").await;
     assert_eq!(status, 200);
     assert!(html.contains(r#"name="company_name""#));
 
     // Like a browser: back to the page, which shows the pending status.
-    let res = post(
-        &app,
-        &user,
-        "/api/apply_investor",
-        Some("/investor/apply"),
-        &[
-            ("company_name", "  Acme Ventures "),
-            ("investment_focus", "Dev tools"),
-            ("ticket_size", "$50k"),
-            ("portfolio_url", "https://acme.example/portfolio"),
-            ("linkedin_url", ""),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), "/investor/apply#application");
     assert_eq!(
-        count(
-            &app,
+        app.submit(
+            &user,
+            "/api/apply_investor",
+            "/investor/apply",
+            &[
+                ("company_name", "  Acme Ventures "),
+                ("investment_focus", "Dev tools"),
+                ("ticket_size", "$50k"),
+                ("portfolio_url", "https://acme.example/portfolio"),
+                ("linkedin_url", ""),
+            ]
+        )
+        .await,
+        "/investor/apply#application"
+    );
+    assert_eq!(
+        app.count(
             "select count(*) from investor_requests where company_name = 'Acme Ventures' \
              and linkedin_url is null and status = 'pending'"
         )
         .await,
         1
     );
-    let (_, html) = get(&app, &user, "/investor/apply").await;
+    let (_, html) = app.get(&user, "/investor/apply").await;
     assert!(html.contains("is pending review"));
     assert!(!html.contains(r#"name="company_name""#), "no second form");
 
@@ -80,7 +75,7 @@ async fn applying_rejection_and_reapplying() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let (_, html) = get(&app, &user, "/investor/apply").await;
+    let (_, html) = app.get(&user, "/investor/apply").await;
     assert!(html.contains("was rejected on 2026-11-30"));
     assert!(html.contains(r#"name="company_name""#));
     assert_eq!(
@@ -104,7 +99,7 @@ async fn applying_rejection_and_reapplying() {
         .execute(&app.pool)
         .await
         .unwrap();
-    let (_, html) = get(&app, &user, "/investor/apply").await;
+    let (_, html) = app.get(&user, "/investor/apply").await;
     assert!(html.contains("was approved on"));
     assert!(html.contains(r#"href="/investor""#));
     assert_eq!(
@@ -118,7 +113,7 @@ async fn applying_rejection_and_reapplying() {
 
     // Signed out.
     let anon = new_client();
-    assert_eq!(get(&app, &anon, "/investor/apply").await.0, 401);
+    assert_eq!(app.get(&anon, "/investor/apply").await.0, 401);
     assert_eq!(
         apply(&app, &anon, ["X", "", "", "", ""])
             .await
@@ -132,7 +127,7 @@ async fn applying_rejection_and_reapplying() {
 #[tokio::test]
 async fn bad_applications_are_field_errors_and_write_nothing() {
     let app = spawn_app().await;
-    let user = sign_up(&app, "bad_applicant").await;
+    let user = app.sign_up("bad_applicant").await;
     let c121 = "c".repeat(121);
     let f201 = "f".repeat(201);
     let t61 = "t".repeat(61);
@@ -169,34 +164,30 @@ async fn bad_applications_are_field_errors_and_write_nothing() {
         assert!(msg.contains(needle), "{field}: {msg}");
     }
     // The browser gets the message next to the field on a 422 page.
-    let res = post(
-        &app,
-        &user,
-        "/api/apply_investor",
-        Some("/investor/apply"),
-        &[
-            ("company_name", "Co"),
-            ("investment_focus", ""),
-            ("ticket_size", ""),
-            ("portfolio_url", "not a url"),
-            ("linkedin_url", ""),
-        ],
-    )
-    .await;
+    let res = app
+        .post(
+            &user,
+            "/api/apply_investor",
+            Some("/investor/apply"),
+            &[
+                ("company_name", "Co"),
+                ("investment_focus", ""),
+                ("ticket_size", ""),
+                ("portfolio_url", "not a url"),
+                ("linkedin_url", ""),
+            ],
+        )
+        .await;
     let back = location(&res).replace(&app.base, "");
-    let (status, html) = get(&app, &user, &back).await;
+    let (status, html) = app.get(&user, &back).await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="portfolio_url-error""#));
     assert!(html.contains(r#"value="not a url""#));
     // Missing fields: 400.
-    let res = post(
-        &app,
-        &user,
-        "/api/apply_investor",
-        None,
-        &[("company_name", "Co")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(
+        app.call(&user, "/api/apply_investor", &[("company_name", "Co")])
+            .await,
+        400
+    );
     assert_eq!(rows(&app).await, 0);
 }

@@ -4,8 +4,7 @@
 
 use std::collections::HashSet;
 
-use crate::helpers::TestApp;
-use crate::leaderboard::{assert_no_email, browse_app, next_href, refresh};
+use crate::helpers::{browse_app, next_href, TestApp};
 
 /// Adds `n` approved investors (one with a `javascript:` portfolio link,
 /// one deactivated) and refreshes the directory.
@@ -37,7 +36,7 @@ async fn more_investors(app: &TestApp, n: i32) {
         .execute(&app.pool)
         .await
         .unwrap();
-    refresh(app, &["mv_investors_directory"]).await;
+    app.refresh(&["mv_investors_directory"]).await;
 }
 
 /// The company names shown, in page order.
@@ -73,14 +72,14 @@ async fn the_directory_lists_approved_investors_by_keyset_pages_without_emails()
         let (status, html) = app.get_html(&p).await;
         assert_eq!(status, 200, "{p}");
         assert_eq!(html.matches("<h1").count(), 1, "{p}: one h1");
-        assert_no_email(&app, &p, &html).await;
+        app.assert_no_email(&p, &html).await;
         let page = companies(&html);
         assert!(page.len() <= 20, "{p}: 20 a page");
         for c in &page {
             assert!(seen.insert(c.clone()), "{p} repeats {c}");
         }
         shown.extend(page);
-        path = next_href(&html);
+        path = next_href(&html, "Next page");
         pages += 1;
         assert!(pages < 20);
     }
@@ -98,7 +97,7 @@ async fn the_directory_lists_approved_investors_by_keyset_pages_without_emails()
     let mut path = Some("/investors".to_string());
     while let Some(p) = path {
         let (_, html) = app.get_html(&p).await;
-        path = next_href(&html);
+        path = next_href(&html, "Next page");
         all.push_str(&html);
     }
     assert!(all.contains("Test Capital 1"));

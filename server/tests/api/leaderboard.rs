@@ -3,49 +3,7 @@
 //! the project and profile pages, bad parameters are 400, and no email is
 //! shown.
 
-use crate::feed::seeded_app;
-use crate::helpers::TestApp;
-
-/// Demo data with every view the browsing pages read refreshed; no
-/// background refresher (the views change only when a test refreshes them).
-pub async fn browse_app() -> TestApp {
-    let app = seeded_app().await;
-    refresh(
-        &app,
-        &[
-            "mv_leaderboard_projects",
-            "mv_leaderboard_builders",
-            "mv_investors_directory",
-            "mv_user_profiles",
-            "mv_chains_discovery",
-        ],
-    )
-    .await;
-    app
-}
-
-pub async fn refresh(app: &TestApp, views: &[&str]) {
-    for view in views {
-        sqlx::query(&format!("refresh materialized view {view}"))
-            .execute(&app.pool)
-            .await
-            .unwrap();
-    }
-}
-
-/// Every seeded email (and the demo domain) must be absent from `html`.
-pub async fn assert_no_email(app: &TestApp, path: &str, html: &str) {
-    let emails: Vec<String> = sqlx::query_scalar("select lower(email) from users")
-        .fetch_all(&app.pool)
-        .await
-        .unwrap();
-    assert!(emails.len() > 50, "seeded users have emails");
-    let lower = html.to_lowercase();
-    assert!(!lower.contains("@example.com"), "{path}: no email domain");
-    for email in emails {
-        assert!(!lower.contains(&email), "{path} shows the email {email}");
-    }
-}
+use crate::helpers::{browse_app, next_href};
 
 /// The ranks shown, in page order (`<tr id="rank-N">`).
 fn ranks(html: &str) -> Vec<i64> {
@@ -53,14 +11,6 @@ fn ranks(html: &str) -> Vec<i64> {
         .skip(1)
         .map(|rest| rest[..rest.find('"').unwrap()].parse().unwrap())
         .collect()
-}
-
-/// The `href` of the "Next page" link, if any.
-pub fn next_href(html: &str) -> Option<String> {
-    let at = html.find(">Next page<")?;
-    let start = html[..at].rfind("href=\"")? + 6;
-    let end = start + html[start..].find('"')?;
-    Some(html[start..end].replace("&amp;", "&"))
 }
 
 #[tokio::test]
@@ -91,7 +41,7 @@ async fn both_leaderboards_rank_continuously_over_keyset_pages() {
         );
         let page1 = ranks(&html);
         assert_eq!(page1, (1..=50).collect::<Vec<_>>(), "{tab}: first page");
-        assert_no_email(&app, first, &html).await;
+        app.assert_no_email(first, &html).await;
 
         // Rank 1 is the view's rank 1, linked to its page.
         let (id, name): (String, String) = sqlx::query_as(&format!(
@@ -108,7 +58,7 @@ async fn both_leaderboards_rank_continuously_over_keyset_pages() {
             "profile link"
         );
 
-        let next = next_href(&html).expect("a next page");
+        let next = next_href(&html, "Next page").expect("a next page");
         let query = if tab == "projects" {
             ""
         } else {
@@ -125,7 +75,7 @@ async fn both_leaderboards_rank_continuously_over_keyset_pages() {
             "{tab}: second page goes on without a gap"
         );
         assert!(html.contains(">First page<"));
-        assert_no_email(&app, &next, &html).await;
+        app.assert_no_email(&next, &html).await;
 
         // Past the end: an empty page, not an error.
         let (status, html) = app
@@ -134,7 +84,7 @@ async fn both_leaderboards_rank_continuously_over_keyset_pages() {
         assert_eq!(status, 200);
         assert!(ranks(&html).is_empty());
         assert!(html.contains("Nobody is ranked here yet."));
-        assert!(next_href(&html).is_none());
+        assert!(next_href(&html, "Next page").is_none());
     }
 
     // The order is the view's: scores never increase down the page.

@@ -5,9 +5,12 @@
 
 use reqwest::redirect::Policy;
 
-use crate::helpers::{spawn_app_with, TestApp};
+use data::users::Role;
 
-const PW: &str = "a good long password";
+use crate::helpers::{location, new_client, spawn_app_with, TestApp};
+
+/// The password of the users `create_user` makes.
+const PW: &str = data::seed::DEMO_PASSWORD;
 
 /// A client without cookies or redirects: every request stands alone.
 fn plain_client() -> reqwest::Client {
@@ -15,20 +18,6 @@ fn plain_client() -> reqwest::Client {
         .redirect(Policy::none())
         .build()
         .unwrap()
-}
-
-async fn create_user(app: &TestApp, name: &str) {
-    data::users::create(
-        &app.pool,
-        &data::users::NewUser {
-            username: name.into(),
-            email: format!("{name}@example.com"),
-            password: PW.into(),
-        },
-        data::users::Role::Builder,
-    )
-    .await
-    .unwrap();
 }
 
 /// An API log-in (JSON answers) from `xff` when given.
@@ -71,40 +60,67 @@ fn retry_after(res: &reqwest::Response) -> Option<u64> {
         .ok()
 }
 
-fn location(res: &reqwest::Response) -> String {
-    res.headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default()
+/// A browser's form post that sends no Referer; where its redirect goes.
+async fn post_without_referer(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> String {
+    let res = client
+        .post(app.url(path))
+        .headers(app.browser_headers())
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 302, "{path}");
+    location(&res)
 }
 
-/// Finding: 200 parallel wrong-password posts for one account ran 103
-/// password checks (limit 10). Every answer after a check is a 401 and
+/// A wrong-password API log-in as `login` from `xff`; its status.
+async fn wrong_login(base: &str, client: &reqwest::Client, login: &str, xff: Option<&str>) -> u16 {
+    login_from(base, client, login, "wrong!", xff)
+        .await
+        .status()
+        .as_u16()
+}
+
+/// `n` API log-ins at once, the `i`th with `attempt(i)` (login,
+/// password, forwarded-for); each answer's status and Retry-After.
+async fn parallel_logins(
+    app: &TestApp,
+    client: &reqwest::Client,
+    n: usize,
+    attempt: impl Fn(usize) -> (String, String, Option<String>),
+) -> Vec<(u16, Option<u64>)> {
+    futures_util::future::join_all((0..n).map(|i| {
+        let (login, password, xff) = attempt(i);
+        let (base, client) = (app.base.clone(), client.clone());
+        async move {
+            let res = login_from(&base, &client, &login, &password, xff.as_deref()).await;
+            (res.status().as_u16(), retry_after(&res))
+        }
+    }))
+    .await
+}
+
+/// Parallel wrong passwords for one account run at most the account's
+/// limit of password checks (10). Every answer after a check is a 401 and
 /// every refusal before one a 429, so counting the 401s counts the checks.
 /// Each post comes from its own address, so only the per-account limit
 /// (default 10) can stop them.
 #[tokio::test]
 async fn parallel_wrong_passwords_for_one_account_run_at_most_the_limit_of_checks() {
     let app = spawn_app_with(&["--trust-proxy"]).await;
-    create_user(&app, "victim").await;
-    create_user(&app, "bystander").await;
+    app.create_user("victim", Role::Builder).await;
+    app.create_user("bystander", Role::Builder).await;
     let client = plain_client();
     let n = 200;
-    let answers = futures_util::future::join_all((0..n).map(|i| {
-        let (base, client) = (app.base.clone(), client.clone());
-        async move {
-            let xff = format!("10.1.{}.{}", i / 200, i % 200 + 1);
-            let res = login_from(
-                &base,
-                &client,
-                "victim",
-                &format!("wrong password {i}"),
-                Some(&xff),
-            )
-            .await;
-            (res.status().as_u16(), retry_after(&res))
-        }
-    }))
+    let answers = parallel_logins(&app, &client, n, |i| {
+        let xff = format!("10.1.{}.{}", i / 200, i % 200 + 1);
+        ("victim".into(), format!("wrong password {i}"), Some(xff))
+    })
     .await;
     let checked = answers.iter().filter(|(s, _)| *s == 401).count();
     let refused: Vec<_> = answers.iter().filter(|(s, _)| *s == 429).collect();
@@ -142,7 +158,7 @@ async fn the_account_limit_ends_with_its_window() {
         "2",
     ])
     .await;
-    create_user(&app, "patient").await;
+    app.create_user("patient", Role::Builder).await;
     let client = plain_client();
     for i in 0..2 {
         let xff = format!("10.2.0.{i}");
@@ -163,34 +179,31 @@ async fn the_account_limit_ends_with_its_window() {
     }
 }
 
-/// Finding: with the proxy trusted, the client chose its address (the
-/// first `X-Forwarded-For` entry); rotating it gave 15 failures, no 429.
-/// The proxy appends the address it saw, so that one (the last) counts.
+/// With the proxy trusted, the client's address is the one the proxy
+/// appended (the last `X-Forwarded-For` entry), never the first, which the
+/// client chooses: rotating the first entry does not escape the limit.
 #[tokio::test]
 async fn rotating_the_first_forwarded_entry_does_not_escape_the_limit() {
     let app = spawn_app_with(&["--trust-proxy", "--login-failures-per-window", "3"]).await;
     let client = plain_client();
     for i in 0..3 {
         let xff = format!("198.51.100.{i}, 203.0.113.7");
-        let res = login_from(
+        assert_eq!(
+            wrong_login(&app.base, &client, &format!("nobody{i}"), Some(&xff)).await,
+            401,
+            "attempt {i}"
+        );
+    }
+    assert_eq!(
+        wrong_login(
             &app.base,
             &client,
-            &format!("nobody{i}"),
-            "wrong!",
-            Some(&xff),
+            "nobody9",
+            Some("198.51.100.99, 203.0.113.7")
         )
-        .await;
-        assert_eq!(res.status().as_u16(), 401, "attempt {i}");
-    }
-    let res = login_from(
-        &app.base,
-        &client,
-        "nobody9",
-        "wrong!",
-        Some("198.51.100.99, 203.0.113.7"),
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 429);
+        .await,
+        429
+    );
     // The same address sent as a second header line is still the last.
     let res = client
         .post(app.url("/api/login"))
@@ -202,15 +215,16 @@ async fn rotating_the_first_forwarded_entry_does_not_escape_the_limit() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 429);
     // Another client behind the same proxy is not affected.
-    let res = login_from(
-        &app.base,
-        &client,
-        "nobody0",
-        "wrong!",
-        Some("198.51.100.1, 203.0.113.8"),
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(
+        wrong_login(
+            &app.base,
+            &client,
+            "nobody0",
+            Some("198.51.100.1, 203.0.113.8")
+        )
+        .await,
+        401
+    );
 }
 
 #[tokio::test]
@@ -226,61 +240,53 @@ async fn with_two_trusted_hops_the_second_last_entry_is_the_client() {
     let client = plain_client();
     for i in 0..2 {
         let xff = format!("192.0.2.{i}, 203.0.113.9, 10.0.0.1");
-        let res = login_from(
-            &app.base,
-            &client,
-            &format!("nobody{i}"),
-            "wrong!",
-            Some(&xff),
-        )
-        .await;
-        assert_eq!(res.status().as_u16(), 401);
+        assert_eq!(
+            wrong_login(&app.base, &client, &format!("nobody{i}"), Some(&xff)).await,
+            401
+        );
     }
     // Same client, another spoofed first entry and another inner proxy.
-    let res = login_from(
-        &app.base,
-        &client,
-        "nobody7",
-        "wrong!",
-        Some("192.0.2.77, 203.0.113.9, 10.0.0.2"),
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(
+        wrong_login(
+            &app.base,
+            &client,
+            "nobody7",
+            Some("192.0.2.77, 203.0.113.9, 10.0.0.2")
+        )
+        .await,
+        429
+    );
     // The same client without a header of its own: still the same one.
-    let res = login_from(
-        &app.base,
-        &client,
-        "nobody8",
-        "wrong!",
-        Some("203.0.113.9, 10.0.0.2"),
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(
+        wrong_login(&app.base, &client, "nobody8", Some("203.0.113.9, 10.0.0.2")).await,
+        429
+    );
     // Another client behind the same proxies is not affected.
-    let res = login_from(
-        &app.base,
-        &client,
-        "nobody8",
-        "wrong!",
-        Some("192.0.2.1, 203.0.113.10, 10.0.0.1"),
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(
+        wrong_login(
+            &app.base,
+            &client,
+            "nobody8",
+            Some("192.0.2.1, 203.0.113.10, 10.0.0.1")
+        )
+        .await,
+        401
+    );
 }
 
-/// Finding: only successful sign-ups counted, so attempts with an existing
-/// email were free (and each cost an argon2 hash).
+/// Every sign-up attempt counts, failed ones too: otherwise attempts with
+/// an existing email would be free (and each could cost an argon2 hash).
 #[tokio::test]
 async fn failed_sign_ups_count_against_the_limit() {
     let app = spawn_app_with(&["--signup-per-hour", "4"]).await;
-    create_user(&app, "taken").await;
+    app.create_user("taken", Role::Builder).await;
     let client = plain_client();
     for i in 0..4 {
         let res = signup_on(
             &app.base,
             &client,
             &format!("fresh{i}"),
-            "Taken@Example.com",
+            "Taken@Example.test",
         )
         .await;
         assert_eq!(res.status().as_u16(), 422, "attempt {i}");
@@ -298,7 +304,7 @@ async fn failed_sign_ups_count_against_the_limit() {
 #[tokio::test]
 async fn sign_up_answers_name_the_username_but_do_not_confirm_emails() {
     let app = spawn_app_with(&[]).await;
-    create_user(&app, "taken").await;
+    app.create_user("taken", Role::Builder).await;
     let client = plain_client();
     let errors = |body: String| {
         let err: app::error::AppError = serde_json::from_str(&body).unwrap();
@@ -308,7 +314,7 @@ async fn sign_up_answers_name_the_username_but_do_not_confirm_emails() {
         }
     };
     // A taken username: the same answer whether or not the email exists.
-    let a = signup_on(&app.base, &client, "TAKEN", "taken@example.com").await;
+    let a = signup_on(&app.base, &client, "TAKEN", "taken@example.test").await;
     let b = signup_on(&app.base, &client, "TAKEN", "someone.else@example.com").await;
     assert_eq!(a.status().as_u16(), 422);
     assert_eq!(b.status().as_u16(), 422);
@@ -321,7 +327,7 @@ async fn sign_up_answers_name_the_username_but_do_not_confirm_emails() {
     assert_eq!(a[0].0, "username");
     // An existing email with a free username: tied to the email field, it
     // says what to do (log in) without stating that an account exists.
-    let res = signup_on(&app.base, &client, "free_name", "TAKEN@example.com").await;
+    let res = signup_on(&app.base, &client, "free_name", "TAKEN@example.test").await;
     assert_eq!(res.status().as_u16(), 422);
     let errs = errors(res.text().await.unwrap());
     assert_eq!(errs.len(), 1);
@@ -348,12 +354,12 @@ async fn sign_ups_that_will_fail_spend_no_hash_and_sign_ups_share_the_cap() {
         "0",
     ])
     .await;
-    create_user(&app, "taken").await;
+    app.create_user("taken", Role::Builder).await;
     let client = plain_client();
     let answers = futures_util::future::join_all((0..30).map(|i| {
         let (base, client) = (app.base.clone(), client.clone());
         async move {
-            signup_on(&base, &client, &format!("fresh{i}"), "taken@example.com")
+            signup_on(&base, &client, &format!("fresh{i}"), "taken@example.test")
                 .await
                 .status()
                 .as_u16()
@@ -402,14 +408,13 @@ async fn parallel_log_ins_beyond_the_check_cap_get_503_at_once() {
     ])
     .await;
     let client = plain_client();
-    let answers = futures_util::future::join_all((0..30).map(|i| {
-        let (base, client) = (app.base.clone(), client.clone());
-        async move {
-            let xff = format!("10.3.0.{i}");
-            let res = login_from(&base, &client, &format!("nobody{i}"), "wrong!", Some(&xff)).await;
-            (res.status().as_u16(), retry_after(&res))
-        }
-    }))
+    let answers = parallel_logins(&app, &client, 30, |i| {
+        (
+            format!("nobody{i}"),
+            "wrong!".into(),
+            Some(format!("10.3.0.{i}")),
+        )
+    })
     .await;
     let busy = answers.iter().filter(|(s, _)| *s == 503).count();
     assert!(
@@ -420,12 +425,14 @@ async fn parallel_log_ins_beyond_the_check_cap_get_503_at_once() {
     );
     assert!(busy > 0, "{answers:?}");
     // A refused check is not a failure: the same client may try again.
-    let res = login_from(&app.base, &client, "nobody0", "wrong!", Some("10.3.0.0")).await;
-    assert_eq!(res.status().as_u16(), 401);
+    assert_eq!(
+        wrong_login(&app.base, &client, "nobody0", Some("10.3.0.0")).await,
+        401
+    );
 }
 
-/// Finding: limits were per process, so N instances allowed N times the
-/// limit. Both instances here share one database.
+/// Limits are counted in the database, not per process, so N instances
+/// do not allow N times the limit. Both instances here share one database.
 #[tokio::test]
 async fn limits_hold_across_instances() {
     let flags = ["--login-failures-per-window", "4", "--signup-per-hour", "2"];
@@ -435,12 +442,18 @@ async fn limits_hold_across_instances() {
     let client = plain_client();
     // Per address: two failures on each instance.
     for (i, base) in [&a, &b, &a, &b].into_iter().enumerate() {
-        let res = login_from(base, &client, &format!("nobody{i}"), "wrong!", None).await;
-        assert_eq!(res.status().as_u16(), 401, "attempt {i}");
+        assert_eq!(
+            wrong_login(base, &client, &format!("nobody{i}"), None).await,
+            401,
+            "attempt {i}"
+        );
     }
     for base in [&a, &b] {
-        let res = login_from(base, &client, "nobody9", "wrong!", None).await;
-        assert_eq!(res.status().as_u16(), 429, "{base}");
+        assert_eq!(
+            wrong_login(base, &client, "nobody9", None).await,
+            429,
+            "{base}"
+        );
     }
     // Sign-up: one attempt on each, then neither takes more.
     assert_eq!(
@@ -465,47 +478,50 @@ async fn the_account_limit_holds_across_instances() {
     let flags = ["--trust-proxy", "--login-failures-per-account", "3"];
     let app = spawn_app_with(&flags).await;
     let b = app.another_instance(&flags).await;
-    create_user(&app, "shared").await;
+    app.create_user("shared", Role::Builder).await;
     let client = plain_client();
     for (i, base) in [&app.base, &b, &app.base].into_iter().enumerate() {
         let xff = format!("10.4.0.{i}");
-        let res = login_from(base, &client, "shared", "wrong!", Some(&xff)).await;
-        assert_eq!(res.status().as_u16(), 401, "attempt {i}");
+        assert_eq!(
+            wrong_login(base, &client, "shared", Some(&xff)).await,
+            401,
+            "attempt {i}"
+        );
     }
     let res = login_from(&b, &client, "shared", PW, Some("10.4.0.9")).await;
     assert_eq!(res.status().as_u16(), 429);
 }
 
-/// Finding 6: a browser that sends no Referer was sent to `/` with no
-/// message. It must land on the form with the message.
+/// A browser that sends no Referer lands on the form it posted, with the
+/// message (not on `/` without one).
 #[tokio::test]
 async fn a_refused_browser_post_without_referer_lands_on_its_form_with_the_message() {
     let app = spawn_app_with(&["--login-failures-per-window", "2", "--signup-per-hour", "1"]).await;
     // A browser: the failed form's state waits in its session.
-    let client = crate::feed::new_client();
+    let client = new_client();
     for i in 0..2 {
-        let res = login_from(&app.base, &client, &format!("nobody{i}"), "wrong!", None).await;
-        assert_eq!(res.status().as_u16(), 401);
+        assert_eq!(
+            wrong_login(&app.base, &client, &format!("nobody{i}"), None).await,
+            401
+        );
     }
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .form(&[
+    let to = post_without_referer(
+        &app,
+        &client,
+        "/api/login",
+        &[
             ("login", "nobody"),
             ("password", "wrong!"),
             ("next", "/p/abc"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    let to = location(&res);
+        ],
+    )
+    .await;
     assert!(to.starts_with("/login"), "{to}");
     assert!(
         !to.contains("__err"),
         "the state is not in the address: {to}"
     );
-    let (status, html) = crate::feed::get(&app, &client, &to).await;
+    let (status, html) = app.get(&client, &to).await;
     assert_eq!(status, 429);
     assert!(html.contains("Too many attempts"), "{html}");
     assert!(
@@ -521,21 +537,19 @@ async fn a_refused_browser_post_without_referer_lands_on_its_form_with_the_messa
             .as_u16(),
         422
     );
-    let res = client
-        .post(app.url("/api/signup"))
-        .headers(app.browser_headers())
-        .form(&[
+    let to = post_without_referer(
+        &app,
+        &client,
+        "/api/signup",
+        &[
             ("username", "someone"),
             ("email", "someone@example.com"),
             ("password", PW),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    let to = location(&res);
+        ],
+    )
+    .await;
     assert!(to.starts_with("/signup"), "{to}");
-    let (status, html) = crate::feed::get(&app, &client, &to).await;
+    let (status, html) = app.get(&client, &to).await;
     assert_eq!(status, 429);
     assert!(html.contains("Too many attempts"), "{html}");
 }
@@ -544,18 +558,16 @@ async fn a_refused_browser_post_without_referer_lands_on_its_form_with_the_messa
 async fn a_wrong_password_from_a_browser_without_referer_shows_on_the_login_page() {
     let app = spawn_app_with(&[]).await;
     // A browser: the failed form's state waits in its session.
-    let client = crate::feed::new_client();
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .form(&[("login", "nobody"), ("password", "wrong!")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    let to = location(&res);
+    let client = new_client();
+    let to = post_without_referer(
+        &app,
+        &client,
+        "/api/login",
+        &[("login", "nobody"), ("password", "wrong!")],
+    )
+    .await;
     assert!(to.starts_with("/login"), "{to}");
-    let (status, html) = crate::feed::get(&app, &client, &to).await;
+    let (status, html) = app.get(&client, &to).await;
     assert_eq!(status, 401);
     assert!(html.contains("Wrong username or password."), "{html}");
 }
@@ -658,13 +670,9 @@ async fn parallel_wrong_passwords_from_one_address_run_at_most_its_limit_of_chec
     let app = spawn_app_with(&[]).await;
     let client = plain_client();
     let n = 200;
-    let answers = futures_util::future::join_all((0..n).map(|i| {
-        let (base, client) = (app.base.clone(), client.clone());
-        async move {
-            let res = login_from(&base, &client, &format!("nobody{i}"), "wrong!", None).await;
-            (res.status().as_u16(), retry_after(&res))
-        }
-    }))
+    let answers = parallel_logins(&app, &client, n, |i| {
+        (format!("nobody{i}"), "wrong!".into(), None)
+    })
     .await;
     let checked = answers.iter().filter(|(s, _)| *s == 401).count();
     assert!(
@@ -678,6 +686,5 @@ async fn parallel_wrong_passwords_from_one_address_run_at_most_its_limit_of_chec
         "{answers:?}"
     );
     // Now the address is refused before it waits for anything.
-    let res = login_from(&app.base, &client, "nobody", "wrong!", None).await;
-    assert_eq!(res.status().as_u16(), 429);
+    assert_eq!(wrong_login(&app.base, &client, "nobody", None).await, 429);
 }

@@ -3,8 +3,7 @@
 //! on this site; anything else (other hosts, schemes, `//`, `/\`, control
 //! characters) goes to `/`.
 
-use crate::feed::{new_client, seeded_app};
-use crate::helpers::TestApp;
+use crate::helpers::{new_client, seeded_app, TestApp};
 
 async fn log_in_with_next(app: &TestApp, next: Option<&str>) -> (u16, String) {
     let client = new_client();
@@ -55,12 +54,7 @@ async fn a_signed_out_upvote_logs_in_and_comes_back_to_the_project() {
     assert_eq!(login, format!("/login?next={project}"));
 
     // The log-in page keeps `next` in the form.
-    let res = client
-        .get(app.url(&login))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let res = app.fetch(&client, &login).await;
     assert_eq!(res.status().as_u16(), 200);
     let html = res.text().await.unwrap();
     assert!(
@@ -102,12 +96,7 @@ async fn a_signed_out_upvote_logs_in_and_comes_back_to_the_project() {
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(res.headers()["location"], project.as_str());
     // Signed in on arrival: the page offers the comment form.
-    let res = client
-        .get(app.url(&project))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let res = app.fetch(&client, &project).await;
     assert_eq!(res.status().as_u16(), 200);
     let html = res.text().await.unwrap();
     assert!(html.contains("demo_builder"));

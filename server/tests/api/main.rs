@@ -4,6 +4,7 @@
 mod admin;
 mod atom;
 mod auth;
+mod authorization;
 mod badges;
 mod cache;
 mod chains;

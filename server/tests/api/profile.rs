@@ -5,8 +5,9 @@
 
 use std::collections::HashSet;
 
-use crate::helpers::TestApp;
-use crate::leaderboard::{assert_no_email, browse_app, refresh};
+use data::users::Role;
+
+use crate::helpers::{browse_app, next_href, TestApp};
 
 /// The project ids listed, in order (`<li id="p-..." class="profile-project">`).
 fn project_ids(html: &str) -> Vec<String> {
@@ -14,13 +15,6 @@ fn project_ids(html: &str) -> Vec<String> {
         .skip(1)
         .map(|rest| rest[..36].to_string())
         .collect()
-}
-
-fn older_href(html: &str) -> Option<String> {
-    let at = html.find(">Older projects<")?;
-    let start = html[..at].rfind("href=\"")? + 6;
-    let end = start + html[start..].find('"')?;
-    Some(html[start..end].replace("&amp;", "&"))
 }
 
 async fn user_id(app: &TestApp, username: &str) -> String {
@@ -62,21 +56,18 @@ async fn a_profile_shows_numbers_projects_by_pages_and_public_chains_followed() 
         .await
         .unwrap();
     }
-    refresh(
-        &app,
-        &[
-            "mv_feed_projects",
-            "mv_user_profiles",
-            "mv_chains_discovery",
-        ],
-    )
+    app.refresh(&[
+        "mv_feed_projects",
+        "mv_user_profiles",
+        "mv_chains_discovery",
+    ])
     .await;
 
     let (status, html) = app.get_html("/u/demo_builder").await;
     assert_eq!(status, 200);
     assert_eq!(html.matches("<h1").count(), 1, "one h1");
     assert!(html.contains("<h1>demo_builder"));
-    assert_no_email(&app, "/u/demo_builder", &html).await;
+    app.assert_no_email("/u/demo_builder", &html).await;
     assert!(!html.contains("password"), "nothing private");
 
     // The numbers are the view's.
@@ -151,18 +142,18 @@ async fn a_profile_shows_numbers_projects_by_pages_and_public_chains_followed() 
     assert_eq!(first.len(), 20);
     let mut shown = first;
     let mut seen: HashSet<String> = shown.iter().cloned().collect();
-    let mut next = older_href(&html);
+    let mut next = next_href(&html, "Older projects");
     let mut pages = 1;
     while let Some(p) = next {
         let (status, html) = app.get_html(&p).await;
         assert_eq!(status, 200, "{p}");
-        assert_no_email(&app, &p, &html).await;
+        app.assert_no_email(&p, &html).await;
         for id in project_ids(&html) {
             assert!(seen.insert(id.clone()), "{p} repeats {id}");
             shown.push(id);
         }
         assert!(html.contains(">Newest projects<"));
-        next = older_href(&html);
+        next = next_href(&html, "Older projects");
         pages += 1;
         assert!(pages < 20);
     }
@@ -231,7 +222,7 @@ async fn a_new_user_has_a_profile_before_the_view_refreshes() {
             email: "fresh_face@example.test".into(),
             password: data::seed::DEMO_PASSWORD.into(),
         },
-        data::users::Role::Builder,
+        Role::Builder,
     )
     .await
     .unwrap();
@@ -246,7 +237,7 @@ async fn a_new_user_has_a_profile_before_the_view_refreshes() {
     let (status, html) = app.get_html("/u/fresh_face").await;
     assert_eq!(status, 200);
     assert!(html.contains("Fresh_Face"));
-    assert_no_email(&app, "/u/fresh_face", &html).await;
+    app.assert_no_email("/u/fresh_face", &html).await;
     assert!(!html.contains("fresh_face@example.test"));
 
     sqlx::query("update users set is_active = false where id = $1")

@@ -2,10 +2,7 @@
 //! input (422 with the field's message, nothing written), other people's
 //! comments (403), and the actor seeing their own writes at once.
 
-use crate::feed::{get, log_in, new_client, seeded_app};
-use crate::helpers::TestApp;
-
-const NIL: &str = "00000000-0000-0000-0000-000000000000";
+use crate::helpers::{location, new_client, seeded_app, shown, TestApp, NIL};
 
 /// A live project with a proof-of-work link, badges and comments.
 async fn rich_project(app: &TestApp) -> (String, String) {
@@ -32,36 +29,8 @@ async fn someone_elses_comment(app: &TestApp, username: &str) -> (String, String
     .unwrap()
 }
 
-async fn post(
-    app: &TestApp,
-    client: &reqwest::Client,
-    path: &str,
-    referer: Option<&str>,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut req = client.post(app.url(path)).form(form);
-    if let Some(referer) = referer {
-        req = req
-            .headers(app.browser_headers())
-            .header("referer", app.url(referer));
-    }
-    req.send().await.unwrap()
-}
-
-fn location(res: &reqwest::Response) -> String {
-    res.headers()["location"].to_str().unwrap().to_string()
-}
-
 async fn comments(app: &TestApp) -> i64 {
     app.count("select count(*) from comments").await
-}
-
-async fn shown_count(html: &str, class: &str) -> i64 {
-    let marker = format!(r#"{class}">"#);
-    let at = html.find(&marker).unwrap() + marker.len();
-    html[at..at + html[at..].find('<').unwrap()]
-        .parse()
-        .unwrap()
 }
 
 #[tokio::test]
@@ -132,48 +101,10 @@ async fn unknown_malformed_and_deleted_projects_are_404() {
 }
 
 #[tokio::test]
-async fn signed_out_actions_are_401_or_a_redirect_to_log_in_and_write_nothing() {
-    let app = seeded_app().await;
-    let (id, _) = rich_project(&app).await;
-    let (comment, _) = someone_elses_comment(&app, "demo_builder").await;
-    let before = (
-        comments(&app).await,
-        app.count("select count(*) from upvotes").await,
-    );
-    let cases: [(&str, Vec<(&str, &str)>); 6] = [
-        ("/api/upvote", vec![("project_id", &id)]),
-        ("/api/remove_upvote", vec![("project_id", &id)]),
-        ("/api/comment", vec![("project_id", &id), ("content", "hi")]),
-        (
-            "/api/reply",
-            vec![("comment_id", &comment), ("content", "hi")],
-        ),
-        (
-            "/api/edit_comment",
-            vec![("comment_id", &comment), ("content", "hi")],
-        ),
-        ("/api/delete_comment", vec![("comment_id", &comment)]),
-    ];
-    let page = format!("/p/{id}");
-    for (path, form) in &cases {
-        let res = post(&app, &app.client, path, None, form).await;
-        assert_eq!(res.status().as_u16(), 401, "{path}");
-        let res = post(&app, &app.client, path, Some(&page), form).await;
-        assert_eq!(res.status().as_u16(), 302, "{path}");
-        assert_eq!(location(&res), format!("/login?next={page}"), "{path}");
-    }
-    let after = (
-        comments(&app).await,
-        app.count("select count(*) from upvotes").await,
-    );
-    assert_eq!(before, after);
-}
-
-#[tokio::test]
 async fn bad_comments_are_422_with_the_field_message_and_write_nothing() {
     let app = seeded_app().await;
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
+    app.log_in(&client, "demo_builder").await;
     let (id, _) = rich_project(&app).await;
     let (other, _) = someone_elses_comment(&app, "demo_builder").await;
     let before = comments(&app).await;
@@ -190,7 +121,7 @@ async fn bad_comments_are_422_with_the_field_message_and_write_nothing() {
                 vec![("comment_id", other.as_str()), ("content", content)],
             ),
         ] {
-            let res = post(&app, &client, path, None, &form).await;
+            let res = app.post(&client, path, None, &form).await;
             assert_eq!(res.status().as_u16(), 422, "{path} {}", content.len());
             let err: app::error::AppError =
                 serde_json::from_str(&res.text().await.unwrap()).unwrap();
@@ -202,50 +133,52 @@ async fn bad_comments_are_422_with_the_field_message_and_write_nothing() {
     // A browser comes back to the form: 422, the message tied to the field,
     // the text kept.
     let page = format!("/p/{id}");
-    let res = post(
-        &app,
-        &client,
-        "/api/comment",
-        Some(&page),
-        &[("project_id", &id), ("content", &too_long)],
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/comment",
+            Some(&page),
+            &[("project_id", &id), ("content", &too_long)],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let back = location(&res);
     assert!(
         !back.contains("__err="),
         "the error is not in the address: {back}"
     );
-    let (status, html) = get(&app, &client, back.trim_start_matches(&app.base)).await;
+    let (status, html) = app.get(&client, back.trim_start_matches(&app.base)).await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="comment-new-error""#));
     assert!(html.contains("Use at most 2000 characters"));
     assert!(html.contains(r#"aria-describedby="comment-new-hint comment-new-error""#));
 
     // Exactly the limit (after trimming) is fine.
-    let res = post(
-        &app,
-        &client,
-        "/api/comment",
-        None,
-        &[("project_id", &id), ("content", &just_right)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        app.call(
+            &client,
+            "/api/comment",
+            &[("project_id", &id), ("content", &just_right)]
+        )
+        .await,
+        200
+    );
     assert_eq!(comments(&app).await, before + 1);
 
     // Missing fields are 400, not 500.
-    let res = post(&app, &client, "/api/comment", None, &[("project_id", &id)]).await;
-    assert_eq!(res.status().as_u16(), 400);
-    let res = post(&app, &client, "/api/upvote", None, &[]).await;
-    assert_eq!(res.status().as_u16(), 400);
+    assert_eq!(
+        app.call(&client, "/api/comment", &[("project_id", &id)])
+            .await,
+        400
+    );
+    assert_eq!(app.call(&client, "/api/upvote", &[]).await, 400);
 }
 
 #[tokio::test]
 async fn unknown_or_malformed_ids_are_404_and_write_nothing() {
     let app = seeded_app().await;
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
+    app.log_in(&client, "demo_builder").await;
     let deleted: String =
         sqlx::query_scalar("select id::text from projects where is_deleted limit 1")
             .fetch_one(&app.pool)
@@ -267,8 +200,7 @@ async fn unknown_or_malformed_ids_are_404_and_write_nothing() {
             ),
             ("/api/delete_comment", vec![("comment_id", bad)]),
         ] {
-            let res = post(&app, &client, path, None, &form).await;
-            assert_eq!(res.status().as_u16(), 404, "{path} {bad}");
+            assert_eq!(app.call(&client, path, &form).await, 404, "{path} {bad}");
         }
     }
     let after = (
@@ -282,7 +214,7 @@ async fn unknown_or_malformed_ids_are_404_and_write_nothing() {
 async fn nobody_edits_or_deletes_someone_elses_comment() {
     let app = seeded_app().await;
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
+    app.log_in(&client, "demo_builder").await;
     let (comment, project) = someone_elses_comment(&app, "demo_builder").await;
     let text = |app: &TestApp| {
         let pool = app.pool.clone();
@@ -296,44 +228,42 @@ async fn nobody_edits_or_deletes_someone_elses_comment() {
         }
     };
     let original = text(&app).await.expect("comment exists");
-    let res = post(
-        &app,
-        &client,
-        "/api/edit_comment",
-        None,
-        &[("comment_id", &comment), ("content", "hijacked")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 403);
-    let res = post(
-        &app,
-        &client,
-        "/api/delete_comment",
-        None,
-        &[("comment_id", &comment)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 403);
+    assert_eq!(
+        app.call(
+            &client,
+            "/api/edit_comment",
+            &[("comment_id", &comment), ("content", "hijacked")]
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        app.call(&client, "/api/delete_comment", &[("comment_id", &comment)])
+            .await,
+        403
+    );
     assert_eq!(text(&app).await.as_deref(), Some(original.as_str()));
 
     // In a browser: back to the page with a 403 and a message.
     let page = format!("/p/{project}");
-    let res = post(
-        &app,
-        &client,
-        "/api/delete_comment",
-        Some(&page),
-        &[("comment_id", &comment)],
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/delete_comment",
+            Some(&page),
+            &[("comment_id", &comment)],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
-    let (status, html) = get(&app, &client, location(&res).trim_start_matches(&app.base)).await;
+    let (status, html) = app
+        .get(&client, location(&res).trim_start_matches(&app.base))
+        .await;
     assert_eq!(status, 403);
     assert!(html.contains("You are not allowed to do that."));
     assert_eq!(text(&app).await.as_deref(), Some(original.as_str()));
 
     // The page offers no edit or delete for it either.
-    let (_, html) = get(&app, &client, &page).await;
+    let (_, html) = app.get(&client, &page).await;
     let block = &html[html.find(&format!(r#"id="comment-{comment}""#)).unwrap()..];
     let block = &block[..block.find("</article>").unwrap()];
     assert!(!block.contains("edit_comment") && !block.contains("delete_comment"));
@@ -343,53 +273,41 @@ async fn nobody_edits_or_deletes_someone_elses_comment() {
 async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
     let app = seeded_app().await;
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
+    app.log_in(&client, "demo_builder").await;
     let (id, _) = rich_project(&app).await;
     let page = format!("/p/{id}");
-    let (_, html) = get(&app, &client, &page).await;
-    let upvotes = shown_count(&html, "upvote-count").await;
-    let total = shown_count(&html, "comment-count").await;
+    let (_, html) = app.get(&client, &page).await;
+    let upvotes = shown(&html, "upvote-count");
+    let total = shown(&html, "comment-count");
     let upvoted = html.contains("Remove upvote from");
 
     // Upvote (or remove and re-add): the count follows at once.
     if upvoted {
-        let res = post(
-            &app,
-            &client,
-            "/api/remove_upvote",
-            Some(&page),
-            &[("project_id", &id)],
-        )
-        .await;
-        assert_eq!(res.status().as_u16(), 302);
+        app.submit(&client, "/api/remove_upvote", &page, &[("project_id", &id)])
+            .await;
     }
     let base = if upvoted { upvotes - 1 } else { upvotes };
-    let res = post(
-        &app,
-        &client,
-        "/api/upvote",
-        Some(&page),
-        &[("project_id", &id)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("{page}#p-{id}"));
-    let (_, html) = get(&app, &client, &page).await;
-    assert_eq!(shown_count(&html, "upvote-count").await, base + 1);
+    assert_eq!(
+        app.submit(&client, "/api/upvote", &page, &[("project_id", &id)])
+            .await,
+        format!("{page}#p-{id}")
+    );
+    let (_, html) = app.get(&client, &page).await;
+    assert_eq!(shown(&html, "upvote-count"), base + 1);
     assert!(html.contains("Remove upvote from"));
 
     // Comment: the redirect lands on it, first on the page, counted.
-    let res = post(
-        &app,
-        &client,
-        "/api/comment",
-        Some(&page),
-        &[
-            ("project_id", &id),
-            ("content", "  First light from the test  "),
-        ],
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/comment",
+            Some(&page),
+            &[
+                ("project_id", &id),
+                ("content", "  First light from the test  "),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let loc = location(&res);
     let cid = loc
@@ -397,8 +315,8 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
         .expect("lands on the comment")
         .1
         .to_string();
-    let (_, html) = get(&app, &client, &page).await;
-    assert_eq!(shown_count(&html, "comment-count").await, total + 1);
+    let (_, html) = app.get(&client, &page).await;
+    assert_eq!(shown(&html, "comment-count"), total + 1);
     let first = html.find(r#"class="comment""#).unwrap();
     assert!(
         html[first..].starts_with(&format!(r#"class="comment" id="comment-{cid}""#))
@@ -410,22 +328,22 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
     );
 
     // Reply: nested under it.
-    let res = post(
-        &app,
-        &client,
-        "/api/reply",
-        Some(&page),
-        &[("comment_id", &cid), ("content", "A reply to myself")],
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/reply",
+            Some(&page),
+            &[("comment_id", &cid), ("content", "A reply to myself")],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 302);
     let rid = location(&res)
         .rsplit_once("#comment-")
         .unwrap()
         .1
         .to_string();
-    let (_, html) = get(&app, &client, &page).await;
-    assert_eq!(shown_count(&html, "comment-count").await, total + 2);
+    let (_, html) = app.get(&client, &page).await;
+    assert_eq!(shown(&html, "comment-count"), total + 2);
     let parent = html.find(&format!(r#"id="comment-{cid}""#)).unwrap();
     let child = html.find(&format!(r#"id="comment-{rid}""#)).unwrap();
     assert!(child > parent);
@@ -435,35 +353,33 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
     );
 
     // Edit: new text, marked edited.
-    let res = post(
-        &app,
-        &client,
-        "/api/edit_comment",
-        Some(&page),
-        &[("comment_id", &rid), ("content", "An edited reply")],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("{page}#comment-{rid}"));
-    let (_, html) = get(&app, &client, &page).await;
+    assert_eq!(
+        app.submit(
+            &client,
+            "/api/edit_comment",
+            &page,
+            &[("comment_id", &rid), ("content", "An edited reply")]
+        )
+        .await,
+        format!("{page}#comment-{rid}")
+    );
+    let (_, html) = app.get(&client, &page).await;
     assert!(html.contains(">An edited reply<"));
     assert!(!html.contains(">A reply to myself<"));
     assert!(html.contains(" · edited"));
 
     // Delete: gone with its reply, counts follow.
-    let res = post(
-        &app,
+    app.submit(
         &client,
         "/api/delete_comment",
-        Some(&page),
+        &page,
         &[("comment_id", &cid)],
     )
     .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let (_, html) = get(&app, &client, &page).await;
+    let (_, html) = app.get(&client, &page).await;
     assert!(!html.contains(&format!("comment-{cid}")));
     assert!(!html.contains(&format!("comment-{rid}")));
-    assert_eq!(shown_count(&html, "comment-count").await, total);
+    assert_eq!(shown(&html, "comment-count"), total);
     assert_eq!(
         app.count(&format!(
             "select count(*) from comments where id in ('{cid}', '{rid}')"

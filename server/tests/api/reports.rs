@@ -3,9 +3,7 @@
 //! unknown target, 400 for a bad target type, the per-user limit, a
 //! confirmation on the page, and nothing written when a check fails.
 
-use crate::badges::{location, post, NIL};
-use crate::feed::{get, log_in, new_client, seeded_app};
-use crate::helpers::TestApp;
+use crate::helpers::{api_error, new_client, seeded_app, TestApp, NIL};
 
 async fn reports(app: &TestApp) -> i64 {
     app.count("select count(*) from reports").await
@@ -24,8 +22,21 @@ async fn targets(app: &TestApp) -> (String, String) {
     .unwrap()
 }
 
-fn api_error(body: &str) -> app::error::AppError {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+/// Reports `project` with `reason` from the form on `page`, as a browser;
+/// where the redirect goes.
+async fn report_project(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &str,
+    project: &str,
+    reason: &str,
+) -> String {
+    let form = [
+        ("target_type", "project"),
+        ("target_id", project),
+        ("reason", reason),
+    ];
+    app.submit(client, "/api/report", page, &form).await
 }
 
 #[tokio::test]
@@ -41,27 +52,27 @@ async fn reports_need_a_signed_in_user_a_reason_and_a_real_target() {
     ];
 
     // Signed out: 401, or a browser is sent to log in; no report form shown.
-    let res = post(&app, &app.client, "/api/report", None, &form).await;
-    assert_eq!(res.status().as_u16(), 401);
-    let res = post(&app, &app.client, "/api/report", Some(&page), &form).await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(location(&res), format!("/login?next={page}"));
+    assert_eq!(app.call(&app.client, "/api/report", &form).await, 401);
+    assert_eq!(
+        app.submit(&app.client, "/api/report", &page, &form).await,
+        format!("/login?next={page}")
+    );
     let (_, html) = app.get_html(&page).await;
     assert!(!html.contains("/api/report"));
 
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
+    app.log_in(&client, "demo_builder").await;
     let long = "r".repeat(2001);
     for reason in ["", "  \n ", long.as_str()] {
         for (kind, id) in [("project", project.as_str()), ("comment", comment.as_str())] {
-            let res = post(
-                &app,
-                &client,
-                "/api/report",
-                None,
-                &[("target_type", kind), ("target_id", id), ("reason", reason)],
-            )
-            .await;
+            let res = app
+                .post(
+                    &client,
+                    "/api/report",
+                    None,
+                    &[("target_type", kind), ("target_id", id), ("reason", reason)],
+                )
+                .await;
             assert_eq!(res.status().as_u16(), 422, "{kind} {}", reason.len());
             assert!(api_error(&res.text().await.unwrap())
                 .field_error("reason")
@@ -75,56 +86,47 @@ async fn reports_need_a_signed_in_user_a_reason_and_a_real_target() {
         ("comment", project.as_str()),
         ("project", comment.as_str()),
     ] {
-        let res = post(
-            &app,
-            &client,
-            "/api/report",
-            None,
-            &[("target_type", kind), ("target_id", id), ("reason", "Spam")],
-        )
-        .await;
-        assert_eq!(res.status().as_u16(), 404, "{kind} {id}");
+        assert_eq!(
+            app.call(
+                &client,
+                "/api/report",
+                &[("target_type", kind), ("target_id", id), ("reason", "Spam")]
+            )
+            .await,
+            404,
+            "{kind} {id}"
+        );
     }
     for kind in ["user", "", "PROJECT"] {
-        let res = post(
-            &app,
+        assert_eq!(
+            app.call(
+                &client,
+                "/api/report",
+                &[
+                    ("target_type", kind),
+                    ("target_id", &project),
+                    ("reason", "Spam"),
+                ]
+            )
+            .await,
+            400,
+            "{kind}"
+        );
+    }
+    assert_eq!(
+        app.call(
             &client,
             "/api/report",
-            None,
-            &[
-                ("target_type", kind),
-                ("target_id", &project),
-                ("reason", "Spam"),
-            ],
+            &[("target_type", "project"), ("target_id", &project)]
         )
-        .await;
-        assert_eq!(res.status().as_u16(), 400, "{kind}");
-    }
-    let res = post(
-        &app,
-        &client,
-        "/api/report",
-        None,
-        &[("target_type", "project"), ("target_id", &project)],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 400, "missing reason");
+        .await,
+        400,
+        "missing reason"
+    );
 
     // In a browser: back to the form with the message and the text kept.
-    let res = post(
-        &app,
-        &client,
-        "/api/report",
-        Some(&page),
-        &[
-            ("target_type", "project"),
-            ("target_id", &project),
-            ("reason", &long),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let (status, html) = get(&app, &client, location(&res).trim_start_matches(&app.base)).await;
+    let back = report_project(&app, &client, &page, &project, &long).await;
+    let (status, html) = app.get(&client, back.trim_start_matches(&app.base)).await;
     assert_eq!(status, 422);
     assert!(html.contains(&format!(r#"id="report-reason-{project}-error""#)));
     assert!(html.contains("Use at most 2000 characters"));
@@ -142,8 +144,8 @@ async fn a_report_is_filed_once_confirmed_and_limited_per_user() {
     let (project, comment) = targets(&app).await;
     let page = format!("/p/{project}");
     let client = new_client();
-    log_in(&app, &client, "demo_builder").await;
-    let (_, html) = get(&app, &client, &page).await;
+    app.log_in(&client, "demo_builder").await;
+    let (_, html) = app.get(&client, &page).await;
     assert!(html.contains("Report this project"));
     assert!(
         html.contains(&format!(r#"id="report-{comment}""#)),
@@ -152,22 +154,9 @@ async fn a_report_is_filed_once_confirmed_and_limited_per_user() {
     let before = reports(&app).await;
 
     let reason = "  Copies <someone>'s repository & claims it  ";
-    let res = post(
-        &app,
-        &client,
-        "/api/report",
-        Some(&page),
-        &[
-            ("target_type", "project"),
-            ("target_id", &project),
-            ("reason", reason),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let back = location(&res);
+    let back = report_project(&app, &client, &page, &project, reason).await;
     assert_eq!(back, format!("{page}?reported={project}#report-{project}"));
-    let (status, html) = get(&app, &client, &back).await;
+    let (status, html) = app.get(&client, &back).await;
     assert_eq!(status, 200);
     assert!(html.contains("Your report was sent to the admins."));
     let (kind, stored, status, reporter): (String, String, String, String) = sqlx::query_as(
@@ -191,37 +180,34 @@ async fn a_report_is_filed_once_confirmed_and_limited_per_user() {
     assert_eq!(reports(&app).await, before + 1);
 
     // The same project again while the report is open: no second row.
-    let res = post(
-        &app,
-        &client,
-        "/api/report",
-        None,
-        &[
-            ("target_type", "project"),
-            ("target_id", &project),
-            ("reason", "again"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        app.call(
+            &client,
+            "/api/report",
+            &[
+                ("target_type", "project"),
+                ("target_id", &project),
+                ("reason", "again"),
+            ]
+        )
+        .await,
+        200
+    );
     assert_eq!(reports(&app).await, before + 1);
 
     // A comment.
-    let res = post(
-        &app,
-        &client,
-        "/api/report",
-        Some(&page),
-        &[
-            ("target_type", "comment"),
-            ("target_id", &comment),
-            ("reason", "Abusive"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status().as_u16(), 302);
     assert_eq!(
-        location(&res),
+        app.submit(
+            &client,
+            "/api/report",
+            &page,
+            &[
+                ("target_type", "comment"),
+                ("target_id", &comment),
+                ("reason", "Abusive"),
+            ]
+        )
+        .await,
         format!("{page}?reported={comment}#report-{comment}")
     );
     assert_eq!(reports(&app).await, before + 2);
@@ -245,18 +231,18 @@ async fn a_report_is_filed_once_confirmed_and_limited_per_user() {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    let res = post(
-        &app,
-        &client,
-        "/api/report",
-        None,
-        &[
-            ("target_type", "project"),
-            ("target_id", &other),
-            ("reason", "One more"),
-        ],
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/report",
+            None,
+            &[
+                ("target_type", "project"),
+                ("target_id", &other),
+                ("reason", "One more"),
+            ],
+        )
+        .await;
     assert_eq!(res.status().as_u16(), 422);
     assert!(api_error(&res.text().await.unwrap())
         .field_error("reason")

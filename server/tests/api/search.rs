@@ -3,32 +3,17 @@
 //! over-long query or a bad parameter, the empty state, and hostile input
 //! answered with 200 and escaped highlights.
 
-use crate::feed::{refresh_views, seeded_app};
-use crate::helpers::TestApp;
+use crate::helpers::{next_href, seeded_app, TestApp, FEED_VIEWS};
 
 /// Refreshes the search views (the test app runs no refresher).
 pub async fn refresh_search(app: &TestApp) {
-    refresh_views(app).await;
+    app.refresh(FEED_VIEWS).await;
     for view in ["mv_search_index", "mv_search_terms"] {
         sqlx::query(&format!("refresh materialized view {view}"))
             .execute(&app.pool)
             .await
             .unwrap();
     }
-}
-
-/// Adds a live project by `username` and returns its id.
-pub async fn add_project(app: &TestApp, username: &str, title: &str, description: &str) -> String {
-    sqlx::query_scalar(
-        "insert into projects (user_id, title, description, category) \
-         select id, $2, $3, 'other' from users where username = $1 returning id::text",
-    )
-    .bind(username)
-    .bind(title)
-    .bind(description)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap()
 }
 
 /// Percent-encodes a query value.
@@ -52,23 +37,16 @@ fn result_links(html: &str) -> Vec<String> {
         .collect()
 }
 
-fn more_href(html: &str) -> Option<String> {
-    let at = html.find(">More results<")?;
-    let start = html[..at].rfind("href=\"")? + 6;
-    let end = start + html[start..].find('"')?;
-    Some(html[start..end].replace("&amp;", "&"))
-}
-
 #[tokio::test]
 async fn a_misspelled_word_finds_the_project_and_says_what_was_searched() {
     let app = seeded_app().await;
-    let id = add_project(
-        &app,
-        "demo_builder",
-        "Zephyrine Ledger",
-        "Double-entry bookkeeping for tiny teams.",
-    )
-    .await;
+    let id = app
+        .add_project(
+            "demo_builder",
+            "Zephyrine Ledger",
+            "Double-entry bookkeeping for tiny teams.",
+        )
+        .await;
     refresh_search(&app).await;
 
     // As typed: found, highlighted, no correction note.
@@ -118,7 +96,8 @@ async fn a_misspelled_word_finds_the_project_and_says_what_was_searched() {
 #[tokio::test]
 async fn the_type_filter_narrows_results_and_tabs_show_counts() {
     let app = seeded_app().await;
-    add_project(&app, "demo_builder", "Demo Builder's Notebook", "").await;
+    app.add_project("demo_builder", "Demo Builder's Notebook", "")
+        .await;
     refresh_search(&app).await;
     let (status, html) = app.get_html("/search?q=demo_builder").await;
     assert_eq!(status, 200);
@@ -186,7 +165,7 @@ async fn results_page_by_rank_cursor_up_to_five_pages() {
         for l in links {
             assert!(seen.insert(l), "{p} repeats a result");
         }
-        path = more_href(&html);
+        path = next_href(&html, "More results");
         pages += 1;
         assert!(pages <= 5, "at most five pages");
     }
@@ -196,13 +175,13 @@ async fn results_page_by_rank_cursor_up_to_five_pages() {
 #[tokio::test]
 async fn long_empty_and_hostile_queries_are_answered_without_errors() {
     let app = seeded_app().await;
-    let id = add_project(
-        &app,
-        "demo_builder",
-        "Zephyr <script>alert(1)</script> & \"Quotes\"",
-        "Tagline with <b>bold</b> & ampersands, 'quotes' and \u{E000}marks\u{E001}.",
-    )
-    .await;
+    let id = app
+        .add_project(
+            "demo_builder",
+            "Zephyr <script>alert(1)</script> & \"Quotes\"",
+            "Tagline with <b>bold</b> & ampersands, 'quotes' and \u{E000}marks\u{E001}.",
+        )
+        .await;
     refresh_search(&app).await;
 
     // Too long: 400 with the message, the box still there.

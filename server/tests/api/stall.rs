@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{serve_config, spawn_app, spawn_app_with};
 
 /// Starting an application used to render the whole app once with
 /// resource loading switched off by a process-wide flag; a page whose data
@@ -26,7 +26,7 @@ async fn pages_keep_answering_while_other_instances_start() {
                     .connect_with(options.clone())
                     .await
                     .expect("pool");
-                let cfg = crate::helpers::serve_config(&extra);
+                let cfg = serve_config(&extra);
                 server::startup::Application::build(pool, &cfg)
                     .await
                     .expect("build another instance");

@@ -1,13 +1,11 @@
-//! `GET /events/unread`: 401 signed out; signed in, a server-sent event
-//! stream that sends the unread counts at once and again when a message
+//! `GET /events/unread`: a server-sent event stream that sends the unread counts at once and again when a message
 //! or a notification arrives (through the trigger's NOTIFY, the server's
 //! one LISTEN connection and the user's watch channel), read with a real
 //! HTTP client.
 
 use std::time::Duration;
 
-use crate::feed::new_client;
-use crate::my_projects::{app, builder};
+use crate::helpers::{new_client, quiet_app, TestUser};
 
 /// Reads the stream until the next `unread` event; its data.
 async fn next_event(res: &mut reqwest::Response, buf: &mut String) -> String {
@@ -33,21 +31,10 @@ async fn next_event(res: &mut reqwest::Response, buf: &mut String) -> String {
 }
 
 #[tokio::test]
-async fn signed_out_is_401() {
-    let app = app().await;
-    let res = new_client()
-        .get(app.url("/events/unread"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 401);
-}
-
-#[tokio::test]
 async fn counts_arrive_on_connect_and_on_every_change() {
-    let app = app().await;
-    let (me, client) = builder(&app, "listener").await;
-    let (other, _) = builder(&app, "sender").await;
+    let app = quiet_app().await;
+    let TestUser { id: me, client } = app.builder("listener").await;
+    let other = app.builder("sender").await.id;
     let mut res = client
         .get(app.url("/events/unread"))
         .header("accept", "text/event-stream")
@@ -118,7 +105,7 @@ async fn counts_arrive_on_connect_and_on_every_change() {
 
 #[tokio::test]
 async fn the_script_is_served() {
-    let app = app().await;
+    let app = quiet_app().await;
     let res = new_client()
         .get(app.url("/unread.js"))
         .send()

@@ -2,7 +2,7 @@
 //! recent awards (live) and projects awaiting review (live, own projects
 //! and already-badged ones excluded).
 
-use crate::feed::{get, log_in, new_client, seeded_app};
+use crate::helpers::{new_client, seeded_app};
 
 #[tokio::test]
 async fn the_validator_dashboard_is_for_validators_and_lists_what_to_review() {
@@ -13,19 +13,13 @@ async fn the_validator_dashboard_is_for_validators_and_lists_what_to_review() {
         .unwrap();
 
     // Signed out: to log in. Builders and investors: 403.
-    let res = app
-        .client
-        .get(app.url("/validator"))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+    let res = app.fetch(&app.client, "/validator").await;
     assert_eq!(res.status().as_u16(), 302);
     assert_eq!(res.headers()["location"], "/login?next=/validator");
     for who in ["demo_builder", "demo_investor"] {
         let client = new_client();
-        log_in(&app, &client, who).await;
-        let (status, html) = get(&app, &client, "/validator").await;
+        app.log_in(&client, who).await;
+        let (status, html) = app.get(&client, "/validator").await;
         assert_eq!(status, 403, "{who}");
         assert!(!html.contains("Projects awaiting your review"));
         let res = client
@@ -79,8 +73,8 @@ async fn the_validator_dashboard_is_for_validators_and_lists_what_to_review() {
     .unwrap();
 
     let client = new_client();
-    log_in(&app, &client, "demo_validator").await;
-    let (status, html) = get(&app, &client, "/validator").await;
+    app.log_in(&client, "demo_validator").await;
+    let (status, html) = app.get(&client, "/validator").await;
     assert_eq!(status, 200);
     assert!(html.contains("Badges given by type"));
     assert!(html.contains(r#"role="img""#), "weekly chart");
@@ -116,7 +110,7 @@ async fn the_validator_dashboard_is_for_validators_and_lists_what_to_review() {
 
     // Admins see their own dashboard too.
     let admin = new_client();
-    log_in(&app, &admin, "demo_admin").await;
-    let (status, _) = get(&app, &admin, "/validator").await;
+    app.log_in(&admin, "demo_admin").await;
+    let (status, _) = app.get(&admin, "/validator").await;
     assert_eq!(status, 200);
 }
