@@ -1,4 +1,4 @@
-//! The design document's before/after table (issue 7), reproduced at the
+//! A before/after table of the derived data, measured at the
 //! data layer: for each page's main query, the read the app runs today from
 //! a materialized view or a trigger-maintained table ("after") against the
 //! equivalent live join over the base tables ("before"), in the same run,

@@ -1,4 +1,4 @@
-//! Benchmark of the derived-data engine (issue 3), PostgreSQL only, no web
+//! Benchmark of the derived-data engine, PostgreSQL only, no web
 //! layer. For each demo scale it measures, in one run on one machine:
 //!
 //! 1. the refresh time of every view (`REFRESH ... CONCURRENTLY` through

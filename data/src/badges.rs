@@ -13,8 +13,9 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The badge types (`validation_badges_type_check`).
-pub const BADGE_TYPES: &[&str] = &["code_quality", "innovation", "impact", "design", "security"];
+/// The badge types, in the order forms offer them; the database's
+/// `validation_badges_type_check` allows exactly these.
+pub const BADGE_TYPES: &[&str] = include!("badge_types.in");
 /// Longest note, in characters after trimming (`validation_badges_note_length`).
 pub const NOTE_MAX: usize = 500;
 

@@ -12,12 +12,14 @@
 //! 2. **Redis**: JSON under `pw:<namespace>:hot:<view>:<key>` for
 //!    [`HotCacheConfig::redis_ttl`], shared by every instance.
 //!
-//! Invalidation: after the refresher commits a view's refresh it calls
-//! [`HotCache::view_refreshed`], which drops the view's entries here and in
-//! Redis (the keys are indexed in the set `pw:<namespace>:hotkeys:<view>`), then
-//! publishes the refresh; every instance's [`HotCache::listen`] hears it and
-//! drops its own in-process entries (and the view's Redis entries once more,
-//! so that publishing a refresh is always enough to invalidate it). A read that started before a refresh
+//! Invalidation: after the refresher commits a view's refresh, its
+//! [`bus::Publisher`] calls [`HotCache::view_refreshed`] (this cache is its
+//! [`bus::LocalCopy`]), which drops the view's entries here and in Redis
+//! (the keys are indexed in the set `pw:<namespace>:hotkeys:<view>`); then
+//! it publishes the refresh, every instance's [`HotCache::listen`] hears it
+//! and drops its own in-process entries (and the view's Redis entries once
+//! more, so that publishing a refresh is always enough to invalidate it).
+//! A read that started before a refresh
 //! and ends after it must not store its old rows: each view has an epoch
 //! that every drop advances, and a loaded value is stored only if the epoch
 //! did not move while it was read. A second drop of the Redis entries a
@@ -39,7 +41,7 @@ use fred::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::refresher::RefreshEvent;
+use crate::bus::{self, RefreshEvent};
 
 // -------------------------------------------------------------- the gate --
 
@@ -520,7 +522,7 @@ impl HotCache {
         tokio::pin!(shutdown);
         loop {
             let sub = tokio::select! {
-                s = crate::refresher::subscribe(&redis_url) => s,
+                s = bus::subscribe(&redis_url) => s,
                 _ = &mut shutdown => return,
             };
             match sub {
@@ -575,5 +577,11 @@ impl HotCache {
     /// True while refresh notifications are heard.
     pub fn listening(&self) -> bool {
         self.inner.listening.load(Ordering::Relaxed)
+    }
+}
+
+impl bus::LocalCopy for HotCache {
+    fn drop_view(&self, view: String) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move { self.view_refreshed(&view).await })
     }
 }

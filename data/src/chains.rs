@@ -283,9 +283,7 @@ pub async fn visible_to(
     user_id: Option<Uuid>,
 ) -> Result<Option<bool>, sqlx::Error> {
     sqlx::query_scalar::<_, bool>(
-        "SELECT c.is_public OR COALESCE(c.creator_id = $2, false) \
-                OR EXISTS (SELECT 1 FROM chain_followers f WHERE f.chain_id = c.id AND f.user_id = $2) \
-         FROM chains c WHERE c.id = $1 AND c.is_active",
+        "SELECT chain_visible_to(c, $2) FROM chains c WHERE c.id = $1 AND c.is_active",
     )
     .bind(chain_id)
     .bind(user_id)
@@ -481,28 +479,46 @@ pub async fn create(pool: &PgPool, creator_id: Uuid, new: &NewChain) -> Result<U
     Ok(id)
 }
 
-/// The chain's creator and whether it is public, locked `FOR SHARE` (so it
-/// cannot be deactivated under the write), if the user may see it.
+/// A chain as a write in it sees it, locked `FOR SHARE` (so it cannot be
+/// deactivated under the write).
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub(crate) struct LockedChain {
+    pub creator_id: Uuid,
+    pub is_public: bool,
+    /// The user follows the chain.
+    pub following: bool,
+}
+
+/// The chain, locked, if the user may see it (the database's
+/// `chain_visible_to`); `None` when it is inactive or hidden from them.
+pub(crate) async fn lock_if_visible(
+    tx: &mut sqlx::Transaction<'_, Postgres>,
+    chain_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<LockedChain>, sqlx::Error> {
+    sqlx::query_as::<_, LockedChain>(
+        "SELECT c.creator_id, c.is_public, \
+                EXISTS (SELECT 1 FROM chain_followers f WHERE f.chain_id = c.id AND f.user_id = $2) \
+                    AS following \
+         FROM chains c WHERE c.id = $1 AND chain_visible_to(c, $2) FOR SHARE",
+    )
+    .bind(chain_id)
+    .bind(user_id)
+    .fetch_optional(&mut **tx)
+    .await
+}
+
+/// The chain's creator and whether it is public, locked, if the user may
+/// see it.
 async fn lock_visible(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     chain_id: Uuid,
     user_id: Uuid,
 ) -> Result<(Uuid, bool), Error> {
-    let row = sqlx::query_as::<_, (Uuid, bool, bool)>(
-        "SELECT c.creator_id, c.is_public, \
-                EXISTS (SELECT 1 FROM chain_followers f WHERE f.chain_id = c.id AND f.user_id = $2) \
-         FROM chains c WHERE c.id = $1 AND c.is_active FOR SHARE",
-    )
-    .bind(chain_id)
-    .bind(user_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    match row {
-        Some((creator, public, following)) if public || following || creator == user_id => {
-            Ok((creator, public))
-        }
-        _ => Err(Error::NotFound),
-    }
+    let chain = lock_if_visible(tx, chain_id, user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((chain.creator_id, chain.is_public))
 }
 
 /// Follows a chain the user can see. Idempotent: true when it changed.

@@ -227,9 +227,7 @@ pub async fn live_posts(
         "SELECT p.id, p.chain_id, p.title, left(p.content, 300) AS content, p.post_type, \
                 p.created_at, p.is_pinned, p.author_id, u.username AS author_username, \
                 v.up AS upvote_count, v.down AS downvote_count, cc.n AS comment_count, \
-                (v.up * 1.5 + cc.n * 2 + extract(epoch FROM p.created_at \
-                    - timestamptz '2026-01-01 00:00:00+00') / 3600 * 0.1)::double precision \
-                    AS trending_score, \
+                forum_trending_score(v.up, cc.n, p.created_at) AS trending_score, \
                 p.is_deleted, \
                 EXISTS (SELECT 1 FROM mv_chain_posts m WHERE m.id = p.id) AS in_view \
          FROM chain_posts p JOIN users u ON u.id = p.author_id \
@@ -412,29 +410,17 @@ pub fn validate_comment(content: &str) -> Result<String, Error> {
     Ok(text.to_string())
 }
 
-/// The chain's creator, whether it is public, and whether the user
-/// follows it; `NotFound` when it is inactive or invisible to the user.
-/// Locks the chain `FOR SHARE`.
+/// The chain's creator and whether the user follows it, the chain locked
+/// `FOR SHARE`; `NotFound` when the user may not see it.
 async fn lock_chain(
     tx: &mut sqlx::Transaction<'_, Postgres>,
     chain_id: Uuid,
     user_id: Uuid,
 ) -> Result<(Uuid, bool), Error> {
-    let row = sqlx::query_as::<_, (Uuid, bool, bool)>(
-        "SELECT c.creator_id, c.is_public, \
-                EXISTS (SELECT 1 FROM chain_followers f WHERE f.chain_id = c.id AND f.user_id = $2) \
-         FROM chains c WHERE c.id = $1 AND c.is_active FOR SHARE",
-    )
-    .bind(chain_id)
-    .bind(user_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    match row {
-        Some((creator, public, following)) if public || following || creator == user_id => {
-            Ok((creator, following))
-        }
-        _ => Err(Error::NotFound),
-    }
+    let chain = crate::chains::lock_if_visible(tx, chain_id, user_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok((chain.creator_id, chain.following))
 }
 
 /// A live post's chain, author and title, locked as asked, if its chain

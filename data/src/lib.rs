@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod badges;
+pub mod bus;
 pub mod cache;
 pub mod chain_page;
 pub mod chains;

@@ -1,4 +1,4 @@
-//! Per-user overlays (SEED-REVIEW decision 2): what the signed-in reader
+//! Per-user overlays: what the signed-in reader
 //! did to the rows a page shows — which projects they upvoted, which chains
 //! they follow, how they voted on forum posts. Views are shared by everyone,
 //! so these facts are laid over them at read time.

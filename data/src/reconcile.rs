@@ -1,7 +1,6 @@
 //! The reconciler: recomputes every trigger-maintained (Category A) value
 //! from the source rows it is defined by, reports where the stored value
-//! differs, and can repair it (SEED-REVIEW 11; the document's discussion
-//! point 3).
+//! differs, and can repair it: drift is reported, never hidden.
 //!
 //! Each derived structure is checked by one set-based statement: a `truth`
 //! query (the definition, written here independently of the triggers)

@@ -37,8 +37,9 @@ pub async fn summary(pool: &PgPool, validator_id: Uuid) -> Result<Option<Summary
         return Ok(None);
     };
     let mut by_type = Vec::new();
-    for t in ["code_quality", "innovation", "impact", "design", "security"] {
-        by_type.push((t.to_string(), r.try_get::<i64, _>(t)?));
+    // The view has one count column per badge type, named after it.
+    for t in crate::badges::BADGE_TYPES {
+        by_type.push((t.to_string(), r.try_get::<i64, _>(*t)?));
     }
     let weekly_json: Option<serde_json::Value> = r.try_get("weekly_counts")?;
     let weekly = weekly_json

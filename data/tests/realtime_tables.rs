@@ -1,6 +1,6 @@
 //! The Category A tables against real PostgreSQL: one test per transition
-//! each trigger must handle, one regression test per SEED-REVIEW defect of
-//! this area, and a randomized concurrent workload after which every
+//! each trigger must handle, one regression test per way a counter could
+//! go wrong (each fails on triggers with that defect), and a randomized concurrent workload after which every
 //! counter must equal its recomputation.
 //!
 //! Run: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test -p data --test realtime_tables`
@@ -847,11 +847,12 @@ async fn deleting_a_user_keeps_everyone_else_exact(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-// ------------------------------------------- SEED-REVIEW regression tests --
+// ------------------------------------------------------ regression tests --
 
-/// 3: rows were only ever UPDATEd, nothing inserted them.
+/// A new user gets a stats row at once (a trigger that only UPDATEs would
+/// never create it), and its counts increment.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_3_row_exists_for_new_user_and_counts_increment(pool: PgPool) -> Res {
+async fn row_exists_for_new_user_and_counts_increment(pool: PgPool) -> Res {
     let u = user(&pool, "fresh").await?;
     assert_eq!(
         dash(&pool, u).await?,
@@ -866,9 +867,10 @@ async fn seed_review_3_row_exists_for_new_user_and_counts_increment(pool: PgPool
     assert_all(&pool).await
 }
 
-/// 3 (existing users): the migration backfills real values, not zeros.
+/// Users who existed before the stats table get their real values from
+/// the migration's backfill, not zeros.
 #[sqlx::test(migrations = false)]
-async fn seed_review_3_backfill_gives_existing_users_their_real_values(pool: PgPool) -> Res {
+async fn backfill_gives_existing_users_their_real_values(pool: PgPool) -> Res {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
     let full = sqlx::migrate::Migrator::new(dir.as_path()).await?;
     let mut before = sqlx::migrate::Migrator::new(dir.as_path()).await?;
@@ -940,9 +942,10 @@ async fn seed_review_3_backfill_gives_existing_users_their_real_values(pool: PgP
     assert_all(&pool).await
 }
 
-/// 4: deleting the latest message emptied the whole conversation.
+/// Deleting the latest message keeps the conversation, now ending at the
+/// message before it.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_4_deleting_the_latest_message_keeps_the_conversation(pool: PgPool) -> Res {
+async fn deleting_the_latest_message_keeps_the_conversation(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let (a, b) = (u[0], u[1]);
     let first = message_at(&pool, a, b, "first", 1).await?;
@@ -967,9 +970,10 @@ async fn seed_review_4_deleting_the_latest_message_keeps_the_conversation(pool: 
     assert_all(&pool).await
 }
 
-/// 9: nothing ever changed proof_score, so badges never moved total_proof_score.
+/// A badge changes the project's proof_score, and with it the owner's
+/// total_proof_score.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_9_badges_change_proof_score_and_total_proof_score(pool: PgPool) -> Res {
+async fn badges_change_proof_score_and_total_proof_score(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let p = project(&pool, u[0]).await?;
     let q = project(&pool, u[0]).await?;
@@ -990,10 +994,10 @@ async fn seed_review_9_badges_change_proof_score_and_total_proof_score(pool: PgP
     assert_all(&pool).await
 }
 
-/// 10: hard delete and un-delete were ignored, project_count never
-/// decremented, karma never maintained.
+/// Hard delete and un-delete of a project move project_count and karma
+/// both ways.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_10_hard_delete_undelete_project_count_and_karma(pool: PgPool) -> Res {
+async fn hard_delete_undelete_project_count_and_karma(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
     let p = scored_project(&pool, u[0], &u[1..]).await?;
     let q = scored_project(&pool, u[0], &u[1..]).await?;
@@ -1023,10 +1027,10 @@ async fn seed_review_10_hard_delete_undelete_project_count_and_karma(pool: PgPoo
     assert_all(&pool).await
 }
 
-/// 11: GREATEST(0, x - 1) hid drift. A drifted counter now fails the next
-/// decrement loudly and the reconciler reports it.
+/// A drifted counter fails the next decrement loudly and the reconciler
+/// reports it (clamping with GREATEST(0, x - 1) would hide the drift).
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_11_drift_is_detected_not_hidden(pool: PgPool) -> Res {
+async fn drift_is_detected_not_hidden(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let m = message(&pool, u[0], u[1], "hi").await?;
     // Simulate drift: the counter lost the message.
@@ -1071,9 +1075,10 @@ async fn seed_review_11_drift_is_detected_not_hidden(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-/// 12: only transitions out of pending were handled.
+/// Every status transition moves the counts, not only those out of
+/// pending: approved to rejected, and withdrawn.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_12_approved_to_rejected_and_withdrawn(pool: PgPool) -> Res {
+async fn approved_to_rejected_and_withdrawn(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let i = intro(&pool, u[0], u[1]).await?;
     set_intro_status(&pool, i, "approved").await?;
@@ -1090,9 +1095,10 @@ async fn seed_review_12_approved_to_rejected_and_withdrawn(pool: PgPool) -> Res 
     assert_all(&pool).await
 }
 
-/// 14: TIMESTAMP without time zone everywhere.
+/// Derived tables store instants as TIMESTAMPTZ, never TIMESTAMP without
+/// time zone.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_14_derived_tables_use_timestamptz(pool: PgPool) -> Res {
+async fn derived_tables_use_timestamptz(pool: PgPool) -> Res {
     let naive: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text FROM information_schema.columns
          WHERE table_schema = 'public'

@@ -18,9 +18,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use common::*;
-use data::refresher::{
-    health, leader, refresh_now, subscribe, RefreshEvent, Refresher, RefresherConfig, TriggeredBy,
-};
+use data::bus::{subscribe, RefreshEvent};
+use data::refresher::{health, leader, refresh_now, Refresher, RefresherConfig, TriggeredBy};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool};
 use tokio::sync::oneshot;

@@ -6,10 +6,12 @@
 //! The central check: after varied writes, `REFRESH MATERIALIZED VIEW
 //! CONCURRENTLY` succeeds for every view and the view equals its own
 //! defining query (read back with `pg_get_viewdef`, so the test cannot drift
-//! from the migration). Then the regression tests of
-//! shared/design/SEED-REVIEW.md items 1, 6, 8, 13, 16 and 17, each written
-//! so that it fails on the design document's version, and cross-checks of
-//! the views' counters against the trigger-maintained (Category A) tables.
+//! from the migration). Then one test per rule the views must keep (a
+//! unique index for concurrent refreshes, no per-user sequential scans, no
+//! email in public views, no ORDER BY, no clock, no per-user columns), each
+//! written so that it fails on a view that breaks the rule, and
+//! cross-checks of the views' counters against the trigger-maintained
+//! (Category A) tables.
 
 mod common;
 
@@ -37,7 +39,7 @@ const VIEWS: &[&str] = &[
     "mv_user_profiles",
 ];
 
-/// The views a visitor can read (SEED-REVIEW 8: never an email).
+/// The views a visitor can read: none may hold an email address.
 const PUBLIC_VIEWS: &[&str] = &[
     "mv_investors_directory",
     "mv_search_index",
@@ -318,7 +320,7 @@ async fn plan(pool: &PgPool, sql: &str) -> Res<Value> {
 }
 
 /// True when a plan scans `table` sequentially once per outer row (a Seq
-/// Scan inside a SubPlan): the quadratic refresh of SEED-REVIEW 6.
+/// Scan inside a SubPlan): a refresh that grows quadratically.
 fn seq_scan_in_subplan(plan: &Value, table: &str) -> bool {
     let mut found = false;
     walk_plan(plan, false, &mut |node, in_subplan| {
@@ -604,8 +606,8 @@ async fn every_view_is_registered_with_exactly_the_tables_it_reads(pool: PgPool)
             sources == reads,
             "{view}: registered sources {sources:?}, but it reads {reads:?}"
         );
-        // A view that reads the clock decays with time: it needs a timer
-        // (SEED-REVIEW 16); one that does not must not pay for one.
+        // A view that reads the clock decays with time: it needs a timer;
+        // one that does not must not pay for one.
         let def = definition(&pool, view).await?.to_lowercase();
         let reads_clock = CLOCK_FUNCTIONS.iter().any(|f| def.contains(f));
         ensure!(
@@ -634,11 +636,11 @@ async fn every_view_has_a_unique_index_on_plain_columns(pool: PgPool) -> Res {
     Ok(())
 }
 
-/// SEED-REVIEW 1: with the document's search view (no unique index), the
-/// concurrent refresh that followed every project insert failed and rolled
-/// the insert back.
+/// A view without a unique index cannot be refreshed CONCURRENTLY: a
+/// project insert followed by the search view's concurrent refresh must
+/// succeed and keep the insert.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_1_project_insert_then_concurrent_search_refresh(pool: PgPool) -> Res {
+async fn project_insert_then_concurrent_search_refresh(pool: PgPool) -> Res {
     seeded(&pool).await?;
     let owner: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'demo_builder'")
         .fetch_one(&pool)
@@ -685,11 +687,12 @@ async fn seed_review_1_project_insert_then_concurrent_search_refresh(pool: PgPoo
     Ok(())
 }
 
-/// SEED-REVIEW 6: the document counted each user's projects with a
-/// correlated subquery that only a partial index could serve: a sequential
-/// scan of projects per user, a refresh that grows quadratically.
+/// Counting each user's projects with a correlated subquery that only a
+/// partial index could serve is a sequential scan of projects per user, a
+/// refresh that grows quadratically: the search view's user branch must
+/// use the plain index on projects(user_id).
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_6_search_refresh_uses_plain_user_index(pool: PgPool) -> Res {
+async fn search_refresh_uses_plain_user_index(pool: PgPool) -> Res {
     seeded(&pool).await?;
     // The plain (non-partial) index on projects(user_id) exists.
     let plain = scalar_i64(
@@ -719,8 +722,8 @@ async fn seed_review_6_search_refresh_uses_plain_user_index(pool: PgPool) -> Res
     .await?;
     ensure!(!seq_scan_in_subplan(&user_branch, "projects"));
 
-    // The document's user branch with only the document's partial index:
-    // the detector above sees the per-user sequential scan.
+    // The same count with only a partial index: the detector above sees
+    // the per-user sequential scan.
     let mut tx = pool.begin().await?;
     sqlx::query("DROP INDEX idx_projects_user")
         .execute(&mut *tx)
@@ -734,14 +737,15 @@ async fn seed_review_6_search_refresh_uses_plain_user_index(pool: PgPool) -> Res
     tx.rollback().await?;
     ensure!(
         seq_scan_in_subplan(&doc[0]["Plan"], "projects"),
-        "the document's query should scan projects per user:\n{doc:#}"
+        "the partial-index query should scan projects per user:\n{doc:#}"
     );
     Ok(())
 }
 
-/// SEED-REVIEW 8: the document's investors directory selected u.email.
+/// Public views never expose an email address (a directory that selected
+/// `u.email` would show it to every visitor).
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_8_no_email_in_public_views(pool: PgPool) -> Res {
+async fn no_email_in_public_views(pool: PgPool) -> Res {
     seeded(&pool).await?;
     extra_writes(&pool).await?;
     refresh_all(&pool).await?;
@@ -768,11 +772,11 @@ async fn seed_review_8_no_email_in_public_views(pool: PgPool) -> Res {
     Ok(())
 }
 
-/// SEED-REVIEW 13: ORDER BY in a view definition is a sort at every
+/// ORDER BY in a view definition is a sort at every
 /// refresh that no reader can rely on. Checked on the stored query trees
 /// (window and aggregate ORDER BYs are not query sorts).
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_13_no_order_by_in_view_definitions(pool: PgPool) -> Res {
+async fn no_order_by_in_view_definitions(pool: PgPool) -> Res {
     let sorted = "SELECT count(*) FROM pg_rewrite
                   WHERE ev_class = $1::regclass AND ev_action ~ ':sortClause \\('";
     for view in all_views(&pool).await? {
@@ -782,7 +786,7 @@ async fn seed_review_13_no_order_by_in_view_definitions(pool: PgPool) -> Res {
             .await?;
         ensure!(n == 0, "{view} has an ORDER BY in its definition");
     }
-    // The detector sees the document's style of definition.
+    // The detector sees an ORDER BY in a definition.
     exec(
         &pool,
         "CREATE MATERIALIZED VIEW doc_style AS SELECT id FROM projects ORDER BY created_at DESC",
@@ -796,11 +800,11 @@ async fn seed_review_13_no_order_by_in_view_definitions(pool: PgPool) -> Res {
     Ok(())
 }
 
-/// SEED-REVIEW 16: the document's trending scores subtracted the age from
-/// CURRENT_TIMESTAMP, so every refresh rewrote every row and the value
-/// depended on when the refresh ran. Ours use a fixed epoch.
+/// Trending scores must not read the clock: subtracting the age from
+/// CURRENT_TIMESTAMP would make every refresh rewrite every row and the
+/// value depend on when the refresh ran. They grow from a fixed epoch.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_16_trending_order_is_independent_of_refresh_time(pool: PgPool) -> Res {
+async fn trending_order_is_independent_of_refresh_time(pool: PgPool) -> Res {
     for view in ["mv_feed_projects", "mv_chain_posts"] {
         let def = definition(&pool, view).await?.to_lowercase();
         for f in CLOCK_FUNCTIONS {
@@ -832,8 +836,8 @@ async fn seed_review_16_trending_order_is_independent_of_refresh_time(pool: PgPo
     ];
     ensure!(before == after, "trending scores moved with the clock");
 
-    // Newer content ranks higher at equal engagement (the document's
-    // "-0.1 per hour of age"): 0.1 per hour after the fixed epoch.
+    // Newer content ranks higher at equal engagement ("-0.1 per hour of
+    // age" at any instant): 0.1 per hour after the fixed epoch.
     let owner: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'demo_builder'")
         .fetch_one(&pool)
         .await?;
@@ -866,9 +870,9 @@ async fn seed_review_16_trending_order_is_independent_of_refresh_time(pool: PgPo
     Ok(())
 }
 
-/// SEED-REVIEW 17: per-user columns in a shared view are always FALSE.
+/// Per-user columns in a shared view are always FALSE.
 #[sqlx::test(migrations = "../migrations")]
-async fn seed_review_17_no_per_user_placeholders(pool: PgPool) -> Res {
+async fn no_per_user_placeholders(pool: PgPool) -> Res {
     for view in all_views(&pool).await? {
         let columns: Vec<String> = sqlx::query_scalar(
             "SELECT attname::text FROM pg_attribute

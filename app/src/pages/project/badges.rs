@@ -22,7 +22,10 @@ use crate::web::set_status;
 pub const BADGE_TYPE: &str = "badge_type";
 pub const NOTE: &str = "note";
 /// The badge types, in the order the form offers them.
-pub const BADGE_TYPES: &[&str] = &["code_quality", "innovation", "impact", "design", "security"];
+pub const BADGE_TYPES: &[&str] = include!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../data/src/badge_types.in"
+));
 /// Longest note (`data::badges::NOTE_MAX`).
 pub const NOTE_MAX: usize = 500;
 
