@@ -8,7 +8,8 @@
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::forum::{self, Cursor, LivePost, PostCard, Tab};
+use crate::cursor::Cursor;
+use crate::forum::{self, LivePost, PostCard, Tab};
 
 /// One page of a chain's forum.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@
 //! private chain only to its creator and its followers (to anyone else it
 //! does not exist: `NotFound`). An inactive chain does not exist.
 
+use crate::cursor::{self, Cursor, KeyKind};
 use crate::error::Error;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
@@ -57,68 +58,21 @@ impl Tab {
         })
     }
 
+    /// What the tab is ordered by (its page cursor's key).
+    pub fn kind(self) -> KeyKind {
+        match self {
+            Tab::Trending => KeyKind::Score,
+            Tab::Followed => KeyKind::Count,
+            Tab::Newest => KeyKind::Time,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Tab::Trending => "trending",
             Tab::Followed => "followed",
             Tab::Newest => "newest",
         }
-    }
-}
-
-/// Where the next page starts: the last row's sort key and id
-/// (`<key>_<uuid>`; times in microseconds since the Unix epoch).
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
-pub enum Cursor {
-    Score(f64, Uuid),
-    Count(i64, Uuid),
-    Time(i64, Uuid),
-}
-
-/// Microseconds since the epoch that PostgreSQL and `time` both represent.
-const MICROS_RANGE: std::ops::RangeInclusive<i64> =
-    -62_135_596_800_000_000..=253_402_300_799_000_000;
-
-pub fn micros(at: OffsetDateTime) -> i64 {
-    (at.unix_timestamp_nanos() / 1000) as i64
-}
-
-pub fn from_micros(t: i64) -> Result<OffsetDateTime, String> {
-    if !MICROS_RANGE.contains(&t) {
-        return Err("time out of range".into());
-    }
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(t) * 1000).map_err(|e| e.to_string())
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        match self {
-            Cursor::Score(s, id) => format!("{s}_{id}"),
-            Cursor::Count(n, id) => format!("{n}_{id}"),
-            Cursor::Time(t, id) => format!("{t}_{id}"),
-        }
-    }
-
-    /// Parses a cursor of the tab; `Err` for anything malformed.
-    pub fn decode(tab: Tab, s: &str) -> Result<Cursor, String> {
-        let bad = || format!("malformed page cursor \"{s}\"");
-        let (key, id) = s.rsplit_once('_').ok_or_else(bad)?;
-        let id = Uuid::parse_str(id).map_err(|_| bad())?;
-        Ok(match tab {
-            Tab::Trending => {
-                let v: f64 = key.parse().map_err(|_| bad())?;
-                if !v.is_finite() {
-                    return Err(bad());
-                }
-                Cursor::Score(v, id)
-            }
-            Tab::Followed => Cursor::Count(key.parse().map_err(|_| bad())?, id),
-            Tab::Newest => {
-                let t: i64 = key.parse().map_err(|_| bad())?;
-                from_micros(t).map_err(|_| bad())?;
-                Cursor::Time(t, id)
-            }
-        })
     }
 }
 
@@ -144,9 +98,9 @@ pub struct ChainCard {
 impl ChainCard {
     fn cursor(&self, tab: Tab) -> Cursor {
         match tab {
-            Tab::Trending => Cursor::Score(self.trending_score, self.id),
-            Tab::Followed => Cursor::Count(self.follower_count, self.id),
-            Tab::Newest => Cursor::Time(micros(self.created_at), self.id),
+            Tab::Trending => Cursor::score(self.trending_score, self.id),
+            Tab::Followed => Cursor::count(self.follower_count, self.id),
+            Tab::Newest => Cursor::time(self.created_at, self.id),
         }
     }
 }
@@ -187,41 +141,13 @@ pub async fn discovery(pool: &PgPool, q: &DiscoveryQuery) -> Result<DiscoveryPag
         Tab::Followed => "follower_count",
         Tab::Newest => "created_at",
     };
-    match (q.tab, q.after) {
-        (_, None) => {}
-        (Tab::Trending, Some(Cursor::Score(s, id))) => {
-            b.push(" AND (trending_score, id) < (")
-                .push_bind(s)
-                .push(", ")
-                .push_bind(id)
-                .push(")");
-        }
-        (Tab::Followed, Some(Cursor::Count(n, id))) => {
-            b.push(" AND (follower_count, id) < (")
-                .push_bind(n)
-                .push(", ")
-                .push_bind(id)
-                .push(")");
-        }
-        (Tab::Newest, Some(Cursor::Time(t, id))) => {
-            let at = from_micros(t).map_err(sqlx::Error::Protocol)?;
-            b.push(" AND (created_at, id) < (")
-                .push_bind(at)
-                .push(", ")
-                .push_bind(id)
-                .push(")");
-        }
-        _ => return Err(sqlx::Error::Protocol("cursor of another tab".into())),
+    if let Some(after) = &q.after {
+        cursor::push_after(&mut b, key, q.tab.kind(), after)?;
     }
     b.push(format!(" ORDER BY {key} DESC, id DESC LIMIT "))
         .push_bind(limit + 1);
     let mut chains = b.build_query_as::<ChainCard>().fetch_all(pool).await?;
-    let next = if chains.len() as i64 > limit {
-        chains.truncate(limit as usize);
-        chains.last().map(|c| c.cursor(q.tab))
-    } else {
-        None
-    };
+    let next = cursor::next_page(&mut chains, limit, |c| c.cursor(q.tab));
     Ok(DiscoveryPage { chains, next })
 }
 
@@ -322,7 +248,7 @@ pub struct ChainProject {
 pub struct ChainProjects {
     pub projects: Vec<ChainProject>,
     /// `(added_at, project id)` of the last row when there are more.
-    pub next: Option<(OffsetDateTime, Uuid)>,
+    pub next: Option<Cursor>,
 }
 
 /// One page of the chain's live projects, most recently added first: a
@@ -332,9 +258,9 @@ pub struct ChainProjects {
 pub async fn projects(
     pool: &PgPool,
     chain_id: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<Cursor>,
 ) -> Result<ChainProjects, sqlx::Error> {
-    let (at, id) = before.map_or((None, None), |(a, i)| (Some(a), Some(i)));
+    let (at, id) = cursor::time_bound(before)?;
     let mut projects = sqlx::query_as::<_, ChainProject>(
         "SELECT p.id, p.title, p.category, p.proof_score, p.user_id, u.username, \
                 cp.created_at AS added_at \
@@ -351,12 +277,9 @@ pub async fn projects(
     .bind(PROJECTS_PAGE_SIZE + 1)
     .fetch_all(pool)
     .await?;
-    let next = if projects.len() as i64 > PROJECTS_PAGE_SIZE {
-        projects.truncate(PROJECTS_PAGE_SIZE as usize);
-        projects.last().map(|p| (p.added_at, p.id))
-    } else {
-        None
-    };
+    let next = cursor::next_page(&mut projects, PROJECTS_PAGE_SIZE, |p| {
+        Cursor::time(p.added_at, p.id)
+    });
     Ok(ChainProjects { projects, next })
 }
 

@@ -7,6 +7,8 @@
 //! (`docs/VIEWS.md`, "Keyset pagination").
 
 use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use crate::cursor::{self, Cursor, KeyKind};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -108,65 +110,13 @@ impl Tab {
         })
     }
 
-    fn kind(self) -> KeyKind {
+    /// What the tab is ordered by (its page cursor's key).
+    pub fn kind(self) -> KeyKind {
         match self {
             Tab::Trending | Tab::Featured => KeyKind::Score,
             Tab::Top(_) => KeyKind::Count,
             Tab::Newest => KeyKind::Time,
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum KeyKind {
-    Score,
-    Count,
-    Time,
-}
-
-/// Where the next page starts: the last row's sort key and id.
-#[derive(serde::Serialize, serde::Deserialize, Debug, Clone, Copy, PartialEq)]
-pub enum Cursor {
-    Score(f64, Uuid),
-    Count(i64, Uuid),
-    /// Microseconds since the Unix epoch (PostgreSQL's precision).
-    Time(i64, Uuid),
-}
-
-impl Cursor {
-    /// `<key>_<uuid>`. An `f64` prints as the shortest text that parses
-    /// back to the same value, so the cursor round-trips exactly.
-    pub fn encode(&self) -> String {
-        match self {
-            Cursor::Score(s, id) => format!("{s}_{id}"),
-            Cursor::Count(n, id) => format!("{n}_{id}"),
-            Cursor::Time(t, id) => format!("{t}_{id}"),
-        }
-    }
-
-    /// Parses a cursor for `tab`; `Err` for anything malformed.
-    pub fn decode(tab: Tab, s: &str) -> Result<Cursor, String> {
-        let bad = || format!("malformed page cursor \"{s}\"");
-        let (key, id) = s.rsplit_once('_').ok_or_else(bad)?;
-        let id = Uuid::parse_str(id).map_err(|_| bad())?;
-        Ok(match tab.kind() {
-            KeyKind::Score => {
-                let v: f64 = key.parse().map_err(|_| bad())?;
-                if !v.is_finite() {
-                    return Err(bad());
-                }
-                Cursor::Score(v, id)
-            }
-            KeyKind::Count => Cursor::Count(key.parse().map_err(|_| bad())?, id),
-            KeyKind::Time => {
-                let micros: i64 = key.parse().map_err(|_| bad())?;
-                // Stay within what PostgreSQL and `time` both represent.
-                if !(-62_135_596_800_000_000..=253_402_300_799_000_000).contains(&micros) {
-                    return Err(bad());
-                }
-                Cursor::Time(micros, id)
-            }
-        })
     }
 }
 
@@ -193,12 +143,9 @@ pub struct FeedCard {
 impl FeedCard {
     fn cursor(&self, tab: Tab) -> Cursor {
         match tab.kind() {
-            KeyKind::Score => Cursor::Score(self.trending_score, self.id),
-            KeyKind::Count => Cursor::Count(self.upvote_count, self.id),
-            KeyKind::Time => Cursor::Time(
-                (self.created_at.unix_timestamp_nanos() / 1000) as i64,
-                self.id,
-            ),
+            KeyKind::Score => Cursor::score(self.trending_score, self.id),
+            KeyKind::Count => Cursor::count(self.upvote_count, self.id),
+            KeyKind::Time => Cursor::time(self.created_at, self.id),
         }
     }
 }
@@ -248,42 +195,13 @@ pub async fn page(pool: &PgPool, q: &FeedQuery) -> Result<FeedPage, sqlx::Error>
         KeyKind::Count => "upvote_count",
         KeyKind::Time => "created_at",
     };
-    match q.after {
-        Some(Cursor::Score(s, id)) if q.tab.kind() == KeyKind::Score => {
-            b.push(" AND (trending_score, id) < (")
-                .push_bind(s)
-                .push(", ")
-                .push_bind(id)
-                .push(")");
-        }
-        Some(Cursor::Count(n, id)) if q.tab.kind() == KeyKind::Count => {
-            b.push(" AND (upvote_count, id) < (")
-                .push_bind(n)
-                .push(", ")
-                .push_bind(id)
-                .push(")");
-        }
-        Some(Cursor::Time(t, id)) if q.tab.kind() == KeyKind::Time => {
-            let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(t) * 1000)
-                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-            b.push(" AND (created_at, id) < (")
-                .push_bind(at)
-                .push(", ")
-                .push_bind(id)
-                .push(")");
-        }
-        None => {}
-        Some(_) => return Err(sqlx::Error::Protocol("cursor of another tab".into())),
+    if let Some(after) = &q.after {
+        cursor::push_after(&mut b, key, q.tab.kind(), after)?;
     }
     b.push(format!(" ORDER BY {key} DESC, id DESC LIMIT "))
         .push_bind(limit + 1);
     let mut cards = b.build_query_as::<FeedCard>().fetch_all(pool).await?;
-    let next = if cards.len() as i64 > limit {
-        cards.truncate(limit as usize);
-        cards.last().map(|c| c.cursor(q.tab))
-    } else {
-        None
-    };
+    let next = cursor::next_page(&mut cards, limit, |c| c.cursor(q.tab));
     Ok(FeedPage { cards, next })
 }
 

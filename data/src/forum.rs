@@ -6,12 +6,11 @@
 //! and permission inside its transaction and writes nothing when a check
 //! fails.
 
+use crate::cursor::{self, Cursor, KeyKind};
 use crate::error::Error;
-use sqlx::{PgPool, Postgres};
+use sqlx::{PgPool, Postgres, QueryBuilder};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-use crate::chains::{from_micros, micros};
 
 /// Posts per page.
 pub const PAGE_SIZE: i64 = 20;
@@ -43,47 +42,19 @@ impl Tab {
         }
     }
 
+    /// What the tab is ordered by (its page cursor's key).
+    pub fn kind(self) -> KeyKind {
+        match self {
+            Tab::Trending => KeyKind::Score,
+            Tab::Newest => KeyKind::Time,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Tab::Trending => "trending",
             Tab::Newest => "newest",
         }
-    }
-}
-
-/// Next page of the (unpinned) list: `<score or microseconds>_<uuid>`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Cursor {
-    Score(f64, Uuid),
-    Time(i64, Uuid),
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        match self {
-            Cursor::Score(s, id) => format!("{s}_{id}"),
-            Cursor::Time(t, id) => format!("{t}_{id}"),
-        }
-    }
-
-    pub fn decode(tab: Tab, s: &str) -> Result<Cursor, String> {
-        let bad = || format!("malformed page cursor \"{s}\"");
-        let (key, id) = s.rsplit_once('_').ok_or_else(bad)?;
-        let id = Uuid::parse_str(id).map_err(|_| bad())?;
-        Ok(match tab {
-            Tab::Trending => {
-                let v: f64 = key.parse().map_err(|_| bad())?;
-                if !v.is_finite() {
-                    return Err(bad());
-                }
-                Cursor::Score(v, id)
-            }
-            Tab::Newest => {
-                let t: i64 = key.parse().map_err(|_| bad())?;
-                from_micros(t).map_err(|_| bad())?;
-                Cursor::Time(t, id)
-            }
-        })
     }
 }
 
@@ -136,69 +107,30 @@ pub async fn page(
     tab: Tab,
     after: Option<Cursor>,
 ) -> Result<PostsPage, sqlx::Error> {
-    // Two statements per tab (first page, next page) rather than one with
-    // `$2 IS NULL OR ...`: the row comparison must be an index condition.
-    let mut posts = match (tab, after) {
-        (Tab::Trending, None) => {
-            sqlx::query_as::<_, PostCard>(&format!(
-                "SELECT {COLUMNS} FROM mv_chain_posts \
-                 WHERE chain_id = $1 AND is_pinned = false \
-                 ORDER BY is_pinned DESC, trending_score DESC, id DESC LIMIT $2"
-            ))
-            .bind(chain_id)
-            .bind(PAGE_SIZE + 1)
-            .fetch_all(pool)
-            .await?
-        }
-        (Tab::Trending, Some(Cursor::Score(s, id))) => {
-            sqlx::query_as::<_, PostCard>(&format!(
-                "SELECT {COLUMNS} FROM mv_chain_posts \
-                 WHERE chain_id = $1 AND is_pinned = false AND (trending_score, id) < ($2, $3) \
-                 ORDER BY is_pinned DESC, trending_score DESC, id DESC LIMIT $4"
-            ))
-            .bind(chain_id)
-            .bind(s)
-            .bind(id)
-            .bind(PAGE_SIZE + 1)
-            .fetch_all(pool)
-            .await?
-        }
-        (Tab::Newest, None) => {
-            sqlx::query_as::<_, PostCard>(&format!(
-                "SELECT {COLUMNS} FROM mv_chain_posts \
-                 WHERE chain_id = $1 AND NOT is_pinned \
-                 ORDER BY created_at DESC, id DESC LIMIT $2"
-            ))
-            .bind(chain_id)
-            .bind(PAGE_SIZE + 1)
-            .fetch_all(pool)
-            .await?
-        }
-        (Tab::Newest, Some(Cursor::Time(t, id))) => {
-            let at = from_micros(t).map_err(sqlx::Error::Protocol)?;
-            sqlx::query_as::<_, PostCard>(&format!(
-                "SELECT {COLUMNS} FROM mv_chain_posts \
-                 WHERE chain_id = $1 AND NOT is_pinned AND (created_at, id) < ($2, $3) \
-                 ORDER BY created_at DESC, id DESC LIMIT $4"
-            ))
-            .bind(chain_id)
-            .bind(at)
-            .bind(id)
-            .bind(PAGE_SIZE + 1)
-            .fetch_all(pool)
-            .await?
-        }
-        _ => return Err(sqlx::Error::Protocol("cursor of another tab".into())),
+    // No `$2 IS NULL OR ...`: the row comparison must be an index
+    // condition, so the first page is a statement without it.
+    let (filter, key, order) = match tab {
+        Tab::Trending => (
+            "is_pinned = false",
+            "trending_score",
+            "is_pinned DESC, trending_score DESC, id DESC",
+        ),
+        Tab::Newest => ("NOT is_pinned", "created_at", "created_at DESC, id DESC"),
     };
-    let next = if posts.len() as i64 > PAGE_SIZE {
-        posts.truncate(PAGE_SIZE as usize);
-        posts.last().map(|p| match tab {
-            Tab::Trending => Cursor::Score(p.trending_score, p.id),
-            Tab::Newest => Cursor::Time(micros(p.created_at), p.id),
-        })
-    } else {
-        None
-    };
+    let mut b: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT {COLUMNS} FROM mv_chain_posts WHERE chain_id = "
+    ));
+    b.push_bind(chain_id).push(format!(" AND {filter}"));
+    if let Some(after) = &after {
+        cursor::push_after(&mut b, key, tab.kind(), after)?;
+    }
+    b.push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(PAGE_SIZE + 1);
+    let mut posts = b.build_query_as::<PostCard>().fetch_all(pool).await?;
+    let next = cursor::next_page(&mut posts, PAGE_SIZE, |p| match tab {
+        Tab::Trending => Cursor::score(p.trending_score, p.id),
+        Tab::Newest => Cursor::time(p.created_at, p.id),
+    });
     Ok(PostsPage { posts, next })
 }
 
@@ -312,7 +244,7 @@ pub struct PostComment {
 #[derive(Debug, Clone)]
 pub struct Comments {
     pub comments: Vec<PostComment>,
-    pub next: Option<(OffsetDateTime, Uuid)>,
+    pub next: Option<Cursor>,
 }
 
 /// One page of a post's comments, newest first (so a new comment is on
@@ -320,9 +252,9 @@ pub struct Comments {
 pub async fn comments(
     pool: &PgPool,
     post_id: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<Cursor>,
 ) -> Result<Comments, sqlx::Error> {
-    let (at, id) = before.map_or((None, None), |(a, i)| (Some(a), Some(i)));
+    let (at, id) = cursor::time_bound(before)?;
     let mut comments = sqlx::query_as::<_, PostComment>(
         "SELECT c.id, c.author_id, u.username AS author_username, c.content, c.created_at \
          FROM chain_post_comments c JOIN users u ON u.id = c.author_id \
@@ -335,12 +267,9 @@ pub async fn comments(
     .bind(COMMENTS_PAGE_SIZE + 1)
     .fetch_all(pool)
     .await?;
-    let next = if comments.len() as i64 > COMMENTS_PAGE_SIZE {
-        comments.truncate(COMMENTS_PAGE_SIZE as usize);
-        comments.last().map(|c| (c.created_at, c.id))
-    } else {
-        None
-    };
+    let next = cursor::next_page(&mut comments, COMMENTS_PAGE_SIZE, |c| {
+        Cursor::time(c.created_at, c.id)
+    });
     Ok(Comments { comments, next })
 }
 

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod chain_page;
 pub mod chains;
 pub mod comments;
+pub mod cursor;
 pub mod dashboard;
 pub mod db;
 pub mod error;

@@ -11,6 +11,7 @@
 //! A conversation is always addressed as (viewer, other user): there is no
 //! read of a message by its id, so only the two participants ever see it.
 
+use crate::cursor::{self, Cursor};
 use crate::error::Error;
 use sqlx::{PgConnection, PgPool};
 use time::OffsetDateTime;
@@ -24,28 +25,6 @@ pub const PAGE_SIZE: i64 = 30;
 pub const MESSAGE_MAX: usize = 5000;
 /// Sending limit: at most this many messages per sender per minute.
 pub const SEND_PER_MINUTE: i64 = 30;
-
-/// A time cursor: `<microseconds>_<uuid>`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub at: OffsetDateTime,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        format!("{}_{}", crate::chains::micros(self.at), self.id)
-    }
-
-    pub fn decode(s: &str) -> Result<Cursor, String> {
-        let bad = || format!("malformed page cursor \"{s}\"");
-        let (t, id) = s.rsplit_once('_').ok_or_else(bad)?;
-        let micros: i64 = t.parse().map_err(|_| bad())?;
-        let at = crate::chains::from_micros(micros).map_err(|_| bad())?;
-        let id = Uuid::parse_str(id).map_err(|_| bad())?;
-        Ok(Cursor { at, id })
-    }
-}
 
 /// One row of the inbox list.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -75,10 +54,7 @@ pub async fn inbox(
     limit: i64,
 ) -> Result<InboxPage, sqlx::Error> {
     let limit = limit.clamp(1, 100);
-    let (at, id) = match after {
-        Some(c) => (Some(c.at), Some(c.id)),
-        None => (None, None),
-    };
+    let (at, id) = cursor::time_bound(after)?;
     let mut conversations = sqlx::query_as::<_, Conversation>(
         "SELECT c.id, c.other_user_id, u.username AS other_username, c.last_message_text,
                 c.last_message_time, c.last_sender_id, c.unread_count, c.total_messages
@@ -95,15 +71,9 @@ pub async fn inbox(
     .bind(limit + 1)
     .fetch_all(pool)
     .await?;
-    let next = if conversations.len() as i64 > limit {
-        conversations.truncate(limit as usize);
-        conversations.last().map(|c| Cursor {
-            at: c.last_message_time,
-            id: c.id,
-        })
-    } else {
-        None
-    };
+    let next = cursor::next_page(&mut conversations, limit, |c| {
+        Cursor::time(c.last_message_time, c.id)
+    });
     Ok(InboxPage {
         conversations,
         next,
@@ -159,10 +129,7 @@ pub async fn conversation(
     limit: i64,
 ) -> Result<MessagePage, sqlx::Error> {
     let limit = limit.clamp(1, 100);
-    let (at, id) = match before {
-        Some(c) => (Some(c.at), Some(c.id)),
-        None => (None, None),
-    };
+    let (at, id) = cursor::time_bound(before)?;
     let mut messages = sqlx::query_as::<_, Message>(
         "SELECT d.id, d.sender_id, d.message, d.is_read, d.created_at FROM (
             (SELECT * FROM direct_messages
@@ -185,15 +152,7 @@ pub async fn conversation(
     .bind(limit + 1)
     .fetch_all(pool)
     .await?;
-    let older = if messages.len() as i64 > limit {
-        messages.truncate(limit as usize);
-        messages.last().map(|m| Cursor {
-            at: m.created_at,
-            id: m.id,
-        })
-    } else {
-        None
-    };
+    let older = cursor::next_page(&mut messages, limit, |m| Cursor::time(m.created_at, m.id));
     messages.reverse();
     Ok(MessagePage { messages, older })
 }

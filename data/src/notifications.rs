@@ -4,6 +4,8 @@
 //! scoped to the owner, so another user's notification does not exist.
 
 use sqlx::PgPool;
+
+use crate::cursor::{self, Cursor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -25,7 +27,7 @@ pub struct Notification {
 pub struct Page {
     pub items: Vec<Notification>,
     /// Where the next page starts (the last item's time and id).
-    pub next: Option<(OffsetDateTime, Uuid)>,
+    pub next: Option<Cursor>,
 }
 
 /// One page of the user's notifications, newest first, after `after`
@@ -34,12 +36,9 @@ pub struct Page {
 pub async fn page(
     pool: &PgPool,
     user_id: Uuid,
-    after: Option<(OffsetDateTime, Uuid)>,
+    after: Option<Cursor>,
 ) -> Result<Page, sqlx::Error> {
-    let (at, id) = match after {
-        Some((at, id)) => (Some(at), Some(id)),
-        None => (None, None),
-    };
+    let (at, id) = cursor::time_bound(after)?;
     let mut items = sqlx::query_as::<_, Notification>(
         "SELECT n.id, n.kind, n.message, n.link, n.is_read, n.created_at, \
                 u.username AS actor_username \
@@ -55,12 +54,7 @@ pub async fn page(
     .bind(PAGE_SIZE + 1)
     .fetch_all(pool)
     .await?;
-    let next = if items.len() as i64 > PAGE_SIZE {
-        items.truncate(PAGE_SIZE as usize);
-        items.last().map(|n| (n.created_at, n.id))
-    } else {
-        None
-    };
+    let next = cursor::next_page(&mut items, PAGE_SIZE, |n| Cursor::time(n.created_at, n.id));
     Ok(Page { items, next })
 }
 

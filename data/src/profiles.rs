@@ -4,7 +4,9 @@
 //! `(user_id, created_at DESC, id DESC)` index, and the public chains they
 //! follow.
 
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, QueryBuilder};
+
+use crate::cursor::{self, Cursor, KeyKind};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -102,39 +104,6 @@ pub struct ProfileProject {
     pub badge_types: Vec<String>,
 }
 
-/// Where the next page of projects starts: the last row's `created_at`
-/// and id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    pub created_at: OffsetDateTime,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    /// `<microseconds since the Unix epoch>_<uuid>`.
-    pub fn encode(&self) -> String {
-        format!(
-            "{}_{}",
-            self.created_at.unix_timestamp_nanos() / 1000,
-            self.id
-        )
-    }
-
-    /// `Err` with a message for anything malformed or out of range.
-    pub fn decode(s: &str) -> Result<Cursor, String> {
-        let bad = || format!("malformed page cursor \"{s}\"");
-        let (t, id) = s.rsplit_once('_').ok_or_else(bad)?;
-        let micros: i64 = t.parse().map_err(|_| bad())?;
-        if !(-62_135_596_800_000_000..=253_402_300_799_000_000).contains(&micros) {
-            return Err(bad());
-        }
-        let id = Uuid::parse_str(id).map_err(|_| bad())?;
-        let created_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-            .map_err(|_| bad())?;
-        Ok(Cursor { created_at, id })
-    }
-}
-
 /// A page of projects and the cursor of the next one, if there is more.
 #[derive(Debug, Clone)]
 pub struct ProjectPage {
@@ -153,40 +122,17 @@ pub async fn projects(
     const COLUMNS: &str = "id, title, category, created_at, proof_score, upvote_count, \
         total_comment_count, badge_types";
     let limit = limit.clamp(1, 100);
-    let mut projects = match after {
-        None => {
-            sqlx::query_as::<_, ProfileProject>(&format!(
-                "SELECT {COLUMNS} FROM mv_feed_projects WHERE user_id = $1 \
-                 ORDER BY created_at DESC, id DESC LIMIT $2"
-            ))
-            .bind(user_id)
-            .bind(limit + 1)
-            .fetch_all(pool)
-            .await?
-        }
-        Some(c) => {
-            sqlx::query_as::<_, ProfileProject>(&format!(
-                "SELECT {COLUMNS} FROM mv_feed_projects \
-                 WHERE user_id = $1 AND (created_at, id) < ($2, $3) \
-                 ORDER BY created_at DESC, id DESC LIMIT $4"
-            ))
-            .bind(user_id)
-            .bind(c.created_at)
-            .bind(c.id)
-            .bind(limit + 1)
-            .fetch_all(pool)
-            .await?
-        }
-    };
-    let next = if projects.len() as i64 > limit {
-        projects.truncate(limit as usize);
-        projects.last().map(|p| Cursor {
-            created_at: p.created_at,
-            id: p.id,
-        })
-    } else {
-        None
-    };
+    let mut b: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+        "SELECT {COLUMNS} FROM mv_feed_projects WHERE user_id = "
+    ));
+    b.push_bind(user_id);
+    if let Some(after) = &after {
+        cursor::push_after(&mut b, "created_at", KeyKind::Time, after)?;
+    }
+    b.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+        .push_bind(limit + 1);
+    let mut projects = b.build_query_as::<ProfileProject>().fetch_all(pool).await?;
+    let next = cursor::next_page(&mut projects, limit, |p| Cursor::time(p.created_at, p.id));
     Ok(ProjectPage { projects, next })
 }
 

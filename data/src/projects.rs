@@ -6,6 +6,8 @@
 use serde::Deserialize;
 use sqlx::types::Json;
 use sqlx::PgPool;
+
+use crate::cursor::{self, Cursor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -164,7 +166,7 @@ pub struct Thread {
     pub top_level: Vec<ThreadComment>,
     pub replies: Vec<ThreadComment>,
     /// `(created_at, id)` of the last top-level comment when there are more.
-    pub next: Option<(OffsetDateTime, Uuid)>,
+    pub next: Option<Cursor>,
 }
 
 /// Reads one page of the thread live. Top-level comments: newest first,
@@ -172,12 +174,9 @@ pub struct Thread {
 pub async fn thread(
     pool: &PgPool,
     project_id: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<Cursor>,
 ) -> Result<Thread, sqlx::Error> {
-    let (at, id) = match before {
-        Some((at, id)) => (Some(at), Some(id)),
-        None => (None, None),
-    };
+    let (at, id) = cursor::time_bound(before)?;
     let mut top_level = sqlx::query_as::<_, ThreadComment>(
         "SELECT c.id, c.parent_id, c.user_id, u.username, c.content, c.is_edited, c.created_at \
          FROM comments c JOIN users u ON u.id = c.user_id \
@@ -191,12 +190,9 @@ pub async fn thread(
     .bind(COMMENTS_PAGE_SIZE + 1)
     .fetch_all(pool)
     .await?;
-    let next = if top_level.len() as i64 > COMMENTS_PAGE_SIZE {
-        top_level.truncate(COMMENTS_PAGE_SIZE as usize);
-        top_level.last().map(|c| (c.created_at, c.id))
-    } else {
-        None
-    };
+    let next = cursor::next_page(&mut top_level, COMMENTS_PAGE_SIZE, |c| {
+        Cursor::time(c.created_at, c.id)
+    });
     let roots: Vec<Uuid> = top_level.iter().map(|c| c.id).collect();
     let replies = if roots.is_empty() {
         Vec::new()

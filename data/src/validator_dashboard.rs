@@ -7,6 +7,8 @@ use sqlx::{PgPool, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::cursor::Cursor;
+
 /// A validator's totals as of the view's last refresh.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
@@ -114,10 +116,10 @@ pub struct Awaiting {
 pub async fn awaiting_review(
     pool: &PgPool,
     validator_id: Uuid,
-    before: Option<(OffsetDateTime, Uuid)>,
+    before: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<Awaiting>, sqlx::Error> {
-    let (before_at, before_id) = before.unzip();
+    let (before_at, before_id) = crate::cursor::time_bound(before)?;
     sqlx::query_as::<_, Awaiting>(
         "SELECT p.id, p.title, p.category, u.username AS builder, p.created_at
            FROM projects p JOIN users u ON u.id = p.user_id

@@ -61,13 +61,10 @@ pub async fn get_conversation(
     username: String,
     before: Option<String>,
 ) -> Result<ConversationView, AppError> {
-    use data::messages::{self, Cursor, PAGE_SIZE};
+    use data::messages::{self, PAGE_SIZE};
 
     let user = crate::web::require_user()?;
-    let before = match before.as_deref() {
-        None | Some("") => None,
-        Some(b) => Some(Cursor::decode(b).map_err(AppError::BadRequest)?),
-    };
+    let before = crate::web::cursor_param(data::cursor::KeyKind::Time, before.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
     let other = messages::user_by_username(pool, &username)

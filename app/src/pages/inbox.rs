@@ -33,13 +33,10 @@ pub struct InboxView {
 
 #[server(endpoint = "inbox")]
 pub async fn get_inbox(after: Option<String>) -> Result<InboxView, AppError> {
-    use data::messages::{self, Cursor, INBOX_PAGE_SIZE};
+    use data::messages::{self, INBOX_PAGE_SIZE};
 
     let user = crate::web::require_user()?;
-    let after = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(Cursor::decode(a).map_err(AppError::BadRequest)?),
-    };
+    let after = crate::web::cursor_param(data::cursor::KeyKind::Time, after.as_deref())?;
     let state = crate::state::state()?;
     let page = messages::inbox(&state.pool, user.id, after, INBOX_PAGE_SIZE).await?;
     Ok(InboxView {

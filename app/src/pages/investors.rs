@@ -35,12 +35,9 @@ pub struct InvestorsView {
 #[server(endpoint = "investors")]
 pub async fn get_investors(after: Option<String>) -> Result<InvestorsView, AppError> {
     use crate::format::is_http_url;
-    use data::investors::{self, Cursor, PAGE_SIZE};
+    use data::investors::{self, PAGE_SIZE};
 
-    let after = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(Cursor::decode(a).map_err(AppError::BadRequest)?),
-    };
+    let after = crate::web::cursor_param(data::cursor::KeyKind::Time, after.as_deref())?;
     let state = crate::state::state()?;
     let page = state
         .cached(after.is_none(), data::investors::VIEW, "first", || {

@@ -49,7 +49,7 @@ pub async fn get_unread() -> Result<Option<(i32, i32)>, AppError> {
 #[server(endpoint = "notifications")]
 pub async fn get_notifications(after: Option<String>) -> Result<NotificationsView, AppError> {
     let user = crate::web::page_user("/notifications")?;
-    let after = crate::web::time_cursor_param(after.as_deref())?;
+    let after = crate::web::cursor_param(data::cursor::KeyKind::Time, after.as_deref())?;
     let state = crate::state::state()?;
     let page = data::notifications::page(&state.pool, user.id, after).await?;
     let unread = data::dashboard::unread(&state.pool, user.id)
@@ -71,9 +71,7 @@ pub async fn get_notifications(after: Option<String>) -> Result<NotificationsVie
                 created: crate::format::date(n.created_at),
             })
             .collect(),
-        next: page
-            .next
-            .map(|(at, id)| crate::web::encode_time_cursor(at, id)),
+        next: page.next.map(|c| c.encode()),
         first_page: after.is_none(),
         unread,
     })

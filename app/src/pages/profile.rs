@@ -66,12 +66,9 @@ pub struct ProfileView {
 
 #[server(endpoint = "profile")]
 pub async fn get_profile(username: String, after: Option<String>) -> Result<ProfileView, AppError> {
-    use data::profiles::{self, Cursor, CHAINS_SHOWN, PROJECTS_PAGE_SIZE};
+    use data::profiles::{self, CHAINS_SHOWN, PROJECTS_PAGE_SIZE};
 
-    let after = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(Cursor::decode(a).map_err(AppError::BadRequest)?),
-    };
+    let after = crate::web::cursor_param(data::cursor::KeyKind::Time, after.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
     let profile = profiles::by_username(pool, &username)

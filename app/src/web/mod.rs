@@ -16,7 +16,7 @@ pub mod request;
 pub mod status;
 
 #[cfg(feature = "ssr")]
-pub use cursor::{encode_time_cursor, time_cursor_param};
+pub use cursor::cursor_param;
 pub use form::{failed, failure, FormErrors};
 #[cfg(feature = "ssr")]
 pub use guard::{page_user, require_admin, require_role, require_user, signed_in};

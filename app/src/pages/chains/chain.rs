@@ -181,17 +181,15 @@ pub async fn get_chain(
     after: Option<String>,
     pafter: Option<String>,
 ) -> Result<ChainView, AppError> {
-    use crate::web::{encode_time_cursor, time_cursor_param};
-    use data::forum::{Cursor, Tab};
+    use crate::web::cursor_param;
+    use data::cursor::KeyKind;
+    use data::forum::Tab;
 
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     let tab = Tab::parse(tab.as_deref()).map_err(AppError::BadRequest)?;
-    let after = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
-    };
+    let after = cursor_param(tab.kind(), after.as_deref())?;
     let first_posts_page = after.is_none();
-    let pafter = time_cursor_param(pafter.as_deref())?;
+    let pafter = cursor_param(KeyKind::Time, pafter.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
     let viewer = crate::auth::session_user();
@@ -238,7 +236,7 @@ pub async fn get_chain(
                 builder: p.username,
             })
             .collect(),
-        next_projects: projects.next.map(|(at, pid)| encode_time_cursor(at, pid)),
+        next_projects: projects.next.map(|c| c.encode()),
         first_projects_page: pafter.is_none(),
         add_project,
         tab: tab.name().to_string(),

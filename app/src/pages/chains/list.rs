@@ -94,7 +94,7 @@ pub async fn get_chains(
     category: Option<String>,
     after: Option<String>,
 ) -> Result<ChainsView, AppError> {
-    use data::chains::{self, Cursor, DiscoveryQuery, Tab};
+    use data::chains::{self, DiscoveryQuery, Tab};
 
     let tab = Tab::parse(tab.as_deref()).map_err(AppError::BadRequest)?;
     let category = match category.as_deref() {
@@ -102,10 +102,7 @@ pub async fn get_chains(
         Some(c) if chains::CATEGORIES.contains(&c) => Some(c.to_string()),
         Some(c) => return Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
     };
-    let after = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
-    };
+    let after = crate::web::cursor_param(tab.kind(), after.as_deref())?;
     let state = crate::state::state()?;
     let query = DiscoveryQuery {
         tab,

@@ -60,11 +60,12 @@ pub async fn get_post(
 ) -> Result<PostView, AppError> {
     use super::chain::visible_header;
     use crate::format::date;
-    use crate::web::{encode_time_cursor, time_cursor_param};
+    use crate::web::cursor_param;
+    use data::cursor::KeyKind;
 
     let chain_id = Uuid::parse_str(&chain_id).map_err(|_| AppError::NotFound)?;
     let post_id = Uuid::parse_str(&post_id).map_err(|_| AppError::NotFound)?;
-    let before = time_cursor_param(after.as_deref())?;
+    let before = cursor_param(KeyKind::Time, after.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
     let viewer = crate::auth::session_user();
@@ -106,7 +107,7 @@ pub async fn get_post(
                 created: date(c.created_at),
             })
             .collect(),
-        next_comments: comments.next.map(|(at, id)| encode_time_cursor(at, id)),
+        next_comments: comments.next.map(|c| c.encode()),
         first_comments_page: before.is_none(),
     })
 }

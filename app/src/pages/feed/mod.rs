@@ -113,7 +113,7 @@ pub async fn get_feed(
     category: Option<String>,
     after: Option<String>,
 ) -> Result<FeedView, AppError> {
-    use data::feed::{self, Cursor, FeedQuery, Tab, CATEGORIES};
+    use data::feed::{self, FeedQuery, Tab, CATEGORIES};
 
     let tab = Tab::parse(tab.as_deref(), period.as_deref()).map_err(AppError::BadRequest)?;
     let category = match category.as_deref() {
@@ -121,10 +121,7 @@ pub async fn get_feed(
         Some(c) if CATEGORIES.contains(&c) => Some(c.to_string()),
         Some(c) => return Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
     };
-    let after = match after.as_deref() {
-        None | Some("") => None,
-        Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
-    };
+    let after = crate::web::cursor_param(tab.kind(), after.as_deref())?;
     let state = crate::state::state()?;
     let query = FeedQuery {
         tab,

@@ -72,7 +72,7 @@ pub struct ProjectView {
 #[server(endpoint = "project")]
 pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectView, AppError> {
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
-    let before = crate::web::time_cursor_param(after.as_deref())?;
+    let before = crate::web::cursor_param(data::cursor::KeyKind::Time, after.as_deref())?;
     let state = crate::state::state()?;
     let pool = &state.pool;
     // A project the view does not hold yet (created a moment ago), and the
@@ -128,9 +128,7 @@ pub async fn get_project(id: String, after: Option<String>) -> Result<ProjectVie
             node
         })
         .collect();
-    let next_comments = thread
-        .next
-        .map(|(at, cid)| crate::web::encode_time_cursor(at, cid));
+    let next_comments = thread.next.map(|c| c.encode());
     Ok(ProjectView {
         id: details.id,
         title: details.title,
