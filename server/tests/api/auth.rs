@@ -252,10 +252,8 @@ async fn deactivated_users_cannot_log_in_and_lose_their_session() {
     )
     .await;
     assert!(app.get_html("/").await.1.contains("nav-user"));
-    sqlx::query("update users set is_active = false where username = 'temp_user'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("update users set is_active = false where username = 'temp_user'")
+        .await;
     assert!(
         !app.get_html("/").await.1.contains("nav-user"),
         "session ends for a deactivated user"

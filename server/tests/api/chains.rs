@@ -30,10 +30,8 @@ async fn discovery_lists_public_chains_with_tabs_categories_and_keyset_pages() {
     let app = chains_app().await;
     // A private chain in the view: never listed.
     let (private, _, _) = app.private_chain().await;
-    sqlx::query("refresh materialized view mv_chains_discovery")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("refresh materialized view mv_chains_discovery")
+        .await;
     let (status, html) = app.get_html("/chains").await;
     assert_eq!(status, 200);
     assert_eq!(html.matches("<h1").count(), 1, "one h1");
@@ -202,12 +200,10 @@ async fn unknown_inactive_and_private_chains_are_404_except_for_members() {
     let (private, creator, follower) = app.private_chain().await;
     let stranger = app.outsider(&private).await;
     let (busy, _) = app.busy_chain().await;
-    sqlx::query(&format!(
+    app.exec(&format!(
         "update chains set is_active = false where id = '{busy}'"
     ))
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
     for path in [
         format!("/c/{NIL}"),
         "/c/not-a-uuid".to_string(),

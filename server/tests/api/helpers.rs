@@ -361,11 +361,17 @@ impl TestApp {
     /// Refreshes these materialized views, in order.
     pub async fn refresh(&self, views: &[&str]) {
         for view in views {
-            sqlx::query(&format!("refresh materialized view {view}"))
-                .execute(&self.pool)
-                .await
-                .unwrap();
+            self.exec(&format!("refresh materialized view {view}"))
+                .await;
         }
+    }
+
+    /// Runs one statement that returns no rows.
+    pub async fn exec(&self, sql: &str) {
+        sqlx::query(sql)
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// One text value from a query.
@@ -467,14 +473,12 @@ impl TestApp {
                  from users where username = '{creator}' returning id::text"
             ))
             .await;
-        sqlx::query(&format!(
+        self.exec(&format!(
             "insert into chain_posts (chain_id, author_id, title, content) \
              select '{id}', id, 'Members only post', 'Hello members' from users \
              where username = '{creator}'"
         ))
-        .execute(&self.pool)
-        .await
-        .unwrap();
+        .await;
         let follower = self
             .pick(&format!(
                 "select u.username from users u where u.is_active and u.username <> '{creator}' \
@@ -483,13 +487,11 @@ impl TestApp {
                  order by u.username limit 1"
             ))
             .await;
-        sqlx::query(&format!(
+        self.exec(&format!(
             "insert into chain_followers (chain_id, user_id) \
              select '{id}', id from users where username in ('{creator}', '{follower}')"
         ))
-        .execute(&self.pool)
-        .await
-        .unwrap();
+        .await;
         (id, creator, follower)
     }
 }

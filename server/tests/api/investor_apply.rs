@@ -68,13 +68,11 @@ async fn applying_rejection_and_reapplying() {
     assert_eq!(rows(&app).await, 1);
 
     // Rejected: the date is shown and they may apply again.
-    sqlx::query(
+    app.exec(
         "update investor_requests set status = 'rejected', \
          decided_at = '2026-11-30T10:00:00Z' where status = 'pending'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
     let (_, html) = app.get(&user, "/investor/apply").await;
     assert!(html.contains("was rejected on 2026-11-30"));
     assert!(html.contains(r#"name="company_name""#));
@@ -88,17 +86,13 @@ async fn applying_rejection_and_reapplying() {
     assert_eq!(rows(&app).await, 2);
 
     // Approved (the admin's side): the page says so; applying is 403.
-    sqlx::query(
+    app.exec(
         "update investor_requests set status = 'approved', approved_at = now(), \
          decided_at = now() where status = 'pending'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    sqlx::query("update users set role = 'investor' where username = 'applicant'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    .await;
+    app.exec("update users set role = 'investor' where username = 'applicant'")
+        .await;
     let (_, html) = app.get(&user, "/investor/apply").await;
     assert!(html.contains("was approved on"));
     assert!(html.contains(r#"href="/investor""#));

@@ -213,16 +213,14 @@ async fn a_report_is_filed_once_confirmed_and_limited_per_user() {
     assert_eq!(reports(&app).await, before + 2);
 
     // At the limit of open reports: 422 with a message, nothing written.
-    sqlx::query(
+    app.exec(
         "insert into reports (reporter_id, target_type, target_id, reason) \
          select u.id, 'project', p.id, 'filler' from users u \
          cross join lateral (select id from projects where not is_deleted \
                              order by id offset 5 limit 20) p \
          where u.username = 'demo_builder'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
     let limited = reports(&app).await;
     let other: String = sqlx::query_scalar(
         "select id::text from projects p where not is_deleted and not exists \
