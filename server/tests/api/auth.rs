@@ -1,6 +1,6 @@
 //! Sign-up, log-in, log-out: authorization, bad input, sessions, limits.
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{spawn_app, spawn_app_with, text_of, TestApp};
 
 const PW: &str = "a good long password";
 
@@ -193,15 +193,12 @@ async fn login_rotates_the_session_and_logout_ends_it() {
     let second_id = cookie_value(&session_cookie(&second).expect("cookie at second login"));
     assert_ne!(first_id, second_id, "session id must change at login");
     // The old id no longer signs anyone in.
-    let stale = reqwest::Client::new()
-        .get(app.url("/"))
-        .header("cookie", format!("proofwork_session={first_id}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let stale = text_of(
+        reqwest::Client::new()
+            .get(app.url("/"))
+            .header("cookie", format!("proofwork_session={first_id}")),
+    )
+    .await;
     assert!(
         !stale.contains("nav-user"),
         "an old session id must be dead"

@@ -3,7 +3,7 @@
 //! (422 with the field's message, nothing written), unknown ids (404), and
 //! the actor seeing their own writes although the views are not refreshed.
 
-use crate::helpers::{api_error, chains_app, location, shown, TestApp, NIL};
+use crate::helpers::{api_error, chains_app, content_type, location, shown, TestApp, NIL};
 
 async fn forum_rows(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     (
@@ -174,11 +174,11 @@ async fn a_new_post_shows_at_once_on_the_chain_page_and_can_be_deleted() {
     let page = format!("/c/{chain}");
     let (_, html) = app.get(&m, &page).await;
     let posts = shown(&html, "post-count");
-    let res = app
-        .post(
+    let loc = app
+        .submit(
             &m,
             "/api/create_post",
-            Some(&page),
+            &page,
             &[
                 ("chain_id", &chain),
                 ("title", "  How do you test without mocks?  "),
@@ -187,8 +187,6 @@ async fn a_new_post_shows_at_once_on_the_chain_page_and_can_be_deleted() {
             ],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let loc = location(&res);
     let id = loc
         .strip_prefix(&format!("/c/{chain}/posts/"))
         .expect("to the new post")
@@ -460,16 +458,14 @@ async fn comments_show_at_once_notify_the_author_and_only_their_writer_deletes_t
 
     let (_, html) = app.get(&c, &page).await;
     let count = shown(&html, "comment-count");
-    let res = app
-        .post(
+    let loc = app
+        .submit(
             &c,
             "/api/comment_post",
-            Some(&page),
+            &page,
             &[("post_id", &target), ("content", "  Nice write-up  ")],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let loc = location(&res);
     let cid = loc
         .rsplit_once("#comment-")
         .expect("lands on it")
@@ -583,16 +579,9 @@ async fn the_forum_atom_feed_lists_the_newest_posts_of_public_chains_only() {
     let app = chains_app().await;
     let (chain, _) = app.busy_chain().await;
     let res = app
-        .client
-        .get(app.url(&format!("/c/{chain}/feed.atom")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("application/atom+xml"));
+        .get_plain(&app.client, &format!("/c/{chain}/feed.atom"))
+        .await;
+    assert!(content_type(&res).starts_with("application/atom+xml"));
     let xml = res.text().await.unwrap();
     assert!(xml.starts_with("<?xml"));
     assert!(xml.contains(r#"<feed xmlns="http://www.w3.org/2005/Atom">"#));

@@ -188,6 +188,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A plain GET of `path` (no `accept` header, as a feed reader or a
+    /// script tag asks) that answers 200; the response.
+    pub async fn get_plain(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        let res = client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        res
+    }
+
     /// A page as a browser asks for it: (status, body).
     pub async fn get(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
         let res = self.fetch(client, path).await;
@@ -230,6 +238,24 @@ impl TestApp {
         let res = self.post(client, path, Some(page), form).await;
         assert_eq!(res.status().as_u16(), 302, "{path} from {page}");
         location(&res)
+    }
+
+    /// Posts a form like a browser on `page` that the server refuses and
+    /// follows the redirect back to the form, whose address does not carry
+    /// the error; that page: (status, body).
+    pub async fn refused_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        page: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String) {
+        let back = self.submit(client, path, page, form).await;
+        assert!(
+            !back.contains("__err="),
+            "the error is not in the address: {back}"
+        );
+        self.get(client, back.trim_start_matches(&self.base)).await
     }
 
     /// `post` with the app's own client, like a browser on `referer`.
@@ -558,6 +584,16 @@ pub fn new_client() -> reqwest::Client {
 /// The `Location` of a redirect.
 pub fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// The `Content-Type` of a response.
+pub fn content_type(res: &reqwest::Response) -> &str {
+    res.headers()["content-type"].to_str().unwrap()
+}
+
+/// Sends `req`; the body of the answer.
+pub async fn text_of(req: reqwest::RequestBuilder) -> String {
+    req.send().await.unwrap().text().await.unwrap()
 }
 
 /// The error an API client gets in the body of a refused call.

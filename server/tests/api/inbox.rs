@@ -229,27 +229,19 @@ async fn bad_messages_are_refused_and_nothing_is_written() {
     ];
     for (to, text, status, needle) in cases {
         // API client: the status.
-        let res = app
-            .post(
-                &alice,
-                "/api/send_message",
-                None,
-                &[("to", to), ("message", text)],
-            )
-            .await;
-        assert_eq!(res.status().as_u16(), status, "{to}");
+        assert_eq!(send_status(&app, &alice, to, text).await, status, "{to}");
         if to.is_empty() {
             continue;
         }
         // Browser: back to the form, the message at the field, 4xx page.
-        let res = send(&app, &alice, to, text).await;
-        assert_eq!(res.status().as_u16(), 302);
-        let back = location(&res).replace(&app.base, "");
-        assert!(
-            !back.contains("__err="),
-            "the error is not in the address: {back}"
-        );
-        let (page_status, html) = app.get(&alice, &back).await;
+        let (page_status, html) = app
+            .refused_form(
+                &alice,
+                "/api/send_message",
+                &format!("/inbox/{to}"),
+                &[("to", to), ("message", text)],
+            )
+            .await;
         if to == "bob_bad" {
             assert_eq!(page_status, status, "{to}");
             assert!(

@@ -5,6 +5,23 @@
 
 use crate::helpers::{new_client, seeded_app, TestApp};
 
+/// Posts the log-in form of `page` as demo_builder with `password` and
+/// `next`; where the redirect goes.
+async fn log_in_from(
+    app: &TestApp,
+    client: &reqwest::Client,
+    page: &str,
+    password: &str,
+    next: &str,
+) -> String {
+    let form = [
+        ("login", "demo_builder"),
+        ("password", password),
+        ("next", next),
+    ];
+    app.submit(client, "/api/login", page, &form).await
+}
+
 async fn log_in_with_next(app: &TestApp, next: Option<&str>) -> (u16, String) {
     let client = new_client();
     let mut form = vec![
@@ -14,14 +31,7 @@ async fn log_in_with_next(app: &TestApp, next: Option<&str>) -> (u16, String) {
     if let Some(next) = next {
         form.push(("next", next));
     }
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .header("referer", app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post(&client, "/api/login", Some("/login"), &form).await;
     let status = res.status().as_u16();
     let location = res
         .headers()
@@ -41,16 +51,14 @@ async fn a_signed_out_upvote_logs_in_and_comes_back_to_the_project() {
             .unwrap();
     let client = new_client();
     let project = format!("/p/{id}");
-    let res = client
-        .post(app.url("/api/upvote"))
-        .headers(app.browser_headers())
-        .header("referer", app.url(&project))
-        .form(&[("project_id", id.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    let login = res.headers()["location"].to_str().unwrap().to_string();
+    let login = app
+        .submit(
+            &client,
+            "/api/upvote",
+            &project,
+            &[("project_id", id.as_str())],
+        )
+        .await;
     assert_eq!(login, format!("/login?next={project}"));
 
     // The log-in page keeps `next` in the form.
@@ -65,36 +73,13 @@ async fn a_signed_out_upvote_logs_in_and_comes_back_to_the_project() {
     );
 
     // A failed attempt comes back to the form, still with `next`.
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .header("referer", app.url(&login))
-        .form(&[
-            ("login", "demo_builder"),
-            ("password", "wrong"),
-            ("next", project.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    let back = res.headers()["location"].to_str().unwrap().to_string();
+    let back = log_in_from(&app, &client, &login, "wrong", &project).await;
     assert!(back.contains(&login), "{back}");
 
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .header("referer", app.url(&login))
-        .form(&[
-            ("login", "demo_builder"),
-            ("password", data::seed::DEMO_PASSWORD),
-            ("next", project.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(res.headers()["location"], project.as_str());
+    assert_eq!(
+        log_in_from(&app, &client, &login, data::seed::DEMO_PASSWORD, &project).await,
+        project
+    );
     // Signed in on arrival: the page offers the comment form.
     let res = app.fetch(&client, &project).await;
     assert_eq!(res.status().as_u16(), 200);

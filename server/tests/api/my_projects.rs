@@ -92,16 +92,16 @@ async fn bad_input_is_422_on_its_field_and_writes_nothing() {
     assert_eq!(projects(&app).await, 0);
 
     // A browser gets the form back with the message next to the field.
-    let res = app
-        .post(
+    let back = app
+        .submit(
             &me,
             "/api/create_project",
-            Some("/me/projects/new"),
+            "/me/projects/new",
             &project_with("link", "javascript:alert(1)"),
         )
-        .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let back = location(&res).trim_start_matches(&app.base).to_string();
+        .await
+        .trim_start_matches(&app.base)
+        .to_string();
     assert!(back.starts_with("/me/projects/new"), "{back}");
     let (status, html) = app.get(&me, &back).await;
     assert_eq!(status, 422);
