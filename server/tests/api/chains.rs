@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::helpers::{api_error, chains_app, location, shown, TestApp, NIL};
+use crate::helpers::{chains_app, error_at, location, shown, TestApp, NIL};
 
 /// The chain ids of the main list's cards, in order.
 fn card_ids(html: &str) -> Vec<String> {
@@ -271,8 +271,7 @@ async fn creating_a_chain_checks_every_field_and_refuses_a_taken_name() {
             )
             .await;
         assert_eq!(res.status().as_u16(), 422, "{field} {name}");
-        let err = api_error(&res.text().await.unwrap());
-        assert!(err.field_error(field).is_some(), "{field}: {err:?}");
+        error_at(res, field).await;
     }
     assert_eq!(chain_rows(&app).await, before, "nothing written");
 
@@ -529,9 +528,7 @@ async fn projects_are_added_by_the_owner_or_by_their_builder_on_public_chains() 
             .await;
         assert_eq!(res.status().as_u16(), status, "{c} {p}");
         if status == 422 {
-            assert!(api_error(&res.text().await.unwrap())
-                .field_error("project")
-                .is_some());
+            error_at(res, "project").await;
         }
     }
     assert_eq!(chain_rows(&app).await, before);

@@ -3,7 +3,7 @@
 //! (422 with the field's message, nothing written), unknown ids (404), and
 //! the actor seeing their own writes although the views are not refreshed.
 
-use crate::helpers::{api_error, chains_app, content_type, location, shown, TestApp, NIL};
+use crate::helpers::{chains_app, content_type, error_at, location, shown, TestApp, NIL};
 
 async fn forum_rows(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     (
@@ -112,12 +112,7 @@ async fn posting_needs_membership_and_valid_fields() {
     ] {
         let res = send(&m, form(title, content, kind)).await;
         assert_eq!(res.status().as_u16(), 422, "{field}");
-        assert!(
-            api_error(&res.text().await.unwrap())
-                .field_error(field)
-                .is_some(),
-            "{field}"
-        );
+        error_at(res, field).await;
     }
     // Unknown or malformed chain: 404.
     for bad in [NIL, "nope"] {
@@ -342,9 +337,7 @@ async fn votes_show_at_once_and_bad_votes_are_refused() {
         )
         .await;
     assert_eq!(res.status().as_u16(), 422);
-    assert!(api_error(&res.text().await.unwrap())
-        .field_error("vote")
-        .is_some());
+    error_at(res, "vote").await;
     for bad in [NIL, "nope"] {
         assert_eq!(
             app.call(&c, "/api/vote_post", &[("post_id", bad), ("vote", "up")])
@@ -425,9 +418,7 @@ async fn comments_show_at_once_notify_the_author_and_only_their_writer_deletes_t
             )
             .await;
         assert_eq!(res.status().as_u16(), 422);
-        assert!(api_error(&res.text().await.unwrap())
-            .field_error("content")
-            .is_some());
+        error_at(res, "content").await;
     }
     for bad in [NIL, "nope"] {
         assert_eq!(

@@ -601,6 +601,15 @@ pub fn api_error(body: &str) -> app::error::AppError {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
+/// The message an API client is given at `field` in the body of a refused
+/// call.
+pub async fn error_at(res: reqwest::Response, field: &str) -> String {
+    let body = res.text().await.unwrap();
+    api_error(&body)
+        .field_error(field)
+        .unwrap_or_else(|| panic!("no message at {field}: {body}"))
+}
+
 /// The number shown in the first element with this class.
 pub fn shown(html: &str, class: &str) -> i64 {
     let marker = format!(r#"{class}">"#);

@@ -3,7 +3,7 @@
 //! application per user (409), status shown with its date, a new
 //! application after a rejection, investors and signed-out users refused.
 
-use crate::helpers::{location, new_client, spawn_app, TestApp};
+use crate::helpers::{error_at, location, new_client, spawn_app, TestApp};
 
 async fn apply(app: &TestApp, client: &reqwest::Client, fields: [&str; 5]) -> reqwest::Response {
     app.post(
@@ -151,10 +151,7 @@ async fn bad_applications_are_field_errors_and_write_nothing() {
     for (fields, field, needle) in cases {
         let res = apply(&app, &user, fields).await;
         assert_eq!(res.status().as_u16(), 422, "{field}");
-        let err: app::error::AppError = serde_json::from_str(&res.text().await.unwrap()).unwrap();
-        let msg = err
-            .field_error(field)
-            .unwrap_or_else(|| panic!("{field}: {err:?}"));
+        let msg = error_at(res, field).await;
         assert!(msg.contains(needle), "{field}: {msg}");
     }
     // The browser gets the message next to the field on a 422 page.

@@ -2,7 +2,7 @@
 //! input (422 with the field's message, nothing written), other people's
 //! comments (403), and the actor seeing their own writes at once.
 
-use crate::helpers::{location, new_client, seeded_app, shown, TestApp, NIL};
+use crate::helpers::{error_at, location, new_client, seeded_app, shown, TestApp, NIL};
 
 /// A live project with a proof-of-work link, badges and comments.
 async fn rich_project(app: &TestApp) -> (String, String) {
@@ -123,9 +123,7 @@ async fn bad_comments_are_422_with_the_field_message_and_write_nothing() {
         ] {
             let res = app.post(&client, path, None, &form).await;
             assert_eq!(res.status().as_u16(), 422, "{path} {}", content.len());
-            let err: app::error::AppError =
-                serde_json::from_str(&res.text().await.unwrap()).unwrap();
-            assert!(err.field_error("content").is_some(), "{path}");
+            error_at(res, "content").await;
         }
     }
     assert_eq!(comments(&app).await, before, "nothing written");
