@@ -5,23 +5,6 @@
 
 use crate::helpers::{new_client, seeded_app, TestApp};
 
-/// Posts the log-in form of `page` as demo_builder with `password` and
-/// `next`; where the redirect goes.
-async fn log_in_from(
-    app: &TestApp,
-    client: &reqwest::Client,
-    page: &str,
-    password: &str,
-    next: &str,
-) -> String {
-    let form = [
-        ("login", "demo_builder"),
-        ("password", password),
-        ("next", next),
-    ];
-    app.submit(client, "/api/login", page, &form).await
-}
-
 async fn log_in_with_next(app: &TestApp, next: Option<&str>) -> (u16, String) {
     let client = new_client();
     let mut form = vec![
@@ -73,11 +56,17 @@ async fn a_signed_out_upvote_logs_in_and_comes_back_to_the_project() {
     );
 
     // A failed attempt comes back to the form, still with `next`.
-    let back = log_in_from(&app, &client, &login, "wrong", &project).await;
+    let mut form = [
+        ("login", "demo_builder"),
+        ("password", "wrong"),
+        ("next", project.as_str()),
+    ];
+    let back = app.submit(&client, "/api/login", &login, &form).await;
     assert!(back.contains(&login), "{back}");
 
+    form[1].1 = data::seed::DEMO_PASSWORD;
     assert_eq!(
-        log_in_from(&app, &client, &login, data::seed::DEMO_PASSWORD, &project).await,
+        app.submit(&client, "/api/login", &login, &form).await,
         project
     );
     // Signed in on arrival: the page offers the comment form.

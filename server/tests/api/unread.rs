@@ -34,15 +34,11 @@ async fn next_event(res: &mut reqwest::Response, buf: &mut String) -> String {
 
 /// A direct message from `from` to `to`, written in the database.
 async fn message(app: &TestApp, from: Uuid, to: Uuid, text: &str) {
-    sqlx::query(
-        "insert into direct_messages (sender_id, recipient_id, message) values ($1, $2, $3)",
-    )
-    .bind(from)
-    .bind(to)
-    .bind(text)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    app.exec(&format!(
+        "insert into direct_messages (sender_id, recipient_id, message) \
+         values ('{from}', '{to}', '{text}')"
+    ))
+    .await;
 }
 
 #[tokio::test]
