@@ -891,6 +891,7 @@ async fn backfill_gives_existing_users_their_real_values(pool: PgPool) -> Res {
     full.run(&pool).await?;
     assert_eq!(proof_score(&pool, p).await?, 15);
     assert_eq!(project_numbers(&pool, u[0]).await?, (2, 1, 15, 1, 16));
+    let d = dash(&pool, u[0]).await?;
     assert_eq!(
         (
             d.intros_received,

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::helpers::{chains_app, error_at, location, shown, TestApp, NIL};
+use crate::helpers::{chains_app, error_at, shown, TestApp, NIL};
 
 /// The chain ids of the main list's cards, in order.
 fn card_ids(html: &str) -> Vec<String> {

@@ -7,7 +7,7 @@
 //! refreshed.
 
 use crate::helpers::{
-    error_at, location, new_client, project_with, quiet_app, TestApp, TestUser, NIL, PROJECT,
+    error_at, new_client, project_with, quiet_app, TestApp, TestUser, NIL, PROJECT,
 };
 
 async fn projects(app: &TestApp) -> i64 {
