@@ -118,6 +118,19 @@ async fn scored_project(pool: &PgPool, owner: Uuid, others: &[Uuid]) -> Res<Uuid
     Ok(p)
 }
 
+/// A user's (project_count, active_projects, total_proof_score,
+/// badges_received, karma_score): what their projects carry.
+async fn project_numbers(pool: &PgPool, user: Uuid) -> Res<(i32, i32, i32, i32, i32)> {
+    let d = dash(pool, user).await?;
+    Ok((
+        d.project_count,
+        d.active_projects,
+        d.total_proof_score,
+        d.badges_received,
+        d.karma_score,
+    ))
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn project_soft_delete_removes_its_share(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
@@ -128,17 +141,7 @@ async fn project_soft_delete_removes_its_share(pool: PgPool) -> Res {
         (20, 2, 22)
     );
     soft_delete(&pool, p, true).await?;
-    let d = dash(&pool, u[0]).await?;
-    assert_eq!(
-        (
-            d.project_count,
-            d.active_projects,
-            d.total_proof_score,
-            d.badges_received,
-            d.karma_score
-        ),
-        (1, 0, 0, 0, 0)
-    );
+    assert_eq!(project_numbers(&pool, u[0]).await?, (1, 0, 0, 0, 0));
     assert_eq!(
         dash(&pool, u[1]).await?.badges_given,
         1,
@@ -155,17 +158,7 @@ async fn project_undelete_restores_its_share(pool: PgPool) -> Res {
     // Activity while deleted is counted once the project is back.
     upvote(&pool, u[4], p, true).await?;
     soft_delete(&pool, p, false).await?;
-    let d = dash(&pool, u[0]).await?;
-    assert_eq!(
-        (
-            d.project_count,
-            d.active_projects,
-            d.total_proof_score,
-            d.badges_received,
-            d.karma_score
-        ),
-        (1, 1, 20, 2, 23)
-    );
+    assert_eq!(project_numbers(&pool, u[0]).await?, (1, 1, 20, 2, 23));
     assert_all(&pool).await
 }
 
@@ -178,17 +171,7 @@ async fn project_hard_delete_removes_everything_it_carried(pool: PgPool) -> Res 
     comment(&pool, p, u[2], Some(c)).await?;
     comment(&pool, keep, u[1], None).await?;
     hard_delete(&pool, p).await?;
-    let d = dash(&pool, u[0]).await?;
-    assert_eq!(
-        (
-            d.project_count,
-            d.active_projects,
-            d.total_proof_score,
-            d.badges_received,
-            d.karma_score
-        ),
-        (1, 1, 0, 0, 0)
-    );
+    assert_eq!(project_numbers(&pool, u[0]).await?, (1, 1, 0, 0, 0));
     assert_eq!(dash(&pool, u[1]).await?.comment_count, 1);
     assert_eq!(dash(&pool, u[1]).await?.badges_given, 0);
     assert_eq!(dash(&pool, u[2]).await?.comment_count, 0);
@@ -907,17 +890,8 @@ async fn backfill_gives_existing_users_their_real_values(pool: PgPool) -> Res {
 
     full.run(&pool).await?;
     assert_eq!(proof_score(&pool, p).await?, 15);
+    assert_eq!(project_numbers(&pool, u[0]).await?, (2, 1, 15, 1, 16));
     let d = dash(&pool, u[0]).await?;
-    assert_eq!(
-        (
-            d.project_count,
-            d.active_projects,
-            d.total_proof_score,
-            d.badges_received,
-            d.karma_score
-        ),
-        (2, 1, 15, 1, 16)
-    );
     assert_eq!(
         (
             d.intros_received,
@@ -1122,10 +1096,7 @@ async fn concurrent_workload_keeps_every_counter_exact(
     pool_opts: PgPoolOptions,
     connect_opts: PgConnectOptions,
 ) -> Res {
-    let pool = pool_opts
-        .max_connections(TASKS as u32 + 2)
-        .connect_with(connect_opts)
-        .await?;
+    let pool = wide_pool(pool_opts, connect_opts, TASKS as u32 + 2).await?;
     let hot = users(&pool, HOT_USERS).await?;
     for (i, &u) in hot.iter().enumerate() {
         for _ in 0..2 {
@@ -1138,11 +1109,7 @@ async fn concurrent_workload_keeps_every_counter_exact(
     run_parallel(&pool, TASKS, OPS_PER_TASK, &hot, Mix::CategoryA).await?;
 
     let compared = assert_consistent(&pool).await?;
-    let report = data::reconcile::reconcile(&pool, false).await?;
-    ensure!(
-        report.total_differences() == 0,
-        "reconciler found drift:\n{report}"
-    );
+    assert_reconciled(&pool).await?;
     eprintln!("{compared} derived values equal their recomputation; reconciler: 0 differences");
     ensure!(
         started.elapsed() < Duration::from_secs(120),

@@ -21,7 +21,7 @@ use common::*;
 use data::bus::{subscribe, RefreshEvent};
 use data::refresher::{health, leader, refresh_now, Refresher, RefresherConfig, TriggeredBy};
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgPool};
+use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -149,6 +149,15 @@ async fn votes_view(pool: &PgPool, name: &str) -> Res {
     .await
 }
 
+/// True when the votes view equals its defining query and is clean.
+fn fresh(name: &str) -> String {
+    format!(
+        "SELECT ({}) AND ({})",
+        votes_view_matches(name),
+        clean(name)
+    )
+}
+
 /// True when the votes view equals its defining query.
 fn votes_view_matches(name: &str) -> String {
     format!(
@@ -194,12 +203,32 @@ async fn people(pool: &PgPool, n_users: usize, n_projects: usize) -> Res<(Vec<Uu
     Ok((u, p))
 }
 
+/// `people` and the votes view `t_mv` over their upvotes.
+async fn voters_of_t_mv(
+    pool: &PgPool,
+    n_users: usize,
+    n_projects: usize,
+) -> Res<(Vec<Uuid>, Vec<Uuid>)> {
+    let people = people(pool, n_users, n_projects).await?;
+    votes_view(pool, "t_mv").await?;
+    Ok(people)
+}
+
+/// An upvote by `user` of `project` in the caller's open transaction.
+async fn vote_in(tx: &mut PgConnection, user: Uuid, project: Uuid) -> Res {
+    sqlx::query("INSERT INTO upvotes (user_id, project_id) VALUES ($1, $2)")
+        .bind(user)
+        .bind(project)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------- marks --
 
 #[sqlx::test(migrations = "../migrations")]
 async fn writes_only_mark_the_views_that_read_the_table(pool: PgPool) -> Res {
-    let (u, p) = people(&pool, 4, 2).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 4, 2).await?;
     sql(&pool, "CREATE TABLE t_unrelated (id int)").await?;
     let m0 = mark(&pool, "t_mv").await?;
     assert_eq!(m0, 0);
@@ -207,11 +236,7 @@ async fn writes_only_mark_the_views_that_read_the_table(pool: PgPool) -> Res {
     // The mark is taken inside the writer's transaction and is visible to
     // others at once (a sequence is not transactional) ...
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO upvotes (user_id, project_id) VALUES ($1, $2)")
-        .bind(u[1])
-        .bind(p[0])
-        .execute(&mut *tx)
-        .await?;
+    vote_in(&mut tx, u[1], p[0]).await?;
     assert_eq!(mark(&pool, "t_mv").await?, 1);
     // ... but no refresh runs in the writer's transaction: the view, read
     // from inside it, does not show the vote, and nothing was logged.
@@ -336,8 +361,7 @@ async fn register_view_validates_and_maintains_one_trigger_per_table(pool: PgPoo
 #[sqlx::test(migrations = "../migrations")]
 async fn a_burst_of_writes_is_coalesced_into_few_refreshes(pool: PgPool) -> Res {
     const N: usize = 200;
-    let (u, p) = people(&pool, 20, 10).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 20, 10).await?;
     let running = start(
         &pool,
         None,
@@ -369,12 +393,7 @@ async fn a_burst_of_writes_is_coalesced_into_few_refreshes(pool: PgPool) -> Res 
     }
     assert_eq!(mark(&pool, "t_mv").await?, N as i64);
 
-    let q = format!(
-        "SELECT ({}) AND ({})",
-        votes_view_matches("t_mv"),
-        clean("t_mv")
-    );
-    wait_for(&pool, &q, Duration::from_secs(15)).await?;
+    wait_for(&pool, &fresh("t_mv"), Duration::from_secs(15)).await?;
     let refreshes = log_count(&pool, "t_mv", "ok").await?;
     let covered = int(
         &pool,
@@ -404,20 +423,14 @@ async fn a_burst_of_writes_is_coalesced_into_few_refreshes(pool: PgPool) -> Res 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_mark_made_while_no_refresher_runs_is_refreshed_when_one_starts(pool: PgPool) -> Res {
-    let (u, p) = people(&pool, 3, 1).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 3, 1).await?;
     upvote(&pool, u[1], p[0], true).await?;
     upvote(&pool, u[2], p[0], true).await?;
     assert_eq!(int(&pool, "SELECT count(*) FROM t_mv").await?, 0);
     assert!(!flag(&pool, &clean("t_mv")).await?);
 
     let running = start(&pool, None, fast());
-    let q = format!(
-        "SELECT ({}) AND ({})",
-        votes_view_matches("t_mv"),
-        clean("t_mv")
-    );
-    wait_for(&pool, &q, Duration::from_secs(10)).await?;
+    wait_for(&pool, &fresh("t_mv"), Duration::from_secs(10)).await?;
     assert_eq!(int(&pool, "SELECT votes FROM t_mv").await?, 2);
     let (by, marks, who): (String, i64, String) = sqlx::query_as(
         "SELECT triggered_by, marks_coalesced, refreshed_by FROM mv_refresh_log
@@ -435,8 +448,7 @@ async fn a_mark_made_while_no_refresher_runs_is_refreshed_when_one_starts(pool: 
 
 #[sqlx::test(migrations = "../migrations")]
 async fn one_leader_refreshes_and_another_takes_over_when_it_dies(pool: PgPool) -> Res {
-    let (u, p) = people(&pool, 6, 1).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 6, 1).await?;
     // A second "server instance": its own pool on the same database.
     let other = PgPoolOptions::new()
         .max_connections(3)
@@ -461,12 +473,7 @@ async fn one_leader_refreshes_and_another_takes_over_when_it_dies(pool: PgPool) 
     // Several rounds of writes: every refresh comes from the same instance.
     for &voter in &u[1..=3] {
         upvote(&pool, voter, p[0], true).await?;
-        let q = format!(
-            "SELECT ({}) AND ({})",
-            votes_view_matches("t_mv"),
-            clean("t_mv")
-        );
-        wait_for(&pool, &q, Duration::from_secs(10)).await?;
+        wait_for(&pool, &fresh("t_mv"), Duration::from_secs(10)).await?;
     }
     let by: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT refreshed_by FROM mv_refresh_log WHERE view_name = 't_mv'",
@@ -484,12 +491,7 @@ async fn one_leader_refreshes_and_another_takes_over_when_it_dies(pool: PgPool) 
     let died = Instant::now();
     upvote(&pool, u[4], p[0], true).await?;
     upvote(&pool, u[5], p[0], true).await?;
-    let q = format!(
-        "SELECT ({}) AND ({})",
-        votes_view_matches("t_mv"),
-        clean("t_mv")
-    );
-    let took = wait_for(&pool, &q, Duration::from_secs(10)).await?;
+    let took = wait_for(&pool, &fresh("t_mv"), Duration::from_secs(10)).await?;
     assert!(took < Duration::from_secs(5), "takeover took {took:?}");
     let new_rows: Vec<String> = sqlx::query_scalar(
         "SELECT refreshed_by FROM mv_refresh_log WHERE view_name = 't_mv' ORDER BY id OFFSET $1",
@@ -536,8 +538,7 @@ async fn a_failing_refresh_keeps_the_old_view_logs_and_backs_off(pool: PgPool) -
          SELECT register_view('t_fail', ARRAY['t_src']);",
     )
     .await?;
-    let (u, p) = people(&pool, 4, 1).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 4, 1).await?;
     let running = start(
         &pool,
         None,
@@ -596,12 +597,7 @@ async fn a_failing_refresh_keeps_the_old_view_logs_and_backs_off(pool: PgPool) -
 
     // Other views keep refreshing meanwhile.
     upvote(&pool, u[1], p[0], true).await?;
-    let q = format!(
-        "SELECT ({}) AND ({})",
-        votes_view_matches("t_mv"),
-        clean("t_mv")
-    );
-    wait_for(&pool, &q, Duration::from_secs(10)).await?;
+    wait_for(&pool, &fresh("t_mv"), Duration::from_secs(10)).await?;
 
     // The health report shows it.
     let h = health(&pool).await?;
@@ -686,8 +682,7 @@ async fn a_refresh_past_its_statement_timeout_fails_cleanly(pool: PgPool) -> Res
 /// be lost until the next write. The refresher waits for the writer.
 #[sqlx::test(migrations = "../migrations")]
 async fn an_uncommitted_writer_is_not_missed(pool: PgPool) -> Res {
-    let (u, p) = people(&pool, 2, 1).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 2, 1).await?;
     // A long transaction on a table no view reads stays open throughout: it
     // must not hold the refresh up (only writers to the sources matter).
     sql(&pool, "CREATE TABLE t_other (id int)").await?;
@@ -708,23 +703,14 @@ async fn an_uncommitted_writer_is_not_missed(pool: PgPool) -> Res {
 
     let mut writer = pool.acquire().await?.detach();
     let mut tx = writer.begin().await?;
-    sqlx::query("INSERT INTO upvotes (user_id, project_id) VALUES ($1, $2)")
-        .bind(u[1])
-        .bind(p[0])
-        .execute(&mut *tx)
-        .await?;
+    vote_in(&mut tx, u[1], p[0]).await?;
     assert_eq!(mark(&pool, "t_mv").await?, 1, "mark taken before commit");
     // Give the refresher ample time to see the mark and act on it.
     tokio::time::sleep(ms(700)).await;
     assert_eq!(int(&pool, "SELECT count(*) FROM t_mv").await?, 0);
     tx.commit().await?;
 
-    let q = format!(
-        "SELECT ({}) AND ({})",
-        votes_view_matches("t_mv"),
-        clean("t_mv")
-    );
-    wait_for(&pool, &q, Duration::from_secs(5)).await?;
+    wait_for(&pool, &fresh("t_mv"), Duration::from_secs(5)).await?;
     assert_eq!(int(&pool, "SELECT votes FROM t_mv").await?, 1);
     // Views refresh one at a time: the first of the views reading upvotes
     // (t_mv or one of the project's own) waited for the writer, the
@@ -757,8 +743,7 @@ async fn an_uncommitted_writer_is_not_missed(pool: PgPool) -> Res {
 /// refreshes again once the writer has ended.
 #[sqlx::test(migrations = "../migrations")]
 async fn a_writer_outliving_the_wait_limit_gets_a_second_refresh(pool: PgPool) -> Res {
-    let (u, p) = people(&pool, 3, 1).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 3, 1).await?;
     upvote(&pool, u[2], p[0], true).await?;
     let running = start(
         &pool,
@@ -777,11 +762,7 @@ async fn a_writer_outliving_the_wait_limit_gets_a_second_refresh(pool: PgPool) -
 
     let mut writer = pool.acquire().await?.detach();
     let mut tx = writer.begin().await?;
-    sqlx::query("INSERT INTO upvotes (user_id, project_id) VALUES ($1, $2)")
-        .bind(u[1])
-        .bind(p[0])
-        .execute(&mut *tx)
-        .await?;
+    vote_in(&mut tx, u[1], p[0]).await?;
     wait_for(
         &pool,
         &format!("SELECT ({incomplete}) > 0"),
@@ -796,12 +777,7 @@ async fn a_writer_outliving_the_wait_limit_gets_a_second_refresh(pool: PgPool) -
     assert_eq!(int(&pool, &incomplete).await?, 1);
     tx.commit().await?;
 
-    let q = format!(
-        "SELECT ({}) AND ({})",
-        votes_view_matches("t_mv"),
-        clean("t_mv")
-    );
-    wait_for(&pool, &q, Duration::from_secs(5)).await?;
+    wait_for(&pool, &fresh("t_mv"), Duration::from_secs(5)).await?;
     assert_eq!(int(&pool, "SELECT votes FROM t_mv").await?, 2);
     running.stop().await;
     writer.close().await?;
@@ -929,8 +905,7 @@ async fn a_timer_view_refreshes_without_writes(pool: PgPool) -> Res {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn refresh_now_works_without_a_leader(pool: PgPool) -> Res {
-    let (u, p) = people(&pool, 2, 1).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 2, 1).await?;
     upvote(&pool, u[1], p[0], true).await?;
     let out = refresh_now(&pool, "t_mv", TriggeredBy::Manual).await?;
     assert!(out.ok && out.complete && out.concurrent, "{out:?}");
@@ -987,19 +962,13 @@ async fn a_refresh_is_published_on_redis(pool: PgPool) -> Res {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_dead_redis_never_fails_a_refresh(pool: PgPool) -> Res {
-    let (u, p) = people(&pool, 2, 1).await?;
-    votes_view(&pool, "t_mv").await?;
+    let (u, p) = voters_of_t_mv(&pool, 2, 1).await?;
     // Nothing listens on port 1.
     let redis = data::db::redis("redis://127.0.0.1:1", ms(300)).await?;
     let running = start(&pool, Some(redis), fast());
     for &voter in &u[..2] {
         upvote(&pool, voter, p[0], true).await?;
-        let q = format!(
-            "SELECT ({}) AND ({})",
-            votes_view_matches("t_mv"),
-            clean("t_mv")
-        );
-        wait_for(&pool, &q, Duration::from_secs(5)).await?;
+        wait_for(&pool, &fresh("t_mv"), Duration::from_secs(5)).await?;
     }
     assert_eq!(log_count(&pool, "t_mv", "failed").await?, 0);
     running.stop().await;

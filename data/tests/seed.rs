@@ -31,6 +31,31 @@ async fn distinct_values(pool: &PgPool, sql: &str) -> Vec<String> {
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// Options for the smallest demo data (scale 0.02).
+fn tiny(seed: u64) -> SeedOptions {
+    SeedOptions { scale: 0.02, seed }
+}
+
+/// Every status of the intro and investor request workflows is present.
+async fn assert_request_statuses(pool: &PgPool) {
+    assert_eq!(
+        distinct_values(
+            pool,
+            "select distinct status from intro_requests order by 1"
+        )
+        .await,
+        ["approved", "pending", "rejected", "withdrawn"]
+    );
+    assert_eq!(
+        distinct_values(
+            pool,
+            "select distinct status from investor_requests order by 1"
+        )
+        .await,
+        ["approved", "pending", "rejected"]
+    );
+}
+
 fn within(actual: i64, target: i64, tolerance: f64) -> bool {
     let t = target as f64;
     (actual as f64) >= t * (1.0 - tolerance) && (actual as f64) <= t * (1.0 + tolerance)
@@ -209,22 +234,7 @@ async fn default_scale_loads_a_realistic_community(pool: PgPool) {
     );
 
     // Every status of the workflows is present.
-    assert_eq!(
-        distinct_values(
-            &pool,
-            "select distinct status from intro_requests order by 1"
-        )
-        .await,
-        ["approved", "pending", "rejected", "withdrawn"]
-    );
-    assert_eq!(
-        distinct_values(
-            &pool,
-            "select distinct status from investor_requests order by 1"
-        )
-        .await,
-        ["approved", "pending", "rejected"]
-    );
+    assert_request_statuses(&pool).await;
     assert_eq!(
         distinct_values(&pool, "select distinct status from reports order by 1").await,
         ["dismissed", "open", "resolved"]
@@ -457,16 +467,9 @@ async fn same_seed_same_content_different_seed_different_content(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn tiny_scale_still_has_every_kind_of_row(pool: PgPool) {
-    let report = seed::seed(
-        &pool,
-        &SeedOptions {
-            scale: 0.02,
-            seed: 1,
-        },
-        &no_progress,
-    )
-    .await
-    .expect("seed at scale 0.02");
+    let report = seed::seed(&pool, &tiny(1), &no_progress)
+        .await
+        .expect("seed at scale 0.02");
     println!(
         "seed (scale 0.02) took {:.2} s",
         report.elapsed.as_secs_f64()
@@ -493,22 +496,7 @@ async fn tiny_scale_still_has_every_kind_of_row(pool: PgPool) {
             1
         );
     }
-    assert_eq!(
-        distinct_values(
-            &pool,
-            "select distinct status from intro_requests order by 1"
-        )
-        .await,
-        ["approved", "pending", "rejected", "withdrawn"]
-    );
-    assert_eq!(
-        distinct_values(
-            &pool,
-            "select distinct status from investor_requests order by 1"
-        )
-        .await,
-        ["approved", "pending", "rejected"]
-    );
+    assert_request_statuses(&pool).await;
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -523,16 +511,9 @@ async fn refuses_a_database_that_has_users_and_writes_nothing(pool: PgPool) {
         .expect("create user");
     assert!(!seed::is_empty(&pool).await.unwrap());
 
-    let err = seed::seed(
-        &pool,
-        &SeedOptions {
-            scale: 0.02,
-            seed: 1,
-        },
-        &no_progress,
-    )
-    .await
-    .expect_err("seed must refuse");
+    let err = seed::seed(&pool, &tiny(1), &no_progress)
+        .await
+        .expect_err("seed must refuse");
     assert!(matches!(err, SeedError::NotEmpty), "{err:?}");
     assert_eq!(table_count(&pool, "users").await, 1);
     for table in &TABLES[1..] {
@@ -556,16 +537,9 @@ async fn a_failure_midway_leaves_the_database_empty(pool: PgPool) {
 
     let steps = Mutex::new(Vec::new());
     let on_step = |s: SeedStep| steps.lock().unwrap().push(s.name);
-    let err = seed::seed(
-        &pool,
-        &SeedOptions {
-            scale: 0.02,
-            seed: 3,
-        },
-        &on_step,
-    )
-    .await
-    .expect_err("seed must fail");
+    let err = seed::seed(&pool, &tiny(3), &on_step)
+        .await
+        .expect_err("seed must fail");
     assert!(matches!(err, SeedError::Db(_)), "{err:?}");
     assert!(
         err.to_string().contains("reports are broken today"),

@@ -96,6 +96,15 @@ async fn refresh_all(pool: &PgPool) -> Res {
     Ok(())
 }
 
+/// Demo data and the extra writes, then every view refreshed; the extra
+/// rows.
+async fn all_refreshed(pool: &PgPool) -> Res<Extra> {
+    seeded(pool).await?;
+    let extra = extra_writes(pool).await?;
+    refresh_all(pool).await?;
+    Ok(extra)
+}
+
 /// Every materialized view in the schema (the structural rules apply to
 /// views added later too).
 async fn all_views(pool: &PgPool) -> Res<Vec<String>> {
@@ -522,9 +531,7 @@ async fn views_follow_writes_after_a_refresh(pool: PgPool) -> Res {
 /// requests and intro_request_stats.
 #[sqlx::test(migrations = "../migrations")]
 async fn views_agree_with_the_trigger_maintained_counters(pool: PgPool) -> Res {
-    seeded(&pool).await?;
-    extra_writes(&pool).await?;
-    refresh_all(&pool).await?;
+    all_refreshed(&pool).await?;
     for (view, check) in [
         (
             "mv_user_profiles",
@@ -746,9 +753,7 @@ async fn search_refresh_uses_plain_user_index(pool: PgPool) -> Res {
 /// `u.email` would show it to every visitor).
 #[sqlx::test(migrations = "../migrations")]
 async fn no_email_in_public_views(pool: PgPool) -> Res {
-    seeded(&pool).await?;
-    extra_writes(&pool).await?;
-    refresh_all(&pool).await?;
+    all_refreshed(&pool).await?;
     for view in PUBLIC_VIEWS {
         let columns: Vec<String> = sqlx::query_scalar(
             "SELECT attname::text FROM pg_attribute
@@ -800,6 +805,20 @@ async fn no_order_by_in_view_definitions(pool: PgPool) -> Res {
     Ok(())
 }
 
+/// Every trending score of the feed and of the chain posts, as text.
+async fn trending_snapshot(pool: &PgPool) -> Res<Vec<String>> {
+    let snapshot = "SELECT string_agg(id::text || '=' || trending_score::text, ',' ORDER BY id)";
+    let mut out = Vec::new();
+    for view in ["mv_feed_projects", "mv_chain_posts"] {
+        out.push(
+            sqlx::query_scalar(&format!("{snapshot} FROM {view}"))
+                .fetch_one(pool)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 /// Trending scores must not read the clock: subtracting the age from
 /// CURRENT_TIMESTAMP would make every refresh rewrite every row and the
 /// value depend on when the refresh ran. They grow from a fixed epoch.
@@ -813,27 +832,12 @@ async fn trending_order_is_independent_of_refresh_time(pool: PgPool) -> Res {
     }
     seeded(&pool).await?;
     refresh_all(&pool).await?;
-    let snapshot = "SELECT string_agg(id::text || '=' || trending_score::text, ',' ORDER BY id)";
-    let before: Vec<String> = vec![
-        sqlx::query_scalar(&format!("{snapshot} FROM mv_feed_projects"))
-            .fetch_one(&pool)
-            .await?,
-        sqlx::query_scalar(&format!("{snapshot} FROM mv_chain_posts"))
-            .fetch_one(&pool)
-            .await?,
-    ];
+    let before = trending_snapshot(&pool).await?;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     // A plain refresh recomputes every row from scratch.
     exec(&pool, "REFRESH MATERIALIZED VIEW mv_feed_projects").await?;
     exec(&pool, "REFRESH MATERIALIZED VIEW mv_chain_posts").await?;
-    let after: Vec<String> = vec![
-        sqlx::query_scalar(&format!("{snapshot} FROM mv_feed_projects"))
-            .fetch_one(&pool)
-            .await?,
-        sqlx::query_scalar(&format!("{snapshot} FROM mv_chain_posts"))
-            .fetch_one(&pool)
-            .await?,
-    ];
+    let after = trending_snapshot(&pool).await?;
     ensure!(before == after, "trending scores moved with the clock");
 
     // Newer content ranks higher at equal engagement ("-0.1 per hour of
@@ -891,9 +895,7 @@ async fn no_per_user_placeholders(pool: PgPool) -> Res {
 /// "rust", so the query words are corrected against mv_search_terms first.
 #[sqlx::test(migrations = "../migrations")]
 async fn fuzzy_search_finds_rust_from_rsut(pool: PgPool) -> Res {
-    seeded(&pool).await?;
-    let extra = extra_writes(&pool).await?;
-    refresh_all(&pool).await?;
+    let extra = all_refreshed(&pool).await?;
 
     let corrected: String = sqlx::query_scalar("SELECT search_correct('rsut')")
         .fetch_one(&pool)
@@ -949,9 +951,7 @@ async fn fuzzy_search_finds_rust_from_rsut(pool: PgPool) -> Res {
 /// served in index order (no Sort even when sorting is discouraged).
 #[sqlx::test(migrations = "../migrations")]
 async fn page_queries_use_keyset_pagination_on_an_index(pool: PgPool) -> Res {
-    seeded(&pool).await?;
-    extra_writes(&pool).await?;
-    refresh_all(&pool).await?;
+    all_refreshed(&pool).await?;
 
     let mut seen: Vec<Uuid> = Vec::new();
     let mut cursor: Option<(f64, Uuid)> = None;

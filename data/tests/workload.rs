@@ -31,10 +31,7 @@ async fn concurrent_workload_with_the_refresher_leaves_everything_exact(
     pool_opts: PgPoolOptions,
     connect_opts: PgConnectOptions,
 ) -> Res {
-    let pool = pool_opts
-        .max_connections(TASKS as u32 + 6)
-        .connect_with(connect_opts)
-        .await?;
+    let pool = common::wide_pool(pool_opts, connect_opts, TASKS as u32 + 6).await?;
     seed::seed(
         &pool,
         &SeedOptions {

@@ -6,6 +6,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use anyhow::{ensure, Context};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -189,6 +190,19 @@ pub async fn set_intro_status(pool: &PgPool, intro: Uuid, status: &str) -> Res {
     Ok(())
 }
 
+/// A pool of `max` connections to the test's database: the concurrent
+/// workloads need more than `#[sqlx::test]` gives.
+pub async fn wide_pool(
+    pool_opts: PgPoolOptions,
+    connect_opts: PgConnectOptions,
+    max: u32,
+) -> Res<PgPool> {
+    Ok(pool_opts
+        .max_connections(max)
+        .connect_with(connect_opts)
+        .await?)
+}
+
 pub async fn exec(pool: &PgPool, sql: &str) -> Res {
     sqlx::query(sql).execute(pool).await?;
     Ok(())
@@ -196,36 +210,18 @@ pub async fn exec(pool: &PgPool, sql: &str) -> Res {
 
 // ------------------------------------------------------------- readers --
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
-pub struct Dash {
-    pub project_count: i32,
-    pub active_projects: i32,
-    pub total_proof_score: i32,
-    pub comment_count: i32,
-    pub badges_given: i32,
-    pub badges_received: i32,
-    pub intros_sent: i32,
-    pub intros_received: i32,
-    pub intro_requests_pending: i32,
-    pub karma_score: i32,
-    pub unread_messages: i32,
-    pub unread_notifications: i32,
-}
-
-const DASH_COLUMNS: &str = "project_count, active_projects, total_proof_score, comment_count,
-    badges_given, badges_received, intros_sent, intros_received, intro_requests_pending,
-    karma_score, unread_messages, unread_notifications";
+/// The stored row of `user_dashboard_stats`, as the data layer reads it.
+pub use data::dashboard::DashboardStats as Dash;
 
 pub async fn dash(pool: &PgPool, user: Uuid) -> Res<Dash> {
-    sqlx::query_as::<_, Dash>(&format!(
-        "SELECT {DASH_COLUMNS} FROM user_dashboard_stats WHERE user_id = $1"
-    ))
-    .bind(user)
-    .fetch_optional(pool)
-    .await?
-    .with_context(|| format!("no user_dashboard_stats row for {user}"))
+    data::dashboard::stats(pool, user)
+        .await?
+        .with_context(|| format!("no user_dashboard_stats row for {user}"))
 }
 
+/// `intro_request_stats` as the tests compare it. (`data::intros::Stats`
+/// cannot be compared and reads a missing row as zeros, which
+/// `assert_consistent` must see as missing.)
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct IntroStats {
     pub pending_requests: i32,

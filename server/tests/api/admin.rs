@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use data::users::Role;
 
-use crate::helpers::{api_error, location, new_client, seeded_app, TestApp, NIL};
+use crate::helpers::{api_error, error_at, location, new_client, seeded_app, TestApp, NIL};
 
 /// A pending investor application of `user_id`.
 async fn application(app: &TestApp, user_id: Uuid, company: &str) -> Uuid {
@@ -256,10 +256,8 @@ async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() 
     );
 
     // In the directory after the view's refresh.
-    sqlx::query("refresh materialized view mv_investors_directory")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("refresh materialized view mv_investors_directory")
+        .await;
     let (status, html) = app.get_html("/investors").await;
     assert_eq!(status, 200);
     assert!(html.contains("Future Fund"), "approved investor listed");
@@ -315,19 +313,18 @@ async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() 
     );
 
     // A browser's second decision comes back to the page with the message and 409.
-    let res = app
-        .post(
+    let back = app
+        .submit(
             &admin,
             "/api/admin_decide_application",
-            Some("/admin"),
+            "/admin",
             &[
                 ("application_id", &to_reject.to_string()),
                 ("decision", "approve"),
             ],
         )
-        .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let back = location(&res).replace(&app.base, "");
+        .await
+        .replace(&app.base, "");
     assert_eq!(
         back, "/admin",
         "the error waits in the session, not the address"
@@ -419,9 +416,8 @@ async fn the_reports_queue_resolves_dismisses_deactivates_and_deletes() {
     // An admin cannot be deactivated; a user report has no content to delete.
     let res = act(r_admin.to_string(), "deactivate").await;
     assert_eq!(res.status().as_u16(), 422);
-    assert!(api_error(&res.text().await.unwrap())
-        .field_error("action")
-        .unwrap()
+    assert!(error_at(res, "action")
+        .await
         .contains("Admins cannot be deactivated"));
     assert_eq!(
         act(r_user.to_string(), "delete").await.status().as_u16(),

@@ -3,18 +3,12 @@
 //! newest projects of the view in order, user text escaped (markup and
 //! control characters cannot break the document), no email.
 
-use crate::helpers::{browse_app, spawn_app_with, TestApp};
+use crate::helpers::{browse_app, spawn_app_with, text_of, TestApp};
 
 const ATOM: &str = "http://www.w3.org/2005/Atom";
 
 async fn fetch(app: &TestApp) -> String {
-    let res = app
-        .client
-        .get(app.url("/feeds/projects.atom"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
+    let res = app.get_plain(&app.client, "/feeds/projects.atom").await;
     assert_eq!(
         res.headers()["content-type"],
         "application/atom+xml; charset=utf-8"
@@ -163,16 +157,12 @@ async fn feed_links_use_the_public_address_whatever_the_host_header() {
         "/feeds/projects.atom".to_string(),
         format!("/c/{chain}/feed.atom"),
     ] {
-        let body = app
-            .client
-            .get(app.url(&path))
-            .header("host", "evil.example")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = text_of(
+            app.client
+                .get(app.url(&path))
+                .header("host", "evil.example"),
+        )
+        .await;
         assert!(!body.contains("evil.example"), "{path}: {body}");
         assert!(
             body.contains(&format!(r#"href="https://proofwork.example{path}""#))

@@ -1,6 +1,6 @@
 //! Sign-up, log-in, log-out: authorization, bad input, sessions, limits.
 
-use crate::helpers::{spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{error_at, spawn_app, spawn_app_with, text_of, TestApp};
 
 const PW: &str = "a good long password";
 
@@ -93,11 +93,7 @@ async fn duplicate_username_and_email_are_field_errors_and_create_nothing() {
     // exists (see limits.rs for what anonymous clients are told).
     let res = signup(&app, "grace2", "Grace@Example.com", PW).await;
     assert_eq!(res.status().as_u16(), 422);
-    let err: app::error::AppError = serde_json::from_str(&res.text().await.unwrap()).unwrap();
-    assert_eq!(
-        err.field_error("email").as_deref(),
-        Some(data::users::EMAIL_UNAVAILABLE)
-    );
+    assert_eq!(error_at(res, "email").await, data::users::EMAIL_UNAVAILABLE);
     assert_eq!(app.count("select count(*) from users").await, 1);
 }
 
@@ -116,12 +112,7 @@ async fn bad_input_names_the_field_and_writes_nothing() {
     for (username, email, password, field) in cases {
         let res = signup(&app, username, email, password).await;
         assert_eq!(res.status().as_u16(), 422, "{username} {email}");
-        let body = res.text().await.unwrap();
-        let err: app::error::AppError = serde_json::from_str(&body).unwrap();
-        assert!(
-            err.field_error(field).is_some(),
-            "expected an error on {field}: {body}"
-        );
+        error_at(res, field).await;
     }
     assert_eq!(app.count("select count(*) from users").await, 0);
 }
@@ -193,15 +184,12 @@ async fn login_rotates_the_session_and_logout_ends_it() {
     let second_id = cookie_value(&session_cookie(&second).expect("cookie at second login"));
     assert_ne!(first_id, second_id, "session id must change at login");
     // The old id no longer signs anyone in.
-    let stale = reqwest::Client::new()
-        .get(app.url("/"))
-        .header("cookie", format!("proofwork_session={first_id}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let stale = text_of(
+        reqwest::Client::new()
+            .get(app.url("/"))
+            .header("cookie", format!("proofwork_session={first_id}")),
+    )
+    .await;
     assert!(
         !stale.contains("nav-user"),
         "an old session id must be dead"
@@ -252,10 +240,8 @@ async fn deactivated_users_cannot_log_in_and_lose_their_session() {
     )
     .await;
     assert!(app.get_html("/").await.1.contains("nav-user"));
-    sqlx::query("update users set is_active = false where username = 'temp_user'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("update users set is_active = false where username = 'temp_user'")
+        .await;
     assert!(
         !app.get_html("/").await.1.contains("nav-user"),
         "session ends for a deactivated user"

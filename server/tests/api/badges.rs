@@ -3,7 +3,7 @@
 //! failure, the owner's notification, and the validator seeing the badge
 //! at once although `mv_project_details` is not refreshed; revoking.
 
-use crate::helpers::{api_error, location, new_client, seeded_app, TestApp, NIL};
+use crate::helpers::{api_error, error_at, new_client, seeded_app, TestApp, NIL};
 
 /// A live project of someone else than demo_validator, and a badge type
 /// demo_validator has not given it.
@@ -22,6 +22,25 @@ async fn target(app: &TestApp) -> (String, String) {
     .fetch_one(&app.pool)
     .await
     .unwrap()
+}
+
+/// An award of `badge_type` (no note) to `project` by `validator` as an
+/// API client, which the server refuses with 422; the message at the badge
+/// type.
+async fn refused_award(
+    app: &TestApp,
+    validator: &reqwest::Client,
+    project: &str,
+    badge_type: &str,
+) -> String {
+    let form = [
+        ("project_id", project),
+        ("badge_type", badge_type),
+        ("note", ""),
+    ];
+    let res = app.post(validator, "/api/award_badge", None, &form).await;
+    assert_eq!(res.status().as_u16(), 422, "{project} {badge_type}");
+    error_at(res, "badge_type").await
 }
 
 async fn written(app: &TestApp) -> (i64, i64) {
@@ -65,13 +84,8 @@ async fn only_signed_in_validators_award_badges_and_failures_write_nothing() {
         api_error(&res.text().await.unwrap()),
         app::error::AppError::Forbidden
     );
-    let res = app
-        .post(&builder, "/api/award_badge", Some(&page), &form)
-        .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let (status, html) = app
-        .get(&builder, location(&res).trim_start_matches(&app.base))
-        .await;
+    let back = app.submit(&builder, "/api/award_badge", &page, &form).await;
+    let (status, html) = app.get(&builder, back.trim_start_matches(&app.base)).await;
     assert_eq!(status, 403);
     assert!(html.contains("You are not allowed to do that."));
     let (_, html) = app.get(&builder, &page).await;
@@ -114,8 +128,7 @@ async fn only_signed_in_validators_award_badges_and_failures_write_nothing() {
     ] {
         let res = app.post(&validator, "/api/award_badge", None, &form).await;
         assert_eq!(res.status().as_u16(), 422, "{form:?}");
-        let err = api_error(&res.text().await.unwrap());
-        assert!(err.field_error(field).is_some(), "{field}: {err:?}");
+        error_at(res, field).await;
     }
     assert_eq!(
         app.call(
@@ -150,22 +163,8 @@ async fn only_signed_in_validators_award_badges_and_failures_write_nothing() {
     let own = app
         .add_project("demo_validator", "Validator's Side Project", "")
         .await;
-    let res = app
-        .post(
-            &validator,
-            "/api/award_badge",
-            None,
-            &[
-                ("project_id", own.as_str()),
-                ("badge_type", "design"),
-                ("note", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status().as_u16(), 422);
-    assert!(api_error(&res.text().await.unwrap())
-        .field_error("badge_type")
-        .unwrap()
+    assert!(refused_award(&app, &validator, &own, "design")
+        .await
         .contains("your own project"));
     let (_, html) = app.get(&validator, &format!("/p/{own}")).await;
     assert!(
@@ -252,28 +251,14 @@ async fn a_validator_awards_a_badge_sees_it_at_once_and_cannot_award_it_twice() 
 
     // The same type again: 422 with the message, nothing written.
     let after = written(&app).await;
-    let res = app
-        .post(
-            &validator,
-            "/api/award_badge",
-            None,
-            &[
-                ("project_id", &id),
-                ("badge_type", &badge_type),
-                ("note", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status().as_u16(), 422);
-    assert!(api_error(&res.text().await.unwrap())
-        .field_error("badge_type")
-        .unwrap()
+    assert!(refused_award(&app, &validator, &id, &badge_type)
+        .await
         .contains("You already awarded this badge"));
-    let res = app
-        .post(
+    let back = app
+        .submit(
             &validator,
             "/api/award_badge",
-            Some(&page),
+            &page,
             &[
                 ("project_id", &id),
                 ("badge_type", &badge_type),
@@ -282,7 +267,7 @@ async fn a_validator_awards_a_badge_sees_it_at_once_and_cannot_award_it_twice() 
         )
         .await;
     let (status, html) = app
-        .get(&validator, location(&res).trim_start_matches(&app.base))
+        .get(&validator, back.trim_start_matches(&app.base))
         .await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="badge-type-error""#));

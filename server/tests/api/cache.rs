@@ -89,6 +89,23 @@ async fn seed(app: &TestApp) {
     refresh_all_views(app).await;
 }
 
+/// A server without the refresher on `redis`, with the demo data and every
+/// view fresh, once it hears refresh notifications.
+async fn seeded_on(redis: &OwnRedis) -> TestApp {
+    let app = spawn_app_with(&[
+        "--refresher",
+        "false",
+        "--redis-url",
+        &redis.url(),
+        "--health-token",
+        TOKEN,
+    ])
+    .await;
+    seed(&app).await;
+    wait_listening(&app.base).await;
+    app
+}
+
 /// A `redis-server` of this test's own, on a free port, keeping nothing
 /// on disk; killed when dropped.
 struct OwnRedis {
@@ -178,17 +195,7 @@ impl Drop for OwnRedis {
 #[tokio::test]
 async fn anonymous_first_pages_come_from_the_cache_and_signed_in_marks_stay_personal() {
     let redis = OwnRedis::start_on(OwnRedis::free_port()).await;
-    let app = spawn_app_with(&[
-        "--refresher",
-        "false",
-        "--redis-url",
-        &redis.url(),
-        "--health-token",
-        TOKEN,
-    ])
-    .await;
-    seed(&app).await;
-    wait_listening(&app.base).await;
+    let app = seeded_on(&redis).await;
     let anon = new_client();
     for path in [
         "/",
@@ -352,17 +359,7 @@ async fn a_published_refresh_drops_the_cached_page_on_another_instance() {
 async fn with_redis_stopped_every_page_and_action_works_and_the_cache_fills_again_after() {
     let port = OwnRedis::free_port();
     let mut redis = OwnRedis::start_on(port).await;
-    let app = spawn_app_with(&[
-        "--refresher",
-        "false",
-        "--redis-url",
-        &redis.url(),
-        "--health-token",
-        TOKEN,
-    ])
-    .await;
-    seed(&app).await;
-    wait_listening(&app.base).await;
+    let app = seeded_on(&redis).await;
     let me = new_client();
     app.log_in(&me, "demo_builder").await;
     let project: String = sqlx::query_scalar(

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::helpers::{api_error, chains_app, location, shown, TestApp, NIL};
+use crate::helpers::{chains_app, error_at, shown, TestApp, NIL};
 
 /// The chain ids of the main list's cards, in order.
 fn card_ids(html: &str) -> Vec<String> {
@@ -30,10 +30,8 @@ async fn discovery_lists_public_chains_with_tabs_categories_and_keyset_pages() {
     let app = chains_app().await;
     // A private chain in the view: never listed.
     let (private, _, _) = app.private_chain().await;
-    sqlx::query("refresh materialized view mv_chains_discovery")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("refresh materialized view mv_chains_discovery")
+        .await;
     let (status, html) = app.get_html("/chains").await;
     assert_eq!(status, 200);
     assert_eq!(html.matches("<h1").count(), 1, "one h1");
@@ -202,12 +200,10 @@ async fn unknown_inactive_and_private_chains_are_404_except_for_members() {
     let (private, creator, follower) = app.private_chain().await;
     let stranger = app.outsider(&private).await;
     let (busy, _) = app.busy_chain().await;
-    sqlx::query(&format!(
+    app.exec(&format!(
         "update chains set is_active = false where id = '{busy}'"
     ))
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
     for path in [
         format!("/c/{NIL}"),
         "/c/not-a-uuid".to_string(),
@@ -275,8 +271,7 @@ async fn creating_a_chain_checks_every_field_and_refuses_a_taken_name() {
             )
             .await;
         assert_eq!(res.status().as_u16(), 422, "{field} {name}");
-        let err = api_error(&res.text().await.unwrap());
-        assert!(err.field_error(field).is_some(), "{field}: {err:?}");
+        error_at(res, field).await;
     }
     assert_eq!(chain_rows(&app).await, before, "nothing written");
 
@@ -289,11 +284,11 @@ async fn creating_a_chain_checks_every_field_and_refuses_a_taken_name() {
 
     // In a browser: back to the form, 422, the message at the field, the
     // values kept.
-    let res = app
-        .post(
+    let (status, html) = app
+        .refused_form(
             &client,
             "/api/create_chain",
-            Some("/chains"),
+            "/chains",
             &[
                 ("name", &taken.to_lowercase()),
                 ("description", "Kept text"),
@@ -302,13 +297,6 @@ async fn creating_a_chain_checks_every_field_and_refuses_a_taken_name() {
             ],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let back = location(&res);
-    assert!(
-        !back.contains("__err="),
-        "the error is not in the address: {back}"
-    );
-    let (status, html) = app.get(&client, back.trim_start_matches(&app.base)).await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="name-error""#));
     assert!(html.contains("already exists"));
@@ -322,11 +310,11 @@ async fn creating_a_chain_checks_every_field_and_refuses_a_taken_name() {
 async fn a_new_chain_shows_at_once_and_its_creator_follows_it() {
     let app = chains_app().await;
     let client = app.client_for("demo_builder").await;
-    let res = app
-        .post(
+    let loc = app
+        .submit(
             &client,
             "/api/create_chain",
-            Some("/chains"),
+            "/chains",
             &[
                 ("name", "  Rust Embedded Builders  "),
                 ("description", "Firmware, boards and the tools around them."),
@@ -335,8 +323,6 @@ async fn a_new_chain_shows_at_once_and_its_creator_follows_it() {
             ],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let loc = location(&res);
     let id = loc
         .strip_prefix("/c/")
         .expect("to the new chain")
@@ -542,9 +528,7 @@ async fn projects_are_added_by_the_owner_or_by_their_builder_on_public_chains() 
             .await;
         assert_eq!(res.status().as_u16(), status, "{c} {p}");
         if status == 422 {
-            assert!(api_error(&res.text().await.unwrap())
-                .field_error("project")
-                .is_some());
+            error_at(res, "project").await;
         }
     }
     assert_eq!(chain_rows(&app).await, before);

@@ -146,16 +146,12 @@ async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
         .clone();
     let before = card_upvotes(&html, &id);
 
-    let res = client
-        .post(app.url("/api/upvote"))
-        .headers(app.browser_headers())
-        .header("referer", app.url("/?tab=newest"))
-        .form(&[("project_id", id.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(res.headers()["location"], format!("/?tab=newest#p-{id}"));
+    let vote = [("project_id", id.as_str())];
+    assert_eq!(
+        app.submit(&client, "/api/upvote", "/?tab=newest", &vote)
+            .await,
+        format!("/?tab=newest#p-{id}")
+    );
 
     // The view is not refreshed (no refresher in this test) ...
     let in_view: i64 = sqlx::query_scalar(&format!(
@@ -173,13 +169,7 @@ async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
         "value=\"{id}\"><button type=\"submit\" aria-label=\"Remove upvote from "
     )));
     // A second upvote changes nothing.
-    let res = client
-        .post(app.url("/api/upvote"))
-        .form(&[("project_id", id.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(app.call(&client, "/api/upvote", &vote).await, 200);
     assert_eq!(
         app.count(&format!(
             "select count(*) from upvotes where project_id = '{id}' and is_upvote"
@@ -188,15 +178,8 @@ async fn an_upvote_from_the_feed_shows_at_once_and_can_be_removed() {
         before + 1
     );
 
-    let res = client
-        .post(app.url("/api/remove_upvote"))
-        .headers(app.browser_headers())
-        .header("referer", app.url("/?tab=newest"))
-        .form(&[("project_id", id.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
+    app.submit(&client, "/api/remove_upvote", "/?tab=newest", &vote)
+        .await;
     let (_, html) = app.get(&client, "/?tab=newest").await;
     assert_eq!(card_upvotes(&html, &id), before);
     assert!(html.contains(&format!(

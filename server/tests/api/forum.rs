@@ -3,7 +3,7 @@
 //! (422 with the field's message, nothing written), unknown ids (404), and
 //! the actor seeing their own writes although the views are not refreshed.
 
-use crate::helpers::{api_error, chains_app, location, shown, TestApp, NIL};
+use crate::helpers::{chains_app, content_type, error_at, location, shown, TestApp, NIL};
 
 async fn forum_rows(app: &TestApp) -> (i64, i64, i64, i64, i64) {
     (
@@ -112,12 +112,7 @@ async fn posting_needs_membership_and_valid_fields() {
     ] {
         let res = send(&m, form(title, content, kind)).await;
         assert_eq!(res.status().as_u16(), 422, "{field}");
-        assert!(
-            api_error(&res.text().await.unwrap())
-                .field_error(field)
-                .is_some(),
-            "{field}"
-        );
+        error_at(res, field).await;
     }
     // Unknown or malformed chain: 404.
     for bad in [NIL, "nope"] {
@@ -174,11 +169,11 @@ async fn a_new_post_shows_at_once_on_the_chain_page_and_can_be_deleted() {
     let page = format!("/c/{chain}");
     let (_, html) = app.get(&m, &page).await;
     let posts = shown(&html, "post-count");
-    let res = app
-        .post(
+    let loc = app
+        .submit(
             &m,
             "/api/create_post",
-            Some(&page),
+            &page,
             &[
                 ("chain_id", &chain),
                 ("title", "  How do you test without mocks?  "),
@@ -187,8 +182,6 @@ async fn a_new_post_shows_at_once_on_the_chain_page_and_can_be_deleted() {
             ],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let loc = location(&res);
     let id = loc
         .strip_prefix(&format!("/c/{chain}/posts/"))
         .expect("to the new post")
@@ -344,9 +337,7 @@ async fn votes_show_at_once_and_bad_votes_are_refused() {
         )
         .await;
     assert_eq!(res.status().as_u16(), 422);
-    assert!(api_error(&res.text().await.unwrap())
-        .field_error("vote")
-        .is_some());
+    error_at(res, "vote").await;
     for bad in [NIL, "nope"] {
         assert_eq!(
             app.call(&c, "/api/vote_post", &[("post_id", bad), ("vote", "up")])
@@ -427,9 +418,7 @@ async fn comments_show_at_once_notify_the_author_and_only_their_writer_deletes_t
             )
             .await;
         assert_eq!(res.status().as_u16(), 422);
-        assert!(api_error(&res.text().await.unwrap())
-            .field_error("content")
-            .is_some());
+        error_at(res, "content").await;
     }
     for bad in [NIL, "nope"] {
         assert_eq!(
@@ -460,16 +449,14 @@ async fn comments_show_at_once_notify_the_author_and_only_their_writer_deletes_t
 
     let (_, html) = app.get(&c, &page).await;
     let count = shown(&html, "comment-count");
-    let res = app
-        .post(
+    let loc = app
+        .submit(
             &c,
             "/api/comment_post",
-            Some(&page),
+            &page,
             &[("post_id", &target), ("content", "  Nice write-up  ")],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let loc = location(&res);
     let cid = loc
         .rsplit_once("#comment-")
         .expect("lands on it")
@@ -583,16 +570,9 @@ async fn the_forum_atom_feed_lists_the_newest_posts_of_public_chains_only() {
     let app = chains_app().await;
     let (chain, _) = app.busy_chain().await;
     let res = app
-        .client
-        .get(app.url(&format!("/c/{chain}/feed.atom")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("application/atom+xml"));
+        .get_plain(&app.client, &format!("/c/{chain}/feed.atom"))
+        .await;
+    assert!(content_type(&res).starts_with("application/atom+xml"));
     let xml = res.text().await.unwrap();
     assert!(xml.starts_with("<?xml"));
     assert!(xml.contains(r#"<feed xmlns="http://www.w3.org/2005/Atom">"#));

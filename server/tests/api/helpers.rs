@@ -188,6 +188,14 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A plain GET of `path` (no `accept` header, as a feed reader or a
+    /// script tag asks) that answers 200; the response.
+    pub async fn get_plain(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        let res = client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+        res
+    }
+
     /// A page as a browser asks for it: (status, body).
     pub async fn get(&self, client: &reqwest::Client, path: &str) -> (u16, String) {
         let res = self.fetch(client, path).await;
@@ -230,6 +238,24 @@ impl TestApp {
         let res = self.post(client, path, Some(page), form).await;
         assert_eq!(res.status().as_u16(), 302, "{path} from {page}");
         location(&res)
+    }
+
+    /// Posts a form like a browser on `page` that the server refuses and
+    /// follows the redirect back to the form, whose address does not carry
+    /// the error; that page: (status, body).
+    pub async fn refused_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        page: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, String) {
+        let back = self.submit(client, path, page, form).await;
+        assert!(
+            !back.contains("__err="),
+            "the error is not in the address: {back}"
+        );
+        self.get(client, back.trim_start_matches(&self.base)).await
     }
 
     /// `post` with the app's own client, like a browser on `referer`.
@@ -361,11 +387,17 @@ impl TestApp {
     /// Refreshes these materialized views, in order.
     pub async fn refresh(&self, views: &[&str]) {
         for view in views {
-            sqlx::query(&format!("refresh materialized view {view}"))
-                .execute(&self.pool)
-                .await
-                .unwrap();
+            self.exec(&format!("refresh materialized view {view}"))
+                .await;
         }
+    }
+
+    /// Runs one statement that returns no rows.
+    pub async fn exec(&self, sql: &str) {
+        sqlx::query(sql)
+            .execute(&self.pool)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// One text value from a query.
@@ -467,14 +499,12 @@ impl TestApp {
                  from users where username = '{creator}' returning id::text"
             ))
             .await;
-        sqlx::query(&format!(
+        self.exec(&format!(
             "insert into chain_posts (chain_id, author_id, title, content) \
              select '{id}', id, 'Members only post', 'Hello members' from users \
              where username = '{creator}'"
         ))
-        .execute(&self.pool)
-        .await
-        .unwrap();
+        .await;
         let follower = self
             .pick(&format!(
                 "select u.username from users u where u.is_active and u.username <> '{creator}' \
@@ -483,13 +513,11 @@ impl TestApp {
                  order by u.username limit 1"
             ))
             .await;
-        sqlx::query(&format!(
+        self.exec(&format!(
             "insert into chain_followers (chain_id, user_id) \
              select '{id}', id from users where username in ('{creator}', '{follower}')"
         ))
-        .execute(&self.pool)
-        .await
-        .unwrap();
+        .await;
         (id, creator, follower)
     }
 }
@@ -558,9 +586,28 @@ pub fn location(res: &reqwest::Response) -> String {
     res.headers()["location"].to_str().unwrap().to_string()
 }
 
+/// The `Content-Type` of a response.
+pub fn content_type(res: &reqwest::Response) -> &str {
+    res.headers()["content-type"].to_str().unwrap()
+}
+
+/// Sends `req`; the body of the answer.
+pub async fn text_of(req: reqwest::RequestBuilder) -> String {
+    req.send().await.unwrap().text().await.unwrap()
+}
+
 /// The error an API client gets in the body of a refused call.
 pub fn api_error(body: &str) -> app::error::AppError {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+/// The message an API client is given at `field` in the body of a refused
+/// call.
+pub async fn error_at(res: reqwest::Response, field: &str) -> String {
+    let body = res.text().await.unwrap();
+    api_error(&body)
+        .field_error(field)
+        .unwrap_or_else(|| panic!("no message at {field}: {body}"))
 }
 
 /// The number shown in the first element with this class.

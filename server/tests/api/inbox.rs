@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use crate::helpers::{location, new_client, spawn_app, TestApp};
+use crate::helpers::{location, new_client, next_href, spawn_app, TestApp};
 
 /// The unread count `user` has from `other` in the conversation table.
 async fn unread(app: &TestApp, user: &str, other: &str) -> i64 {
@@ -74,6 +74,16 @@ async fn send(app: &TestApp, client: &reqwest::Client, to: &str, text: &str) -> 
         client,
         "/api/send_message",
         Some(&format!("/inbox/{to}")),
+        &[("to", to), ("message", text)],
+    )
+    .await
+}
+
+/// Sends a message as an API client; the status of the answer.
+async fn send_status(app: &TestApp, client: &reqwest::Client, to: &str, text: &str) -> u16 {
+    app.call(
+        client,
+        "/api/send_message",
         &[("to", to), ("message", text)],
     )
     .await
@@ -148,15 +158,7 @@ async fn messages_flow_and_unread_counts_are_exact() {
     let (status, html) = app.get(&anon, "/inbox/alice_dm").await;
     assert_eq!(status, 401);
     assert!(!html.contains("Hello Bob"));
-    assert_eq!(
-        app.call(
-            &anon,
-            "/api/send_message",
-            &[("to", "bob_dm"), ("message", "hi")]
-        )
-        .await,
-        401
-    );
+    assert_eq!(send_status(&app, &anon, "bob_dm", "hi").await, 401);
     assert_eq!(app.count("select count(*) from direct_messages").await, 4);
 }
 
@@ -214,10 +216,8 @@ async fn bad_messages_are_refused_and_nothing_is_written() {
     let _bob = app.sign_up("bob_bad").await;
     let gone = app.sign_up("gone_bad").await;
     drop(gone);
-    sqlx::query("update users set is_active = false where username = 'gone_bad'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("update users set is_active = false where username = 'gone_bad'")
+        .await;
     let long = "x".repeat(5001);
     let cases: [(&str, &str, u16, &str); 6] = [
         ("bob_bad", "   ", 422, "Write a message."),
@@ -229,27 +229,19 @@ async fn bad_messages_are_refused_and_nothing_is_written() {
     ];
     for (to, text, status, needle) in cases {
         // API client: the status.
-        let res = app
-            .post(
-                &alice,
-                "/api/send_message",
-                None,
-                &[("to", to), ("message", text)],
-            )
-            .await;
-        assert_eq!(res.status().as_u16(), status, "{to}");
+        assert_eq!(send_status(&app, &alice, to, text).await, status, "{to}");
         if to.is_empty() {
             continue;
         }
         // Browser: back to the form, the message at the field, 4xx page.
-        let res = send(&app, &alice, to, text).await;
-        assert_eq!(res.status().as_u16(), 302);
-        let back = location(&res).replace(&app.base, "");
-        assert!(
-            !back.contains("__err="),
-            "the error is not in the address: {back}"
-        );
-        let (page_status, html) = app.get(&alice, &back).await;
+        let (page_status, html) = app
+            .refused_form(
+                &alice,
+                "/api/send_message",
+                &format!("/inbox/{to}"),
+                &[("to", to), ("message", text)],
+            )
+            .await;
         if to == "bob_bad" {
             assert_eq!(page_status, status, "{to}");
             assert!(
@@ -285,7 +277,7 @@ async fn conversation_pages_walk_back_in_time() {
     let _alice = app.sign_up("alice_pg").await;
     let bob = app.sign_up("bob_pg").await;
     // 35 messages inserted directly (the send limit is 30 a minute).
-    sqlx::query(
+    app.exec(
         "insert into direct_messages (sender_id, recipient_id, message, created_at) \
          select case when g % 2 = 0 then a.id else b.id end, \
                 case when g % 2 = 0 then b.id else a.id end, \
@@ -293,17 +285,13 @@ async fn conversation_pages_walk_back_in_time() {
          from generate_series(1, 35) g, users a, users b \
          where a.username = 'alice_pg' and b.username = 'bob_pg'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
     let (status, html) = app.get(&bob, "/inbox/alice_pg").await;
     assert_eq!(status, 200);
     assert!(html.contains("msg 035") && html.contains("msg 006"));
     assert!(!html.contains("msg 005"));
     assert!(html.find("msg 006").unwrap() < html.find("msg 035").unwrap());
-    let at = html.find(">Older messages<").expect("older link");
-    let start = html[..at].rfind("href=\"").unwrap() + 6;
-    let href = html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&");
+    let href = next_href(&html, "Older messages").expect("older link");
     let (status, html) = app.get(&bob, &href).await;
     assert_eq!(status, 200);
     assert!(html.contains("msg 001") && html.contains("msg 005"));
@@ -321,38 +309,18 @@ async fn sending_is_limited_per_sender() {
     let alice = app.sign_up("alice_rl").await;
     let _bob = app.sign_up("bob_rl").await;
     // 30 messages in the last minute already (the limit).
-    sqlx::query(
+    app.exec(
         "insert into direct_messages (sender_id, recipient_id, message) \
          select a.id, b.id, 'burst ' || g from generate_series(1, 30) g, users a, users b \
          where a.username = 'alice_rl' and b.username = 'bob_rl'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!(
-        app.call(
-            &alice,
-            "/api/send_message",
-            &[("to", "bob_rl"), ("message", "one more")]
-        )
-        .await,
-        429
-    );
+    .await;
+    assert_eq!(send_status(&app, &alice, "bob_rl", "one more").await, 429);
     assert_eq!(app.count("select count(*) from direct_messages").await, 30);
     // A minute later it is fine again.
-    sqlx::query("update direct_messages set created_at = created_at - interval '2 minutes'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    assert_eq!(
-        app.call(
-            &alice,
-            "/api/send_message",
-            &[("to", "bob_rl"), ("message", "one more")]
-        )
-        .await,
-        200
-    );
+    app.exec("update direct_messages set created_at = created_at - interval '2 minutes'")
+        .await;
+    assert_eq!(send_status(&app, &alice, "bob_rl", "one more").await, 200);
     assert_eq!(app.count("select count(*) from direct_messages").await, 31);
     assert_eq!(unread(&app, "bob_rl", "alice_rl").await, 31);
 }
@@ -399,7 +367,7 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
     let bob = app.sign_up("bob_mr").await;
     let carol = app.sign_up("carol_mr").await;
     // Inserted directly: sending a reply would mark the other way read.
-    sqlx::query(
+    app.exec(
         "insert into direct_messages (sender_id, recipient_id, message) \
          select s.id, r.id, m.text from (values \
            ('alice_mr', 'bob_mr', 'a to b 1'), ('alice_mr', 'bob_mr', 'a to b 2'), \
@@ -407,9 +375,7 @@ async fn mark_as_read_is_a_same_site_post_that_touches_only_the_viewer_s_incomin
            ('alice_mr', 'carol_mr', 'a to c')) m (sender, recipient, text) \
          join users s on s.username = m.sender join users r on r.username = m.recipient",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
     let unread_total = "select count(*) from direct_messages where not is_read";
     assert_eq!(app.count(unread_total).await, 5);
 

@@ -28,6 +28,11 @@ fn payload(tag: &str) -> String {
     )
 }
 
+/// `payload(tag)` made longer than `max` characters, so a form refuses it.
+fn too_long_payload(tag: &str, max: usize) -> String {
+    format!("{}{}", payload(tag), "x".repeat(max + 1))
+}
+
 /// No markup from `payload` made it into the page as markup.
 fn assert_no_injection(html: &str, what: &str) {
     assert!(
@@ -235,9 +240,7 @@ async fn assert_failed_post_comes_back_escaped(
         error,
         ..
     } = *case;
-    let res = app.post(client, endpoint, Some(page), case.form).await;
-    assert_eq!(res.status().as_u16(), 302, "{endpoint}");
-    let back = location(&res);
+    let back = app.submit(client, endpoint, page, case.form).await;
     let back = back.trim_start_matches(&app.base).to_string();
 
     let (status, html) = app.get(client, &back).await;
@@ -286,7 +289,7 @@ async fn comment_form() {
     let bob = app.builder("inj_bob").await.client;
     let page = format!("/p/{id}");
     let p = payload("comment");
-    let typed = format!("{p}{}", "x".repeat(2001));
+    let typed = too_long_payload("comment", 2000);
     assert_form_is_safe(
         &app,
         &bob,
@@ -311,7 +314,7 @@ async fn direct_message_form() {
     app.builder("inj_dm_bob").await;
     let page = "/inbox/inj_dm_bob";
     let p = payload("dm");
-    let typed = format!("{p}{}", "x".repeat(5001));
+    let typed = too_long_payload("dm", 5000);
     assert_form_is_safe(
         &app,
         &alice,
@@ -333,11 +336,11 @@ async fn direct_message_form() {
 /// its id and the builder's client.
 async fn chain_of(app: &TestApp, owner: &str) -> (String, reqwest::Client) {
     let client = app.builder(owner).await.client;
-    let res = app
-        .post(
+    let loc = app
+        .submit(
             &client,
             "/api/create_chain",
-            Some("/chains"),
+            "/chains",
             &[
                 ("name", "Injection test chain"),
                 ("description", ""),
@@ -346,8 +349,6 @@ async fn chain_of(app: &TestApp, owner: &str) -> (String, reqwest::Client) {
             ],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let loc = location(&res);
     let id = loc
         .trim_start_matches(&app.base)
         .strip_prefix("/c/")
@@ -448,7 +449,7 @@ async fn report_reason_form() {
     let page = format!("/p/{id}");
     let p = payload("report");
     let textarea = format!("report-reason-{id}");
-    let typed = format!("{p}{}", "x".repeat(2001));
+    let typed = too_long_payload("report", 2000);
     assert_form_is_safe(
         &app,
         &bob,
@@ -544,11 +545,11 @@ async fn edit_project_form() {
 
     let mut form = untitled(&p);
     form.push(("id", &id));
-    let res = app
-        .post(&alice, "/api/update_project", Some(&page), &form)
-        .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let back = location(&res).trim_start_matches(&app.base).to_string();
+    let back = app
+        .submit(&alice, "/api/update_project", &page, &form)
+        .await
+        .trim_start_matches(&app.base)
+        .to_string();
     let (status, html) = app.get(&alice, &back).await;
     assert_no_injection(&html, "update_project");
     assert_eq!(
@@ -631,16 +632,14 @@ async fn a_stored_description_is_text_in_its_edit_form() {
 async fn the_form_state_waits_for_its_own_page_and_works_signed_out() {
     let app = quiet_app().await;
     let alice = app.builder("inj_flash").await.client;
-    let res = app
-        .post(
+    let back = app
+        .submit(
             &alice,
             "/api/create_project",
-            Some("/me/projects/new"),
+            "/me/projects/new",
             &untitled("kept text"),
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let back = location(&res);
     assert!(!back.contains("__err"), "{back}");
     // Another page, and the same page with another query, do not take it.
     for other in ["/me/projects", "/me/projects/new?x=1"] {

@@ -85,6 +85,33 @@ async fn latest_id(app: &TestApp) -> String {
         .unwrap()
 }
 
+/// `name`'s `stats` are `received` and `sent`.
+async fn assert_stats(app: &TestApp, name: &str, received: &[i32], sent: &[i32]) {
+    assert_eq!(
+        stats(app, name).await,
+        (received.to_vec(), sent.to_vec()),
+        "{name}"
+    );
+}
+
+/// A new request from `investor` to `builder` (no project) that succeeds;
+/// its id.
+async fn request_ok(
+    app: &TestApp,
+    investor: &reqwest::Client,
+    builder: &str,
+    message: &str,
+) -> String {
+    assert_eq!(
+        request(app, investor, builder, "", message)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    latest_id(app).await
+}
+
 async fn rows(app: &TestApp) -> i64 {
     app.count("select count(*) from intro_requests").await
 }
@@ -97,10 +124,7 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
     let bld = app.sign_up("bld_life").await;
     let project = project_of(&app, "bld_life", "Rocket").await;
     let plain = app.sign_up("plain_life").await;
-    sqlx::query("refresh materialized view mv_user_profiles")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("refresh materialized view mv_user_profiles").await;
 
     // The profile: an investor gets Message and the intro form with the
     // builder's projects; another user only Message; the owner neither.
@@ -119,29 +143,22 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
     assert!(!html.contains(r#"href="/inbox/bld_life""#));
 
     // Request from the profile, like a browser: to /intros.
-    let res = app
-        .post(
+    assert!(app
+        .submit(
             &inv,
             "/api/request_intro",
-            Some("/u/bld_life"),
+            "/u/bld_life",
             &[
                 ("builder", "bld_life"),
                 ("project", &project),
                 ("message", "Let's talk"),
-            ],
+            ]
         )
-        .await;
-    assert_eq!(res.status().as_u16(), 302);
-    assert!(location(&res).starts_with("/intros#intro-"));
+        .await
+        .starts_with("/intros#intro-"));
     let first = latest_id(&app).await;
-    assert_eq!(
-        stats(&app, "bld_life").await,
-        (vec![1, 0, 0, 0], vec![0; 5])
-    );
-    assert_eq!(
-        stats(&app, "inv_life").await,
-        (vec![0; 4], vec![1, 1, 0, 0, 0])
-    );
+    assert_stats(&app, "bld_life", &[1, 0, 0, 0], &[0; 5]).await;
+    assert_stats(&app, "inv_life", &[0; 4], &[1, 1, 0, 0, 0]).await;
     dashboard_exact(&app).await;
 
     // A second pending request to the same builder: 409, nothing written.
@@ -165,14 +182,8 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
         .await,
         format!("/intros#intro-{first}")
     );
-    assert_eq!(
-        stats(&app, "bld_life").await,
-        (vec![0, 1, 0, 0], vec![0; 5])
-    );
-    assert_eq!(
-        stats(&app, "inv_life").await,
-        (vec![0; 4], vec![1, 0, 1, 0, 0])
-    );
+    assert_stats(&app, "bld_life", &[0, 1, 0, 0], &[0; 5]).await;
+    assert_stats(&app, "inv_life", &[0; 4], &[1, 0, 1, 0, 0]).await;
     dashboard_exact(&app).await;
     // Both sides get a Message link to the pair's conversation.
     let (_, html) = app.get(&bld, "/intros?status=approved").await;
@@ -196,43 +207,20 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
             .await,
         409
     );
-    assert_eq!(
-        stats(&app, "bld_life").await,
-        (vec![0, 1, 0, 0], vec![0; 5])
-    );
+    assert_stats(&app, "bld_life", &[0, 1, 0, 0], &[0; 5]).await;
 
     // Another request, withdrawn by the investor.
-    assert_eq!(
-        request(&app, &inv, "bld_life", "", "")
-            .await
-            .status()
-            .as_u16(),
-        200
-    );
-    let second = latest_id(&app).await;
+    let second = request_ok(&app, &inv, "bld_life", "").await;
     assert_eq!(
         app.call(&inv, "/api/withdraw_intro", &[("request_id", &second)])
             .await,
         200
     );
-    assert_eq!(
-        stats(&app, "bld_life").await,
-        (vec![0, 1, 0, 1], vec![0; 5])
-    );
-    assert_eq!(
-        stats(&app, "inv_life").await,
-        (vec![0; 4], vec![2, 0, 1, 0, 1])
-    );
+    assert_stats(&app, "bld_life", &[0, 1, 0, 1], &[0; 5]).await;
+    assert_stats(&app, "inv_life", &[0; 4], &[2, 0, 1, 0, 1]).await;
 
     // And one rejected by the builder.
-    assert_eq!(
-        request(&app, &inv, "bld_life", "", "")
-            .await
-            .status()
-            .as_u16(),
-        200
-    );
-    let third = latest_id(&app).await;
+    let third = request_ok(&app, &inv, "bld_life", "").await;
     assert_eq!(
         app.call(
             &bld,
@@ -242,14 +230,8 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
         .await,
         200
     );
-    assert_eq!(
-        stats(&app, "bld_life").await,
-        (vec![0, 1, 1, 1], vec![0; 5])
-    );
-    assert_eq!(
-        stats(&app, "inv_life").await,
-        (vec![0; 4], vec![3, 0, 1, 1, 1])
-    );
+    assert_stats(&app, "bld_life", &[0, 1, 1, 1], &[0; 5]).await;
+    assert_stats(&app, "inv_life", &[0; 4], &[3, 0, 1, 1, 1]).await;
     dashboard_exact(&app).await;
 
     // The investor's dashboard reads the same numbers at once.
@@ -321,10 +303,8 @@ async fn intro_authorization_and_bad_input_write_nothing() {
         assert_eq!(res.status().as_u16(), status, "{builder} {project}");
     }
     // A deactivated builder does not exist.
-    sqlx::query("update users set is_active = false where username = 'other_auth'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("update users set is_active = false where username = 'other_auth'")
+        .await;
     assert_eq!(
         request(&app, &inv, "other_auth", "", "")
             .await
@@ -350,14 +330,7 @@ async fn intro_authorization_and_bad_input_write_nothing() {
     assert!(html.contains("field-error"), "the message is shown");
 
     // A pending request: only its builder decides, only its investor withdraws.
-    assert_eq!(
-        request(&app, &inv, "bld_auth", "", "hello")
-            .await
-            .status()
-            .as_u16(),
-        200
-    );
-    let id = latest_id(&app).await;
+    let id = request_ok(&app, &inv, "bld_auth", "hello").await;
     let approve = [("request_id", id.as_str()), ("decision", "approve")];
     assert_eq!(
         app.call(&inv, "/api/respond_intro", &approve).await,
@@ -370,10 +343,8 @@ async fn intro_authorization_and_bad_input_write_nothing() {
         403,
         "the builder cannot withdraw"
     );
-    sqlx::query("update users set is_active = true where username = 'other_auth'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    app.exec("update users set is_active = true where username = 'other_auth'")
+        .await;
     assert_eq!(
         app.call(&other, "/api/respond_intro", &approve).await,
         404,
@@ -413,9 +384,6 @@ async fn intro_authorization_and_bad_input_write_nothing() {
             .await,
         1
     );
-    assert_eq!(
-        stats(&app, "bld_auth").await,
-        (vec![1, 0, 0, 0], vec![0; 5])
-    );
+    assert_stats(&app, "bld_auth", &[1, 0, 0, 0], &[0; 5]).await;
     dashboard_exact(&app).await;
 }

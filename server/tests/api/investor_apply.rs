@@ -3,7 +3,7 @@
 //! application per user (409), status shown with its date, a new
 //! application after a rejection, investors and signed-out users refused.
 
-use crate::helpers::{location, new_client, spawn_app, TestApp};
+use crate::helpers::{error_at, location, new_client, spawn_app, TestApp};
 
 async fn apply(app: &TestApp, client: &reqwest::Client, fields: [&str; 5]) -> reqwest::Response {
     app.post(
@@ -68,13 +68,11 @@ async fn applying_rejection_and_reapplying() {
     assert_eq!(rows(&app).await, 1);
 
     // Rejected: the date is shown and they may apply again.
-    sqlx::query(
+    app.exec(
         "update investor_requests set status = 'rejected', \
          decided_at = '2026-11-30T10:00:00Z' where status = 'pending'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
     let (_, html) = app.get(&user, "/investor/apply").await;
     assert!(html.contains("was rejected on 2026-11-30"));
     assert!(html.contains(r#"name="company_name""#));
@@ -88,17 +86,13 @@ async fn applying_rejection_and_reapplying() {
     assert_eq!(rows(&app).await, 2);
 
     // Approved (the admin's side): the page says so; applying is 403.
-    sqlx::query(
+    app.exec(
         "update investor_requests set status = 'approved', approved_at = now(), \
          decided_at = now() where status = 'pending'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    sqlx::query("update users set role = 'investor' where username = 'applicant'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    .await;
+    app.exec("update users set role = 'investor' where username = 'applicant'")
+        .await;
     let (_, html) = app.get(&user, "/investor/apply").await;
     assert!(html.contains("was approved on"));
     assert!(html.contains(r#"href="/investor""#));
@@ -157,10 +151,7 @@ async fn bad_applications_are_field_errors_and_write_nothing() {
     for (fields, field, needle) in cases {
         let res = apply(&app, &user, fields).await;
         assert_eq!(res.status().as_u16(), 422, "{field}");
-        let err: app::error::AppError = serde_json::from_str(&res.text().await.unwrap()).unwrap();
-        let msg = err
-            .field_error(field)
-            .unwrap_or_else(|| panic!("{field}: {err:?}"));
+        let msg = error_at(res, field).await;
         assert!(msg.contains(needle), "{field}: {msg}");
     }
     // The browser gets the message next to the field on a 422 page.

@@ -18,7 +18,7 @@ async fn more_investors(app: &TestApp, n: i32) {
     .execute(&app.pool)
     .await
     .unwrap();
-    sqlx::query(
+    app.exec(
         "insert into investor_requests (user_id, status, company_name, investment_focus, \
              ticket_size, portfolio_url, linkedin_url, approved_at, decided_at) \
          select u.id, 'approved', 'Test Capital ' || substr(u.username, 9), 'Developer tools', \
@@ -29,13 +29,9 @@ async fn more_investors(app: &TestApp, n: i32) {
              now() - (substr(u.username, 9)::int * interval '1 minute'), now() \
          from users u where u.username like 'vc\\_test\\_%'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
-    sqlx::query("update users set is_active = false where username = 'vc_test_2'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    .await;
+    app.exec("update users set is_active = false where username = 'vc_test_2'")
+        .await;
     app.refresh(&["mv_investors_directory"]).await;
 }
 

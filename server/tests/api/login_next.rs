@@ -14,14 +14,7 @@ async fn log_in_with_next(app: &TestApp, next: Option<&str>) -> (u16, String) {
     if let Some(next) = next {
         form.push(("next", next));
     }
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .header("referer", app.url("/login"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let res = app.post(&client, "/api/login", Some("/login"), &form).await;
     let status = res.status().as_u16();
     let location = res
         .headers()
@@ -41,16 +34,14 @@ async fn a_signed_out_upvote_logs_in_and_comes_back_to_the_project() {
             .unwrap();
     let client = new_client();
     let project = format!("/p/{id}");
-    let res = client
-        .post(app.url("/api/upvote"))
-        .headers(app.browser_headers())
-        .header("referer", app.url(&project))
-        .form(&[("project_id", id.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    let login = res.headers()["location"].to_str().unwrap().to_string();
+    let login = app
+        .submit(
+            &client,
+            "/api/upvote",
+            &project,
+            &[("project_id", id.as_str())],
+        )
+        .await;
     assert_eq!(login, format!("/login?next={project}"));
 
     // The log-in page keeps `next` in the form.
@@ -65,36 +56,19 @@ async fn a_signed_out_upvote_logs_in_and_comes_back_to_the_project() {
     );
 
     // A failed attempt comes back to the form, still with `next`.
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .header("referer", app.url(&login))
-        .form(&[
-            ("login", "demo_builder"),
-            ("password", "wrong"),
-            ("next", project.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    let back = res.headers()["location"].to_str().unwrap().to_string();
+    let mut form = [
+        ("login", "demo_builder"),
+        ("password", "wrong"),
+        ("next", project.as_str()),
+    ];
+    let back = app.submit(&client, "/api/login", &login, &form).await;
     assert!(back.contains(&login), "{back}");
 
-    let res = client
-        .post(app.url("/api/login"))
-        .headers(app.browser_headers())
-        .header("referer", app.url(&login))
-        .form(&[
-            ("login", "demo_builder"),
-            ("password", data::seed::DEMO_PASSWORD),
-            ("next", project.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 302);
-    assert_eq!(res.headers()["location"], project.as_str());
+    form[1].1 = data::seed::DEMO_PASSWORD;
+    assert_eq!(
+        app.submit(&client, "/api/login", &login, &form).await,
+        project
+    );
     // Signed in on arrival: the page offers the comment form.
     let res = app.fetch(&client, &project).await;
     assert_eq!(res.status().as_u16(), 200);

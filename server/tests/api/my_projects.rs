@@ -7,7 +7,7 @@
 //! refreshed.
 
 use crate::helpers::{
-    api_error, location, new_client, project_with, quiet_app, TestApp, TestUser, NIL, PROJECT,
+    error_at, new_client, project_with, quiet_app, TestApp, TestUser, NIL, PROJECT,
 };
 
 async fn projects(app: &TestApp) -> i64 {
@@ -79,8 +79,7 @@ async fn bad_input_is_422_on_its_field_and_writes_nothing() {
             )
             .await;
         assert_eq!(res.status().as_u16(), 422, "{field}={value:.40}");
-        let err = api_error(&res.text().await.unwrap());
-        let got = err.field_error(field).unwrap_or_default();
+        let got = error_at(res, field).await;
         assert!(got.contains(message), "{field}: {got}");
     }
     // Missing and malformed fields: 400, not 500.
@@ -92,16 +91,16 @@ async fn bad_input_is_422_on_its_field_and_writes_nothing() {
     assert_eq!(projects(&app).await, 0);
 
     // A browser gets the form back with the message next to the field.
-    let res = app
-        .post(
+    let back = app
+        .submit(
             &me,
             "/api/create_project",
-            Some("/me/projects/new"),
+            "/me/projects/new",
             &project_with("link", "javascript:alert(1)"),
         )
-        .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let back = location(&res).trim_start_matches(&app.base).to_string();
+        .await
+        .trim_start_matches(&app.base)
+        .to_string();
     assert!(back.starts_with("/me/projects/new"), "{back}");
     let (status, html) = app.get(&me, &back).await;
     assert_eq!(status, 422);

@@ -2,7 +2,7 @@
 //! input (422 with the field's message, nothing written), other people's
 //! comments (403), and the actor seeing their own writes at once.
 
-use crate::helpers::{location, new_client, seeded_app, shown, TestApp, NIL};
+use crate::helpers::{error_at, location, new_client, seeded_app, shown, TestApp, NIL};
 
 /// A live project with a proof-of-work link, badges and comments.
 async fn rich_project(app: &TestApp) -> (String, String) {
@@ -123,9 +123,7 @@ async fn bad_comments_are_422_with_the_field_message_and_write_nothing() {
         ] {
             let res = app.post(&client, path, None, &form).await;
             assert_eq!(res.status().as_u16(), 422, "{path} {}", content.len());
-            let err: app::error::AppError =
-                serde_json::from_str(&res.text().await.unwrap()).unwrap();
-            assert!(err.field_error("content").is_some(), "{path}");
+            error_at(res, "content").await;
         }
     }
     assert_eq!(comments(&app).await, before, "nothing written");
@@ -133,21 +131,14 @@ async fn bad_comments_are_422_with_the_field_message_and_write_nothing() {
     // A browser comes back to the form: 422, the message tied to the field,
     // the text kept.
     let page = format!("/p/{id}");
-    let res = app
-        .post(
+    let (status, html) = app
+        .refused_form(
             &client,
             "/api/comment",
-            Some(&page),
+            &page,
             &[("project_id", &id), ("content", &too_long)],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let back = location(&res);
-    assert!(
-        !back.contains("__err="),
-        "the error is not in the address: {back}"
-    );
-    let (status, html) = app.get(&client, back.trim_start_matches(&app.base)).await;
     assert_eq!(status, 422);
     assert!(html.contains(r#"id="comment-new-error""#));
     assert!(html.contains("Use at most 2000 characters"));
@@ -297,19 +288,17 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
     assert!(html.contains("Remove upvote from"));
 
     // Comment: the redirect lands on it, first on the page, counted.
-    let res = app
-        .post(
+    let loc = app
+        .submit(
             &client,
             "/api/comment",
-            Some(&page),
+            &page,
             &[
                 ("project_id", &id),
                 ("content", "  First light from the test  "),
             ],
         )
         .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let loc = location(&res);
     let cid = loc
         .rsplit_once("#comment-")
         .expect("lands on the comment")
@@ -328,16 +317,14 @@ async fn upvote_comment_reply_edit_delete_show_at_once_on_the_page() {
     );
 
     // Reply: nested under it.
-    let res = app
-        .post(
+    let rid = app
+        .submit(
             &client,
             "/api/reply",
-            Some(&page),
+            &page,
             &[("comment_id", &cid), ("content", "A reply to myself")],
         )
-        .await;
-    assert_eq!(res.status().as_u16(), 302);
-    let rid = location(&res)
+        .await
         .rsplit_once("#comment-")
         .unwrap()
         .1

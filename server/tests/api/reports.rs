@@ -3,7 +3,7 @@
 //! unknown target, 400 for a bad target type, the per-user limit, a
 //! confirmation on the page, and nothing written when a check fails.
 
-use crate::helpers::{api_error, new_client, seeded_app, TestApp, NIL};
+use crate::helpers::{api_error, error_at, new_client, seeded_app, TestApp, NIL};
 
 async fn reports(app: &TestApp) -> i64 {
     app.count("select count(*) from reports").await
@@ -74,9 +74,7 @@ async fn reports_need_a_signed_in_user_a_reason_and_a_real_target() {
                 )
                 .await;
             assert_eq!(res.status().as_u16(), 422, "{kind} {}", reason.len());
-            assert!(api_error(&res.text().await.unwrap())
-                .field_error("reason")
-                .is_some());
+            error_at(res, "reason").await;
         }
     }
     for (kind, id) in [
@@ -213,16 +211,14 @@ async fn a_report_is_filed_once_confirmed_and_limited_per_user() {
     assert_eq!(reports(&app).await, before + 2);
 
     // At the limit of open reports: 422 with a message, nothing written.
-    sqlx::query(
+    app.exec(
         "insert into reports (reporter_id, target_type, target_id, reason) \
          select u.id, 'project', p.id, 'filler' from users u \
          cross join lateral (select id from projects where not is_deleted \
                              order by id offset 5 limit 20) p \
          where u.username = 'demo_builder'",
     )
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    .await;
     let limited = reports(&app).await;
     let other: String = sqlx::query_scalar(
         "select id::text from projects p where not is_deleted and not exists \

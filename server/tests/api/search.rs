@@ -9,10 +9,7 @@ use crate::helpers::{next_href, seeded_app, TestApp, FEED_VIEWS};
 pub async fn refresh_search(app: &TestApp) {
     app.refresh(FEED_VIEWS).await;
     for view in ["mv_search_index", "mv_search_terms"] {
-        sqlx::query(&format!("refresh materialized view {view}"))
-            .execute(&app.pool)
-            .await
-            .unwrap();
+        app.exec(&format!("refresh materialized view {view}")).await;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The app shell: pages render without JavaScript, unknown pages are 404,
 //! health endpoints answer.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{content_type, spawn_app};
 
 #[tokio::test]
 async fn pages_render_complete_html_without_javascript() {
@@ -38,20 +38,9 @@ async fn unknown_pages_are_404_with_a_page() {
 #[tokio::test]
 async fn health_endpoints_and_security_headers() {
     let app = spawn_app().await;
-    let res = app.client.get(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let res = app.client.get(app.url("/readyz")).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200);
+    app.get_plain(&app.client, "/healthz").await;
+    let res = app.get_plain(&app.client, "/readyz").await;
     assert_eq!(res.headers()["x-frame-options"], "DENY");
-    let res = app
-        .client
-        .get(app.url("/pkg/proofwork.css"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/css"));
+    let res = app.get_plain(&app.client, "/pkg/proofwork.css").await;
+    assert!(content_type(&res).starts_with("text/css"));
 }

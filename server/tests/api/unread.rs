@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use crate::helpers::{new_client, quiet_app, TestUser};
+use uuid::Uuid;
+
+use crate::helpers::{content_type, new_client, quiet_app, TestApp, TestUser};
 
 /// Reads the stream until the next `unread` event; its data.
 async fn next_event(res: &mut reqwest::Response, buf: &mut String) -> String {
@@ -30,6 +32,15 @@ async fn next_event(res: &mut reqwest::Response, buf: &mut String) -> String {
     }
 }
 
+/// A direct message from `from` to `to`, written in the database.
+async fn message(app: &TestApp, from: Uuid, to: Uuid, text: &str) {
+    app.exec(&format!(
+        "insert into direct_messages (sender_id, recipient_id, message) \
+         values ('{from}', '{to}', '{text}')"
+    ))
+    .await;
+}
+
 #[tokio::test]
 async fn counts_arrive_on_connect_and_on_every_change() {
     let app = quiet_app().await;
@@ -42,30 +53,20 @@ async fn counts_arrive_on_connect_and_on_every_change() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 200);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/event-stream"));
+    assert!(content_type(&res).starts_with("text/event-stream"));
     let mut buf = String::new();
     assert_eq!(
         next_event(&mut res, &mut buf).await,
         r#"{"messages":0,"notifications":0}"#
     );
 
-    sqlx::query(
-        "insert into direct_messages (sender_id, recipient_id, message) values ($1, $2, 'hi')",
-    )
-    .bind(other)
-    .bind(me)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    message(&app, other, me, "hi").await;
     assert_eq!(
         next_event(&mut res, &mut buf).await,
         r#"{"messages":1,"notifications":0}"#
     );
 
-    let project: uuid::Uuid = sqlx::query_scalar(
+    let project: Uuid = sqlx::query_scalar(
         "insert into projects (user_id, title) values ($1, 'Mine') returning id",
     )
     .bind(me)
@@ -84,14 +85,7 @@ async fn counts_arrive_on_connect_and_on_every_change() {
     );
 
     // Someone else's changes send nothing to this stream.
-    sqlx::query(
-        "insert into direct_messages (sender_id, recipient_id, message) values ($1, $2, 'back')",
-    )
-    .bind(me)
-    .bind(other)
-    .execute(&app.pool)
-    .await
-    .unwrap();
+    message(&app, me, other, "back").await;
     sqlx::query("update direct_messages set is_read = true where recipient_id = $1")
         .bind(me)
         .execute(&app.pool)
@@ -106,15 +100,7 @@ async fn counts_arrive_on_connect_and_on_every_change() {
 #[tokio::test]
 async fn the_script_is_served() {
     let app = quiet_app().await;
-    let res = new_client()
-        .get(app.url("/unread.js"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    assert!(res.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .contains("javascript"));
+    let res = app.get_plain(&new_client(), "/unread.js").await;
+    assert!(content_type(&res).contains("javascript"));
     assert!(res.text().await.unwrap().contains("/events/unread"));
 }
