@@ -87,6 +87,23 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
     }
 }
 
+/// What a one-button form about one thing holds: the hidden field `name`
+/// naming it, and the button (`children`: its text) named `label` for
+/// screen readers.
+#[component]
+pub fn IdButton(
+    name: &'static str,
+    value: String,
+    class: &'static str,
+    label: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <input type="hidden" name=name value=value />
+        <button type="submit" class=class aria-label=label>{children()}</button>
+    }
+}
+
 /// A whole page for an error: a heading, what happened, a way on.
 #[component]
 pub fn ErrorPage(error: AppError) -> impl IntoView {

@@ -43,7 +43,7 @@ pub fn category_chips(
     categories: &'static [&'static str],
     current: Option<&str>,
     href: impl Fn(Option<&str>) -> String,
-) -> impl IntoView {
+) -> AnyView {
     let all = Tab::new(href(None), "All", current.is_none());
     let tabs = std::iter::once(all)
         .chain(
@@ -52,7 +52,7 @@ pub fn category_chips(
                 .map(|c| Tab::new(href(Some(c)), label(c), current == Some(*c))),
         )
         .collect();
-    view! { <Tabs class="chips" label="Category" tabs /> }
+    view! { <Tabs class="chips" label="Category" tabs /> }.into_any()
 }
 
 /// The links under a list to its first page (none on the first page) and

@@ -14,7 +14,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{loaded, FormError, OnError, Select, TextArea};
+use crate::components::{loaded, FormError, IdButton, OnError, Select, TextArea};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::{failed, failure};
@@ -222,16 +222,14 @@ fn MyProjectsBody(
             let action = if p.is_deleted {
                 view! {
                     <ActionForm action=restore attr:class="inline-form">
-                        <input type="hidden" name="id" value=id.clone() />
-                        <button type="submit" class="link-button" aria-label=restore_label>"Restore"</button>
+                        <IdButton name="id" value=id.clone() class="link-button" label=restore_label>"Restore"</IdButton>
                     </ActionForm>
                 }
                 .into_any()
             } else {
                 view! {
                     <ActionForm action=delete attr:class="inline-form">
-                        <input type="hidden" name="id" value=id.clone() />
-                        <button type="submit" class="link-button danger" aria-label=delete_label>"Delete"</button>
+                        <IdButton name="id" value=id.clone() class="link-button danger" label=delete_label>"Delete"</IdButton>
                     </ActionForm>
                 }
                 .into_any()
@@ -378,12 +376,13 @@ pub fn NewProjectPage() -> impl IntoView {
     let error = failure([failed(create)]);
     let me = Resource::new(|| (), |_| check_signed_in());
     loaded(me, OnError::LogInFirst("/me/projects/new"), move |()| {
+        let error = error.clone();
         view! {
             <Title text="New project" />
             <section class="project-form">
                 <h1>"New project"</h1>
                 <ActionForm action=create attr:class="stack" attr:novalidate=true>
-                    <ProjectForm current=None error=error.clone() submit="Create project" />
+                    <ProjectForm current=None error submit="Create project" />
                 </ActionForm>
             </section>
         }
@@ -402,6 +401,7 @@ pub fn EditProjectPage() -> impl IntoView {
     loaded(project, OnError::LogInFirst("/me/projects"), move |p| {
         let id = p.id.to_string();
         let heading = format!("Edit {}", p.title);
+        let error = error.clone();
         view! {
             <Title text=heading.clone() />
             <section class="project-form">
@@ -409,7 +409,7 @@ pub fn EditProjectPage() -> impl IntoView {
                 <h1>{heading}</h1>
                 <ActionForm action=update attr:class="stack" attr:novalidate=true>
                     <input type="hidden" name="id" value=id />
-                    <ProjectForm current=Some(p) error=error.clone() submit="Save changes" />
+                    <ProjectForm current=Some(p) error submit="Save changes" />
                 </ActionForm>
             </section>
         }

@@ -23,7 +23,9 @@ use super::actions::{
     UnpinPost, CONTENT, POST_TYPE, PROJECT, TITLE,
 };
 use super::list::ChainStats;
-use crate::components::{loaded, Field, FormError, OnError, Pager, Select, Tab, Tabs, TextArea};
+use crate::components::{
+    loaded, Field, FormError, IdButton, OnError, Pager, Select, Tab, Tabs, TextArea,
+};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::{failed, set_status};
@@ -98,21 +100,12 @@ pub const TABS: &[(&str, &str)] = &[("trending", "Trending"), ("newest", "Newest
 
 /// A chain page address with these forum / project parameters.
 pub fn chain_href(id: Uuid, tab: &str, after: Option<&str>, pafter: Option<&str>) -> String {
-    let mut params = Vec::new();
-    if tab != "trending" {
-        params.push(format!("tab={tab}"));
-    }
-    if let Some(a) = after {
-        params.push(format!("after={a}"));
-    }
-    if let Some(p) = pafter {
-        params.push(format!("pafter={p}"));
-    }
-    if params.is_empty() {
-        format!("/c/{id}")
-    } else {
-        format!("/c/{id}?{}", params.join("&"))
-    }
+    let params = [
+        ("tab", (tab != "trending").then_some(tab)),
+        ("after", after),
+        ("pafter", pafter),
+    ];
+    crate::format::href(&format!("/c/{id}"), &params)
 }
 
 #[cfg(feature = "ssr")]
@@ -331,20 +324,18 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
     let follow_form = if c.following {
         view! {
             <ActionForm action=actions.unfollow attr:class="inline-form">
-                <input type="hidden" name="chain_id" value=id_s.clone() />
-                <button type="submit" class="button following" aria-label=unfollow_label>
+                <IdButton name="chain_id" value=id_s.clone() class="button following" label=unfollow_label>
                     "Following · Unfollow"
-                </button>
+                </IdButton>
             </ActionForm>
         }
         .into_any()
     } else {
         view! {
             <ActionForm action=actions.follow attr:class="inline-form">
-                <input type="hidden" name="chain_id" value=id_s.clone() />
-                <button type="submit" class="button primary" aria-label=follow_label>
+                <IdButton name="chain_id" value=id_s.clone() class="button primary" label=follow_label>
                     "Follow"
-                </button>
+                </IdButton>
             </ActionForm>
         }
         .into_any()
@@ -531,16 +522,14 @@ pub fn PinButton(
     if is_pinned {
         view! {
             <ActionForm action=unpin attr:class="inline-form pin-form">
-                <input type="hidden" name="post_id" value=post_id.to_string() />
-                <button type="submit" class="link-button" aria-label=format!("Unpin {title}")>"Unpin"</button>
+                <IdButton name="post_id" value=post_id.to_string() class="link-button" label=format!("Unpin {title}")>"Unpin"</IdButton>
             </ActionForm>
         }
         .into_any()
     } else {
         view! {
             <ActionForm action=pin attr:class="inline-form pin-form">
-                <input type="hidden" name="post_id" value=post_id.to_string() />
-                <button type="submit" class="link-button" aria-label=format!("Pin {title}")>"Pin"</button>
+                <IdButton name="post_id" value=post_id.to_string() class="link-button" label=format!("Pin {title}")>"Pin"</IdButton>
             </ActionForm>
         }
         .into_any()

@@ -59,21 +59,12 @@ pub const CATEGORIES: &[&str] = &[
 
 /// A discovery address with these parameters (defaults left out).
 pub fn chains_href(tab: &str, category: Option<&str>, after: Option<&str>) -> String {
-    let mut params = Vec::new();
-    if tab != "trending" {
-        params.push(format!("tab={tab}"));
-    }
-    if let Some(c) = category {
-        params.push(format!("category={c}"));
-    }
-    if let Some(a) = after {
-        params.push(format!("after={a}"));
-    }
-    if params.is_empty() {
-        "/chains".to_string()
-    } else {
-        format!("/chains?{}", params.join("&"))
-    }
+    let params = [
+        ("tab", (tab != "trending").then_some(tab)),
+        ("category", category),
+        ("after", after),
+    ];
+    crate::format::href("/chains", &params)
 }
 
 #[cfg(feature = "ssr")]
@@ -100,11 +91,7 @@ pub async fn get_chains(
     use data::chains::{self, Cursor, DiscoveryQuery, Tab};
 
     let tab = Tab::parse(tab.as_deref()).map_err(AppError::BadRequest)?;
-    let category = match category.as_deref() {
-        None | Some("") => None,
-        Some(c) if chains::CATEGORIES.contains(&c) => Some(c.to_string()),
-        Some(c) => return Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
-    };
+    let category = crate::web::category_param(category.as_deref(), chains::CATEGORIES)?;
     let after = match after.as_deref() {
         None | Some("") => None,
         Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),

@@ -71,24 +71,13 @@ pub fn feed_href(
     category: Option<&str>,
     after: Option<&str>,
 ) -> String {
-    let mut params = Vec::new();
-    if tab != "trending" {
-        params.push(format!("tab={tab}"));
-    }
-    if let (Some(p), "top") = (period, tab) {
-        params.push(format!("period={p}"));
-    }
-    if let Some(c) = category {
-        params.push(format!("category={c}"));
-    }
-    if let Some(a) = after {
-        params.push(format!("after={a}"));
-    }
-    if params.is_empty() {
-        "/".to_string()
-    } else {
-        format!("/?{}", params.join("&"))
-    }
+    let params = [
+        ("tab", (tab != "trending").then_some(tab)),
+        ("period", period.filter(|_| tab == "top")),
+        ("category", category),
+        ("after", after),
+    ];
+    crate::format::href("/", &params)
 }
 
 #[cfg(feature = "ssr")]
@@ -119,11 +108,7 @@ pub async fn get_feed(
     use data::feed::{self, Cursor, FeedQuery, Tab, CATEGORIES};
 
     let tab = Tab::parse(tab.as_deref(), period.as_deref()).map_err(AppError::BadRequest)?;
-    let category = match category.as_deref() {
-        None | Some("") => None,
-        Some(c) if CATEGORIES.contains(&c) => Some(c.to_string()),
-        Some(c) => return Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
-    };
+    let category = crate::web::category_param(category.as_deref(), CATEGORIES)?;
     let after = match after.as_deref() {
         None | Some("") => None,
         Some(a) => Some(Cursor::decode(tab, a).map_err(AppError::BadRequest)?),
