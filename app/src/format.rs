@@ -1,6 +1,7 @@
 //! How values read from the database are written on a page: dates and
-//! times (always UTC), labels for stored codes, excerpts, and the check
-//! that keeps anything but http(s) out of links and images.
+//! times (always UTC), labels for stored codes, excerpts, addresses with
+//! query parameters, and the check that keeps anything but http(s) out of
+//! links and images.
 
 /// A date as `2026-11-25` (UTC).
 #[cfg(feature = "ssr")]
@@ -44,6 +45,20 @@ pub fn excerpt(s: &str, n: usize) -> String {
     } else {
         let cut: String = s.chars().take(n).collect();
         format!("{}…", cut.trim_end())
+    }
+}
+
+/// `path` with the query parameters that have a value, in their order
+/// (`/chains?tab=newest&after=...`); `path` alone when none has.
+pub fn href(path: &str, params: &[(&str, Option<&str>)]) -> String {
+    let query: Vec<String> = params
+        .iter()
+        .filter_map(|(name, value)| value.map(|v| format!("{name}={v}")))
+        .collect();
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", query.join("&"))
     }
 }
 

@@ -3,13 +3,19 @@
 //! (upvote buttons, intro requests). A component may own the server
 //! function its form posts to; nothing here imports a page.
 
+mod cards;
 mod guard;
 pub mod intro;
+mod loaded;
+mod nav;
 mod upvote;
 
 use leptos::prelude::*;
 
+pub use cards::{CardList, FeaturedStrip};
 pub use guard::{GuardError, LogInFirst};
+pub use loaded::{loaded, OnError};
+pub use nav::{category_chips, CommentPager, Pager, Tab, Tabs};
 pub use upvote::{RemoveUpvote, Upvote, UpvoteButton};
 
 use crate::error::AppError;
@@ -78,6 +84,23 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
                 </p>
             }
         })
+    }
+}
+
+/// What a one-button form about one thing holds: the hidden field `name`
+/// naming it, and the button (`children`: its text) named `label` for
+/// screen readers.
+#[component]
+pub fn IdButton(
+    name: &'static str,
+    value: String,
+    class: &'static str,
+    label: String,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <input type="hidden" name=name value=value />
+        <button type="submit" class=class aria-label=label>{children()}</button>
     }
 }
 
@@ -162,6 +185,34 @@ pub fn TextArea(
                 inner_html=content
             ></textarea>
             {error.map(|msg| view! { <p class="field-error" id=error_id.clone()>{msg}</p> })}
+        </div>
+    }
+}
+
+/// A labelled drop-down list (`children`: its options), with its error
+/// tied to it like [`Field`]. `id` is also the base of the error's id.
+#[component]
+pub fn Select(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    error: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let has_error = error.is_some();
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:has-error=has_error>
+            <label for=id>{label}</label>
+            <select
+                id=id
+                name=name
+                aria-invalid=has_error.then_some("true")
+                aria-describedby=has_error.then(|| error_id.clone())
+            >
+                {children()}
+            </select>
+            {error.map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
         </div>
     }
 }

@@ -9,6 +9,7 @@
 
 use leptos::prelude::*;
 
+use super::IdButton;
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
@@ -58,20 +59,18 @@ pub fn UpvoteButton(
     if upvoted {
         view! {
             <ActionForm action=unvote attr:class="inline-form vote-form">
-                <input type="hidden" name="project_id" value=id />
-                <button type="submit" class="button small upvoted" aria-label=format!("Remove upvote from {title}")>
+                <IdButton name="project_id" value=id class="button small upvoted" label=format!("Remove upvote from {title}")>
                     "▲ Remove upvote"
-                </button>
+                </IdButton>
             </ActionForm>
         }
         .into_any()
     } else {
         view! {
             <ActionForm action=upvote attr:class="inline-form vote-form">
-                <input type="hidden" name="project_id" value=id />
-                <button type="submit" class="button small" aria-label=format!("Upvote {title}")>
+                <IdButton name="project_id" value=id class="button small" label=format!("Upvote {title}")>
                     "▲ Upvote"
-                </button>
+                </IdButton>
             </ActionForm>
         }
         .into_any()

@@ -27,7 +27,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{ErrorPage, FormError, TextArea};
+use crate::components::{loaded, FormError, OnError, TextArea};
 use crate::error::AppError;
 use crate::web::{failed, failure};
 
@@ -168,19 +168,11 @@ pub fn ConversationPage() -> impl IntoView {
         move || (params.get().get("username"), query.get().get("before")),
         |(username, before)| get_conversation(username.unwrap_or_default(), before),
     );
-    view! {
-        <Suspense>
-            {move || {
-                let error = error.clone();
-                Suspend::new(async move {
-                    match conversation.await {
-                        Ok(c) => view! { <ConversationBody c send read error /> }.into_any(),
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(
+        conversation,
+        OnError::ErrorPage,
+        move |c| view! { <ConversationBody c send read error=error.clone() /> },
+    )
 }
 
 #[component]

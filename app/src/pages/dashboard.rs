@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{ErrorPage, LogInFirst};
+use crate::components::{loaded, OnError};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -54,17 +54,11 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let dash = Resource::new(|| (), |_| get_dashboard());
-    view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                match dash.await {
-                    Ok(d) => view! { <DashboardBody d /> }.into_any(),
-                    Err(AppError::Unauthorized) => view! { <LogInFirst path="/dashboard" /> }.into_any(),
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(
+        dash,
+        OnError::LogInFirst("/dashboard"),
+        |d| view! { <DashboardBody d /> },
+    )
 }
 
 #[component]
@@ -86,6 +80,18 @@ fn Stat(
     }
 }
 
+/// A table of numbers (`children`: its [`Stat`] rows).
+#[component]
+fn StatTable(caption: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <table class="dashboard-table">
+            <caption>{caption}</caption>
+            <thead><tr><th scope="col">"What"</th><th scope="col">"Number"</th></tr></thead>
+            <tbody>{children()}</tbody>
+        </table>
+    }
+}
+
 #[component]
 fn DashboardBody(d: DashboardView) -> impl IntoView {
     view! {
@@ -94,36 +100,24 @@ fn DashboardBody(d: DashboardView) -> impl IntoView {
             <h1>"Dashboard"</h1>
             <p class="aside">"Signed in as " <a href=format!("/u/{}", d.username)>{d.username.clone()}</a></p>
             <div class="dashboard-grid">
-                <table class="dashboard-table">
-                    <caption>"Projects"</caption>
-                    <thead><tr><th scope="col">"What"</th><th scope="col">"Number"</th></tr></thead>
-                    <tbody>
-                        <Stat label="Projects" class="dash-projects" value=d.projects href=Some("/me/projects") />
-                        <Stat label="Active projects" class="dash-active-projects" value=d.active_projects href=Some("/me/projects") />
-                        <Stat label="Proof score" class="dash-proof-score" value=d.proof_score href=None />
-                        <Stat label="Karma" class="dash-karma" value=d.karma href=None />
-                        <Stat label="Badges received" class="dash-badges-received" value=d.badges_received href=None />
-                    </tbody>
-                </table>
-                <table class="dashboard-table">
-                    <caption>"Activity"</caption>
-                    <thead><tr><th scope="col">"What"</th><th scope="col">"Number"</th></tr></thead>
-                    <tbody>
-                        <Stat label="Comments written" class="dash-comments" value=d.comments href=None />
-                        <Stat label="Badges given" class="dash-badges-given" value=d.badges_given href=None />
-                        <Stat label="Unread messages" class="dash-unread-messages" value=d.unread_messages href=Some("/inbox") />
-                        <Stat label="Unread notifications" class="dash-unread-notifications" value=d.unread_notifications href=Some("/notifications") />
-                    </tbody>
-                </table>
-                <table class="dashboard-table">
-                    <caption>"Introductions"</caption>
-                    <thead><tr><th scope="col">"What"</th><th scope="col">"Number"</th></tr></thead>
-                    <tbody>
-                        <Stat label="Requests sent" class="dash-intros-sent" value=d.intros_sent href=Some("/intros") />
-                        <Stat label="Requests received" class="dash-intros-received" value=d.intros_received href=Some("/intros") />
-                        <Stat label="Waiting for your answer" class="dash-intros-pending" value=d.intros_pending href=Some("/intros") />
-                    </tbody>
-                </table>
+                <StatTable caption="Projects">
+                    <Stat label="Projects" class="dash-projects" value=d.projects href=Some("/me/projects") />
+                    <Stat label="Active projects" class="dash-active-projects" value=d.active_projects href=Some("/me/projects") />
+                    <Stat label="Proof score" class="dash-proof-score" value=d.proof_score href=None />
+                    <Stat label="Karma" class="dash-karma" value=d.karma href=None />
+                    <Stat label="Badges received" class="dash-badges-received" value=d.badges_received href=None />
+                </StatTable>
+                <StatTable caption="Activity">
+                    <Stat label="Comments written" class="dash-comments" value=d.comments href=None />
+                    <Stat label="Badges given" class="dash-badges-given" value=d.badges_given href=None />
+                    <Stat label="Unread messages" class="dash-unread-messages" value=d.unread_messages href=Some("/inbox") />
+                    <Stat label="Unread notifications" class="dash-unread-notifications" value=d.unread_notifications href=Some("/notifications") />
+                </StatTable>
+                <StatTable caption="Introductions">
+                    <Stat label="Requests sent" class="dash-intros-sent" value=d.intros_sent href=Some("/intros") />
+                    <Stat label="Requests received" class="dash-intros-received" value=d.intros_received href=Some("/intros") />
+                    <Stat label="Waiting for your answer" class="dash-intros-pending" value=d.intros_pending href=Some("/intros") />
+                </StatTable>
             </div>
             <p><a class="button primary" href="/me/projects/new">"Show a new project"</a></p>
         </section>

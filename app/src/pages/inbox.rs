@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::ErrorPage;
+use crate::components::{loaded, OnError, Pager};
 use crate::error::AppError;
 
 /// How much of the last message a row shows.
@@ -61,16 +61,7 @@ pub async fn get_inbox(after: Option<String>) -> Result<InboxView, AppError> {
 pub fn InboxPage() -> impl IntoView {
     let query = use_query_map();
     let inbox = Resource::new(move || query.get().get("after"), get_inbox);
-    view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                match inbox.await {
-                    Ok(i) => view! { <InboxBody i /> }.into_any(),
-                    Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(inbox, OnError::ErrorPage, |i| view! { <InboxBody i /> })
 }
 
 #[component]
@@ -97,11 +88,8 @@ fn InboxBody(i: InboxView) -> impl IntoView {
             }
         })
         .collect_view();
-    let next = i.next.map(|cursor| {
-        view! { <a class="button" rel="next" href=format!("/inbox?after={cursor}")>"Older conversations"</a> }
-    });
-    let first = (!i.first_page)
-        .then(|| view! { <a class="button" href="/inbox">"Latest conversations"</a> });
+    let next = i.next.map(|cursor| format!("/inbox?after={cursor}"));
+    let first = (!i.first_page).then(|| "/inbox".to_string());
     view! {
         <Title text="Inbox" />
         <section class="inbox" aria-labelledby="inbox-heading">
@@ -109,7 +97,7 @@ fn InboxBody(i: InboxView) -> impl IntoView {
             <p class="aside">"To start a conversation, open someone's profile and choose Message."</p>
             {empty.then(|| view! { <p class="empty">"No conversations yet."</p> })}
             <ul class="conversations">{rows}</ul>
-            <nav class="pager" aria-label="Conversation pages">{first}{next}</nav>
+            <Pager label="Conversation pages" first first_text="Latest conversations" next next_text="Older conversations" />
         </section>
     }
 }

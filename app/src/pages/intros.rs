@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::components::intro::intro_view;
 use crate::components::intro::IntroView;
-use crate::components::{ErrorPage, FormError};
+use crate::components::{loaded, FormError, OnError};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::{failed, failure};
@@ -139,19 +139,11 @@ pub fn IntrosPage() -> impl IntoView {
     let withdraw = ServerAction::<WithdrawIntro>::new();
     let error = failure([failed(respond), failed(withdraw)]);
     let intros = Resource::new(move || query.get().get("status"), get_intros);
-    view! {
-        <Suspense>
-            {move || {
-                let error = error.clone();
-                Suspend::new(async move {
-                    match intros.await {
-                        Ok(v) => view! { <IntrosBody v respond withdraw error /> }.into_any(),
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(
+        intros,
+        OnError::ErrorPage,
+        move |v| view! { <IntrosBody v respond withdraw error=error.clone() /> },
+    )
 }
 
 /// The status filter of one list, with counts.

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{ErrorPage, Field, FormError};
+use crate::components::{loaded, Field, FormError, OnError};
 use crate::error::AppError;
 use crate::web::{failed, failure};
 
@@ -104,19 +104,11 @@ pub fn InvestorApplyPage() -> impl IntoView {
     let apply = ServerAction::<ApplyInvestor>::new();
     let error = failure([failed(apply)]);
     let page = Resource::new(|| (), |_| get_application());
-    view! {
-        <Suspense>
-            {move || {
-                let error = error.clone();
-                Suspend::new(async move {
-                    match page.await {
-                        Ok(v) => view! { <ApplyBody v apply error /> }.into_any(),
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(
+        page,
+        OnError::ErrorPage,
+        move |v| view! { <ApplyBody v apply error=error.clone() /> },
+    )
 }
 
 #[component]

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "ssr")]
 use crate::components::intro::intro_view;
 use crate::components::intro::IntroView;
-use crate::components::ErrorPage;
+use crate::components::{loaded, OnError};
 use crate::error::AppError;
 use crate::format::label;
 
@@ -71,16 +71,7 @@ pub async fn get_investor_dashboard() -> Result<DashboardView, AppError> {
 #[component]
 pub fn InvestorDashboardPage() -> impl IntoView {
     let page = Resource::new(|| (), |_| get_investor_dashboard());
-    view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(d) => view! { <DashboardBody d /> }.into_any(),
-                    Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(page, OnError::ErrorPage, |d| view! { <DashboardBody d /> })
 }
 
 #[component]

@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::ErrorPage;
+use crate::components::{loaded, OnError, Pager};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,16 +70,11 @@ pub async fn get_investors(after: Option<String>) -> Result<InvestorsView, AppEr
 pub fn InvestorsPage() -> impl IntoView {
     let query = use_query_map();
     let directory = Resource::new(move || query.get(), |q| get_investors(q.get("after")));
-    view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                match directory.await {
-                    Ok(page) => view! { <InvestorsBody page /> }.into_any(),
-                    Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
+    loaded(
+        directory,
+        OnError::ErrorPage,
+        |page| view! { <InvestorsBody page /> },
+    )
 }
 
 #[component]
@@ -90,11 +85,8 @@ fn InvestorsBody(page: InvestorsView) -> impl IntoView {
         .into_iter()
         .map(|i| view! { <InvestorCard i /> })
         .collect_view();
-    let next = page.next.map(|cursor| {
-        view! { <a class="button" rel="next" href=format!("/investors?after={cursor}")>"Next page"</a> }
-    });
-    let first =
-        (!page.first_page).then(|| view! { <a class="button" href="/investors">"First page"</a> });
+    let next = page.next.map(|cursor| format!("/investors?after={cursor}"));
+    let first = (!page.first_page).then(|| "/investors".to_string());
     view! {
         <Title text="Investors" />
         <h1>"Investors"</h1>
@@ -104,7 +96,7 @@ fn InvestorsBody(page: InvestorsView) -> impl IntoView {
         </p>
         {empty.then(|| view! { <p class="empty">"No approved investors yet."</p> })}
         <ul class="investor-list">{items}</ul>
-        <nav class="pager" aria-label="Pages">{first}{next}</nav>
+        <Pager first next />
     }
 }
 

@@ -10,7 +10,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::ErrorPage;
+use crate::components::{loaded, OnError, Pager, Tab, Tabs};
 use crate::error::AppError;
 use crate::format::label;
 
@@ -164,15 +164,20 @@ pub fn LeaderboardPage() -> impl IntoView {
         move || query.get(),
         |q| get_leaderboard(q.get("tab"), q.get("after")),
     );
+    loaded(
+        board,
+        OnError::ErrorPage,
+        |page| view! { <LeaderboardBody page /> },
+    )
+}
+
+/// One row of either table: its rank, then `cells`.
+fn rank_row(rank: i64, cells: impl IntoView) -> impl IntoView {
     view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                match board.await {
-                    Ok(page) => view! { <LeaderboardBody page /> }.into_any(),
-                    Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <tr id=format!("rank-{rank}")>
+            <td class="rank">{rank}</td>
+            {cells}
+        </tr>
     }
 }
 
@@ -181,11 +186,8 @@ fn LeaderboardBody(page: LeaderboardView) -> impl IntoView {
     let tab = page.tab.clone();
     let tabs = TABS
         .iter()
-        .map(|(t, name)| {
-            let current = (*t == tab).then_some("page");
-            view! { <li><a href=leaderboard_href(t, None) aria-current=current>{*name}</a></li> }
-        })
-        .collect_view();
+        .map(|(t, name)| Tab::new(leaderboard_href(t, None), *name, *t == tab))
+        .collect();
     let (heading, caption) = if tab == "builders" {
         (
             "Top builders",
@@ -198,7 +200,17 @@ fn LeaderboardBody(page: LeaderboardView) -> impl IntoView {
         )
     };
     let empty = page.projects.is_empty() && page.builders.is_empty();
-    let table = if tab == "builders" {
+    // The column heads after "Rank", and the rows.
+    let (heads, rows) = if tab == "builders" {
+        let heads = view! {
+            <th scope="col">"Builder"</th>
+            <th scope="col" class="num">"Karma"</th>
+            <th scope="col" class="num">"Proof score"</th>
+            <th scope="col" class="num">"Upvotes received"</th>
+            <th scope="col" class="num">"Projects"</th>
+            <th scope="col" class="num">"Badges received"</th>
+            <th scope="col" class="num">"Badges given"</th>
+        };
         let rows = page
             .builders
             .into_iter()
@@ -206,93 +218,70 @@ fn LeaderboardBody(page: LeaderboardView) -> impl IntoView {
                 let verified = b
                     .verified
                     .then(|| view! { " " <span class="verified">"(verified)"</span> });
-                view! {
-                    <tr id=format!("rank-{}", b.rank)>
-                        <td class="rank">{b.rank}</td>
-                        <th scope="row">
-                            <a href=format!("/u/{}", b.username)>{b.username.clone()}</a>
-                            {verified}
-                            <span class="lb-role">{label(&b.role)}</span>
-                        </th>
-                        <td class="num score">{b.karma}</td>
-                        <td class="num">{b.proof_score}</td>
-                        <td class="num">{b.upvotes}</td>
-                        <td class="num">{b.projects}</td>
-                        <td class="num">{b.badges_received}</td>
-                        <td class="num">{b.badges_given}</td>
-                    </tr>
-                }
+                let cells = view! {
+                    <th scope="row">
+                        <a href=format!("/u/{}", b.username)>{b.username.clone()}</a>
+                        {verified}
+                        <span class="lb-role">{label(&b.role)}</span>
+                    </th>
+                    <td class="num score">{b.karma}</td>
+                    <td class="num">{b.proof_score}</td>
+                    <td class="num">{b.upvotes}</td>
+                    <td class="num">{b.projects}</td>
+                    <td class="num">{b.badges_received}</td>
+                    <td class="num">{b.badges_given}</td>
+                };
+                rank_row(b.rank, cells)
             })
             .collect_view();
-        view! {
-            <table class="leaderboard">
-                <caption>{caption}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col" class="rank">"Rank"</th>
-                        <th scope="col">"Builder"</th>
-                        <th scope="col" class="num">"Karma"</th>
-                        <th scope="col" class="num">"Proof score"</th>
-                        <th scope="col" class="num">"Upvotes received"</th>
-                        <th scope="col" class="num">"Projects"</th>
-                        <th scope="col" class="num">"Badges received"</th>
-                        <th scope="col" class="num">"Badges given"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
+        (heads.into_any(), rows.into_any())
     } else {
+        let heads = view! {
+            <th scope="col">"Project"</th>
+            <th scope="col">"Builder"</th>
+            <th scope="col" class="num">"Proof score"</th>
+            <th scope="col" class="num">"Badges"</th>
+            <th scope="col" class="num">"Upvotes"</th>
+            <th scope="col" class="num">"Comments"</th>
+        };
         let rows = page
             .projects
             .into_iter()
             .map(|p| {
-                view! {
-                    <tr id=format!("rank-{}", p.rank)>
-                        <td class="rank">{p.rank}</td>
-                        <th scope="row">
-                            <a href=format!("/p/{}", p.id)>{p.title.clone()}</a>
-                            <span class="lb-category">{label(&p.category)}</span>
-                        </th>
-                        <td><a href=format!("/u/{}", p.builder)>{p.builder.clone()}</a></td>
-                        <td class="num score">{p.proof_score}</td>
-                        <td class="num">{p.badges}</td>
-                        <td class="num">{p.upvotes}</td>
-                        <td class="num">{p.comments}</td>
-                    </tr>
-                }
+                let cells = view! {
+                    <th scope="row">
+                        <a href=format!("/p/{}", p.id)>{p.title.clone()}</a>
+                        <span class="lb-category">{label(&p.category)}</span>
+                    </th>
+                    <td><a href=format!("/u/{}", p.builder)>{p.builder.clone()}</a></td>
+                    <td class="num score">{p.proof_score}</td>
+                    <td class="num">{p.badges}</td>
+                    <td class="num">{p.upvotes}</td>
+                    <td class="num">{p.comments}</td>
+                };
+                rank_row(p.rank, cells)
             })
             .collect_view();
-        view! {
-            <table class="leaderboard">
-                <caption>{caption}</caption>
-                <thead>
-                    <tr>
-                        <th scope="col" class="rank">"Rank"</th>
-                        <th scope="col">"Project"</th>
-                        <th scope="col">"Builder"</th>
-                        <th scope="col" class="num">"Proof score"</th>
-                        <th scope="col" class="num">"Badges"</th>
-                        <th scope="col" class="num">"Upvotes"</th>
-                        <th scope="col" class="num">"Comments"</th>
-                    </tr>
-                </thead>
-                <tbody>{rows}</tbody>
-            </table>
-        }
-        .into_any()
+        (heads.into_any(), rows.into_any())
     };
-    let next = page.next.map(|after| {
-        view! { <a class="button" rel="next" href=leaderboard_href(&tab, Some(after))>"Next page"</a> }
-    });
-    let first = (!page.first_page).then(|| {
-        view! { <a class="button" href=leaderboard_href(&tab, None)>"First page"</a> }
-    });
+    let table = view! {
+        <table class="leaderboard">
+            <caption>{caption}</caption>
+            <thead>
+                <tr>
+                    <th scope="col" class="rank">"Rank"</th>
+                    {heads}
+                </tr>
+            </thead>
+            <tbody>{rows}</tbody>
+        </table>
+    };
+    let next = page.next.map(|after| leaderboard_href(&tab, Some(after)));
+    let first = (!page.first_page).then(|| leaderboard_href(&tab, None));
     view! {
         <Title text=heading />
         <h1>{heading}</h1>
-        <nav class="tabs" aria-label="Leaderboard"><ul>{tabs}</ul></nav>
+        <Tabs class="tabs" label="Leaderboard" tabs />
         {if empty {
             view! { <p class="empty">"Nobody is ranked here yet."</p> }.into_any()
         } else {
@@ -300,6 +289,6 @@ fn LeaderboardBody(page: LeaderboardView) -> impl IntoView {
                 <div class="table-scroll" role="region" aria-label=heading tabindex="0">{table}</div>
             }.into_any()
         }}
-        <nav class="pager" aria-label="Pages">{first}{next}</nav>
+        <Pager first next />
     }
 }

@@ -14,8 +14,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::LogInFirst;
-use crate::components::{ErrorPage, FormError, TextArea};
+use crate::components::{loaded, FormError, IdButton, OnError, Select, TextArea};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::{failed, failure};
@@ -193,20 +192,9 @@ pub fn MyProjectsPage() -> impl IntoView {
     let restore = ServerAction::<RestoreProject>::new();
     let error = failure([failed(delete), failed(restore)]);
     let list = Resource::new(|| (), |_| get_my_projects());
-    view! {
-        <Suspense>
-            {move || {
-                let error = error.clone();
-                Suspend::new(async move {
-                    match list.await {
-                        Ok(projects) => view! { <MyProjectsBody projects delete restore error /> }.into_any(),
-                        Err(AppError::Unauthorized) => view! { <LogInFirst path="/me/projects" /> }.into_any(),
-                        Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(list, OnError::LogInFirst("/me/projects"), move |projects| {
+        view! { <MyProjectsBody projects delete restore error=error.clone() /> }
+    })
 }
 
 #[component]
@@ -234,16 +222,14 @@ fn MyProjectsBody(
             let action = if p.is_deleted {
                 view! {
                     <ActionForm action=restore attr:class="inline-form">
-                        <input type="hidden" name="id" value=id.clone() />
-                        <button type="submit" class="link-button" aria-label=restore_label>"Restore"</button>
+                        <IdButton name="id" value=id.clone() class="link-button" label=restore_label>"Restore"</IdButton>
                     </ActionForm>
                 }
                 .into_any()
             } else {
                 view! {
                     <ActionForm action=delete attr:class="inline-form">
-                        <input type="hidden" name="id" value=id.clone() />
-                        <button type="submit" class="link-button danger" aria-label=delete_label>"Delete"</button>
+                        <IdButton name="id" value=id.clone() class="link-button danger" label=delete_label>"Delete"</IdButton>
                     </ActionForm>
                 }
                 .into_any()
@@ -359,7 +345,6 @@ fn ProjectForm(
         .collect_view();
     let description_error = err(DESCRIPTION);
     let category_error = err(CATEGORY);
-    let has_category_error = category_error.is_some();
     let general = error.clone().filter(|e| !matches!(e, AppError::Invalid(_)));
     view! {
         <FormError error=Signal::derive(move || general.clone()) />
@@ -378,14 +363,9 @@ fn ProjectForm(
             hint="A web address (https://…) where the work can be seen: a repository, a demo, a paper." />
         <Input name=IMAGE_URL label="Image link" kind="url" required=false error=err(IMAGE_URL)
             value=val(IMAGE_URL, &|p| p.image_url.clone()) hint="A web address (https://…) of a picture of the project." />
-        <div class="field" class:has-error=has_category_error>
-            <label for=CATEGORY>"Category"</label>
-            <select id=CATEGORY name=CATEGORY aria-invalid=has_category_error.then_some("true")
-                aria-describedby=has_category_error.then_some("category-error")>
-                {options}
-            </select>
-            {category_error.map(|m| view! { <p class="field-error" id="category-error">{m}</p> })}
-        </div>
+        <Select id=CATEGORY name=CATEGORY label="Category" error=category_error>
+            {options}
+        </Select>
         <button type="submit" class="button primary">{submit}</button>
     }
 }
@@ -395,29 +375,18 @@ pub fn NewProjectPage() -> impl IntoView {
     let create = ServerAction::<CreateProject>::new();
     let error = failure([failed(create)]);
     let me = Resource::new(|| (), |_| check_signed_in());
-    view! {
-        <Suspense>
-            {move || {
-                let error = error.clone();
-                Suspend::new(async move {
-                    match me.await {
-                        Err(AppError::Unauthorized) => view! { <LogInFirst path="/me/projects/new" /> }.into_any(),
-                        Err(error) => view! { <ErrorPage error /> }.into_any(),
-                        Ok(_) => view! {
-                            <Title text="New project" />
-                            <section class="project-form">
-                                <h1>"New project"</h1>
-                                <ActionForm action=create attr:class="stack" attr:novalidate=true>
-                                    <ProjectForm current=None error submit="Create project" />
-                                </ActionForm>
-                            </section>
-                        }
-                        .into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(me, OnError::LogInFirst("/me/projects/new"), move |()| {
+        let error = error.clone();
+        view! {
+            <Title text="New project" />
+            <section class="project-form">
+                <h1>"New project"</h1>
+                <ActionForm action=create attr:class="stack" attr:novalidate=true>
+                    <ProjectForm current=None error submit="Create project" />
+                </ActionForm>
+            </section>
+        }
+    })
 }
 
 #[component]
@@ -429,33 +398,20 @@ pub fn EditProjectPage() -> impl IntoView {
         move || params.get().get("id").unwrap_or_default(),
         get_my_project,
     );
-    view! {
-        <Suspense>
-            {move || {
-                let error = error.clone();
-                Suspend::new(async move {
-                    match project.await {
-                        Err(AppError::Unauthorized) => view! { <LogInFirst path="/me/projects" /> }.into_any(),
-                        Err(error) => view! { <ErrorPage error /> }.into_any(),
-                        Ok(p) => {
-                            let id = p.id.to_string();
-                            let heading = format!("Edit {}", p.title);
-                            view! {
-                                <Title text=heading.clone() />
-                                <section class="project-form">
-                                    <p class="crumbs"><a href="/me/projects">"My projects"</a></p>
-                                    <h1>{heading}</h1>
-                                    <ActionForm action=update attr:class="stack" attr:novalidate=true>
-                                        <input type="hidden" name="id" value=id />
-                                        <ProjectForm current=Some(p) error submit="Save changes" />
-                                    </ActionForm>
-                                </section>
-                            }
-                            .into_any()
-                        }
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(project, OnError::LogInFirst("/me/projects"), move |p| {
+        let id = p.id.to_string();
+        let heading = format!("Edit {}", p.title);
+        let error = error.clone();
+        view! {
+            <Title text=heading.clone() />
+            <section class="project-form">
+                <p class="crumbs"><a href="/me/projects">"My projects"</a></p>
+                <h1>{heading}</h1>
+                <ActionForm action=update attr:class="stack" attr:novalidate=true>
+                    <input type="hidden" name="id" value=id />
+                    <ProjectForm current=Some(p) error submit="Save changes" />
+                </ActionForm>
+            </section>
+        }
+    })
 }

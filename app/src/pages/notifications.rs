@@ -11,8 +11,7 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::LogInFirst;
-use crate::components::{ErrorPage, FormError};
+use crate::components::{loaded, FormError, OnError, Pager};
 use crate::error::AppError;
 use crate::web::{failed, failure};
 
@@ -120,20 +119,9 @@ pub fn NotificationsPage() -> impl IntoView {
     let read_all = ServerAction::<MarkAllNotificationsRead>::new();
     let error = failure([failed(read), failed(read_all)]);
     let list = Resource::new(move || query.get().get("after"), get_notifications);
-    view! {
-        <Suspense>
-            {move || {
-                let error = error.clone();
-                Suspend::new(async move {
-                    match list.await {
-                        Ok(n) => view! { <NotificationsBody n read read_all error /> }.into_any(),
-                        Err(AppError::Unauthorized) => view! { <LogInFirst path="/notifications" /> }.into_any(),
-                        Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(list, OnError::LogInFirst("/notifications"), move |n| {
+        view! { <NotificationsBody n read read_all error=error.clone() /> }
+    })
 }
 
 #[component]
@@ -178,11 +166,11 @@ fn NotificationsBody(
             }
         })
         .collect_view();
-    let next = n.next.clone().map(|cursor| {
-        view! { <a class="button" rel="next" href=format!("/notifications?after={cursor}")>"Older notifications"</a> }
-    });
-    let first =
-        (!n.first_page).then(|| view! { <a class="button" href="/notifications">"Newest"</a> });
+    let next = n
+        .next
+        .clone()
+        .map(|cursor| format!("/notifications?after={cursor}"));
+    let first = (!n.first_page).then(|| "/notifications".to_string());
     let unread = n.unread;
     view! {
         <Title text="Notifications" />
@@ -200,7 +188,7 @@ fn NotificationsBody(
             })}
             {empty.then(|| view! { <p class="empty">"Nothing yet. Comments, badges and intro requests will show up here."</p> })}
             <ul class="notification-list">{items}</ul>
-            <nav class="pager" aria-label="Notification pages">{first}{next}</nav>
+            <Pager label="Notification pages" first first_text="Newest" next next_text="Older notifications" />
         </section>
     }
 }

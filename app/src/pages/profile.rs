@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::components::intro::{IntroForm, RequestIntro};
-use crate::components::{CardBadges, ErrorPage};
+use crate::components::{loaded, CardBadges, OnError, Pager};
 use crate::error::AppError;
 use crate::format::label;
 
@@ -148,19 +148,11 @@ pub fn ProfilePage() -> impl IntoView {
         move || (params.get().get("username"), query.get().get("after")),
         |(username, after)| get_profile(username.unwrap_or_default(), after),
     );
-    view! {
-        <Suspense>
-            {move || {
-                let error = error.clone();
-                Suspend::new(async move {
-                    match profile.await {
-                        Ok(p) => view! { <ProfileBody p request error /> }.into_any(),
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(
+        profile,
+        OnError::ErrorPage,
+        move |p| view! { <ProfileBody p request error=error.clone() /> },
+    )
 }
 
 fn plural(n: i64, one: &'static str, many: &'static str) -> &'static str {
@@ -225,12 +217,11 @@ fn ProfileBody(
             }
         })
         .collect_view();
-    let next = p.next.clone().map(|cursor| {
-        view! { <a class="button" rel="next" href=format!("{base}?after={cursor}#projects")>"Older projects"</a> }
-    });
-    let first = (!p.first_page).then(|| {
-        view! { <a class="button" href=format!("{base}#projects")>"Newest projects"</a> }
-    });
+    let next = p
+        .next
+        .clone()
+        .map(|cursor| format!("{base}?after={cursor}#projects"));
+    let first = (!p.first_page).then(|| format!("{base}#projects"));
     let chains = p.first_page.then(|| {
         let list = if p.chains.is_empty() {
             view! { <p class="empty">"Not following any public chain."</p> }.into_any()
@@ -289,7 +280,7 @@ fn ProfileBody(
                 <h2 id="projects-heading">{format!("Projects ({})", p.project_count)}</h2>
                 {empty_projects.then(|| view! { <p class="empty">"No projects yet."</p> })}
                 <ul class="profile-projects">{projects}</ul>
-                <nav class="pager" aria-label="Project pages">{first}{next}</nav>
+                <Pager label="Project pages" first first_text="Newest projects" next next_text="Older projects" />
             </section>
             {chains}
         </article>

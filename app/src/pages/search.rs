@@ -10,7 +10,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::ErrorPage;
+use crate::components::{ErrorPage, Pager, Tab, Tabs};
 use crate::error::AppError;
 use crate::web::set_status;
 
@@ -300,12 +300,13 @@ fn SearchBody(v: SearchView) -> impl IntoView {
         .iter()
         .zip(v.counts.iter())
         .map(|((t, name), n)| {
-            let current = (*t == v.kind).then_some("page");
-            view! {
-                <li><a href=search_href(&q, t, None) aria-current=current>{format!("{name} ({n})")}</a></li>
-            }
+            Tab::new(
+                search_href(&q, t, None),
+                format!("{name} ({n})"),
+                *t == v.kind,
+            )
         })
-        .collect_view();
+        .collect();
     let corrected = v.corrected.clone().map(|c| {
         view! {
             <p class="search-note" role="status">
@@ -359,22 +360,21 @@ fn SearchBody(v: SearchView) -> impl IntoView {
             }
         })
         .collect_view();
-    let more = v.next.clone().map(|cursor| {
-        view! { <a class="button" rel="next" href=search_href(&q, &v.kind, Some(&cursor))>"More results"</a> }
-    });
-    let first = (v.page > 1).then(|| {
-        view! { <a class="button" href=search_href(&q, &v.kind, None)>"First results"</a> }
-    });
+    let more = v
+        .next
+        .clone()
+        .map(|cursor| search_href(&q, &v.kind, Some(&cursor)));
+    let first = (v.page > 1).then(|| search_href(&q, &v.kind, None));
     view! {
         <Title text=format!("Search: {shown}") />
         <h1 class="search-title">"Search results"</h1>
         <SearchBox q=q.clone() kind=v.kind.clone() error=None />
         {corrected}
         {did_you_mean}
-        <nav class="tabs search-tabs" aria-label="Result type"><ul>{tabs}</ul></nav>
+        <Tabs class="tabs search-tabs" label="Result type" tabs />
         {empty}
         <ol class="search-results" aria-label="Results">{hits}</ol>
-        <nav class="pager" aria-label="Result pages">{first}{more}</nav>
+        <Pager label="Result pages" first first_text="First results" next=more next_text="More results" />
     }
     .into_any()
 }

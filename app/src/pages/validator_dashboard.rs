@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::GuardError;
+use crate::components::{loaded, OnError};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,14 +109,7 @@ pub fn ValidatorDashboardPage() -> impl IntoView {
     let dashboard = Resource::new(|| (), |_| get_validator_dashboard());
     view! {
         <Title text="Validator dashboard" />
-        <Suspense>
-            {move || Suspend::new(async move {
-                match dashboard.await {
-                    Ok(d) => view! { <DashboardBody d /> }.into_any(),
-                    Err(err) => view! { <GuardError error=err /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(dashboard, OnError::GuardError, move |d| view! { <DashboardBody d /> })}
     }
 }
 

@@ -21,5 +21,5 @@ pub use form::{failed, failure, FormErrors};
 #[cfg(feature = "ssr")]
 pub use guard::{page_user, require_admin, require_role, require_user, signed_in};
 #[cfg(feature = "ssr")]
-pub use request::{back_to, encode, parse_id, referer_path, wants_html};
+pub use request::{back_to, category_param, encode, parse_id, referer_path, wants_html};
 pub use status::set_status;

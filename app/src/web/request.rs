@@ -8,6 +8,16 @@ fn parts() -> Option<http::request::Parts> {
     leptos::prelude::use_context::<http::request::Parts>()
 }
 
+/// A list's category filter: none when absent or empty, else one of
+/// `known`; anything else is a 400.
+pub fn category_param(category: Option<&str>, known: &[&str]) -> Result<Option<String>, AppError> {
+    match category {
+        None | Some("") => Ok(None),
+        Some(c) if known.contains(&c) => Ok(Some(c.to_string())),
+        Some(c) => Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
+    }
+}
+
 /// True for a plain browser form post (it wants HTML back).
 pub fn wants_html() -> bool {
     parts()

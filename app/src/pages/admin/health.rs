@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use super::AdminNav;
-use crate::components::{FormError, GuardError};
+use crate::components::{loaded, FormError, OnError};
 use crate::error::AppError;
 use crate::web::set_status;
 
@@ -206,14 +206,7 @@ pub fn AdminHealthPage() -> impl IntoView {
     let health = Resource::new(|| (), |_| get_admin_health());
     view! {
         <Title text="Derived-data health" />
-        <Suspense>
-            {move || Suspend::new(async move {
-                match health.await {
-                    Ok(h) => view! { <HealthBody h reconcile /> }.into_any(),
-                    Err(err) => view! { <GuardError error=err /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(health, OnError::GuardError, move |h| view! { <HealthBody h reconcile /> })}
     }
 }
 

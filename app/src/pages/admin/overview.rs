@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
 use super::AdminNav;
-use crate::components::{FormError, GuardError};
+use crate::components::{loaded, FormError, OnError};
 use crate::error::AppError;
 use crate::web::set_status;
 
@@ -189,14 +189,7 @@ pub fn AdminPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_admin_overview());
     view! {
         <Title text="Admin" />
-        <Suspense>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => view! { <AdminBody o decide act /> }.into_any(),
-                    Err(err) => view! { <GuardError error=err /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        {loaded(overview, OnError::GuardError, move |o| view! { <AdminBody o decide act /> })}
     }
 }
 

@@ -22,7 +22,10 @@ use super::actions::{
     ChainAddProject, ChainRemoveProject, CreatePost, FollowChain, PinPost, UnfollowChain,
     UnpinPost, CONTENT, POST_TYPE, PROJECT, TITLE,
 };
-use crate::components::{ErrorPage, Field, FormError, TextArea};
+use super::list::ChainStats;
+use crate::components::{
+    loaded, Field, FormError, IdButton, OnError, Pager, Select, Tab, Tabs, TextArea,
+};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::{failed, set_status};
@@ -97,21 +100,12 @@ pub const TABS: &[(&str, &str)] = &[("trending", "Trending"), ("newest", "Newest
 
 /// A chain page address with these forum / project parameters.
 pub fn chain_href(id: Uuid, tab: &str, after: Option<&str>, pafter: Option<&str>) -> String {
-    let mut params = Vec::new();
-    if tab != "trending" {
-        params.push(format!("tab={tab}"));
-    }
-    if let Some(a) = after {
-        params.push(format!("after={a}"));
-    }
-    if let Some(p) = pafter {
-        params.push(format!("pafter={p}"));
-    }
-    if params.is_empty() {
-        format!("/c/{id}")
-    } else {
-        format!("/c/{id}?{}", params.join("&"))
-    }
+    let params = [
+        ("tab", (tab != "trending").then_some(tab)),
+        ("after", after),
+        ("pafter", pafter),
+    ];
+    crate::format::href(&format!("/c/{id}"), &params)
 }
 
 #[cfg(feature = "ssr")]
@@ -309,19 +303,11 @@ pub fn ChainPage() -> impl IntoView {
         },
         |(id, tab, after, pafter)| get_chain(id.unwrap_or_default(), tab, after, pafter),
     );
-    view! {
-        <Suspense>
-            {move || {
-                let errors = errors.clone();
-                Suspend::new(async move {
-                    match chain.await {
-                        Ok(c) => view! { <ChainBody c actions errors /> }.into_any(),
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(
+        chain,
+        OnError::ErrorPage,
+        move |c| view! { <ChainBody c actions errors=errors.clone() /> },
+    )
 }
 
 #[component]
@@ -329,7 +315,6 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
     let h = c.header.clone();
     let id = h.id;
     let id_s = id.to_string();
-    let plural = |n: i64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
     let unfollow_label = format!("Unfollow {}", h.name);
     let follow_label = format!("Follow {}", h.name);
     // Signed-out readers get the follow form too: the server sends them to
@@ -337,20 +322,18 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
     let follow_form = if c.following {
         view! {
             <ActionForm action=actions.unfollow attr:class="inline-form">
-                <input type="hidden" name="chain_id" value=id_s.clone() />
-                <button type="submit" class="button following" aria-label=unfollow_label>
+                <IdButton name="chain_id" value=id_s.clone() class="button following" label=unfollow_label>
                     "Following · Unfollow"
-                </button>
+                </IdButton>
             </ActionForm>
         }
         .into_any()
     } else {
         view! {
             <ActionForm action=actions.follow attr:class="inline-form">
-                <input type="hidden" name="chain_id" value=id_s.clone() />
-                <button type="submit" class="button primary" aria-label=follow_label>
+                <IdButton name="chain_id" value=id_s.clone() class="button primary" label=follow_label>
                     "Follow"
-                </button>
+                </IdButton>
             </ActionForm>
         }
         .into_any()
@@ -392,11 +375,12 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
         })
         .collect_view();
     let more_projects = c.next_projects.clone().map(|cursor| {
-        view! { <a class="button" href=format!("{}#chain-projects", chain_href(id, &c.tab, None, Some(&cursor)))>"More projects"</a> }
+        format!(
+            "{}#chain-projects",
+            chain_href(id, &c.tab, None, Some(&cursor))
+        )
     });
-    let first_projects = (!c.first_projects_page).then(|| {
-        view! { <a class="button" href=format!("/c/{id}#chain-projects")>"Latest projects"</a> }
-    });
+    let first_projects = (!c.first_projects_page).then(|| format!("/c/{id}#chain-projects"));
     let add_error = errors.add.as_ref().and_then(|e| e.field_error(PROJECT));
     let add_value = errors.add.as_ref().and_then(|e| e.field_value(PROJECT));
     let add_form = c.add_project.clone().map(|mode| match mode {
@@ -438,10 +422,10 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
     let tabs = TABS
         .iter()
         .map(|(t, name)| {
-            let current = (*t == tab).then_some("page");
-            view! { <li><a href=format!("{}#forum", chain_href(id, t, None, None)) aria-current=current>{*name}</a></li> }
+            let href = format!("{}#forum", chain_href(id, t, None, None));
+            Tab::new(href, *name, *t == tab)
         })
-        .collect_view();
+        .collect();
     let is_owner = c.is_owner;
     let pinned = (!c.pinned.is_empty()).then(|| {
         let items = c
@@ -464,12 +448,12 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
         .cloned()
         .map(|p| view! { <PostCard p chain_id=id is_owner actions /> })
         .collect_view();
-    let next_posts = c.next_posts.clone().map(|cursor| {
-        view! { <a class="button" rel="next" href=format!("{}#forum", chain_href(id, &tab, Some(&cursor), None))>"Older posts"</a> }
-    });
-    let first_posts = (!c.first_posts_page).then(|| {
-        view! { <a class="button" href=format!("{}#forum", chain_href(id, &tab, None, None))>"First page"</a> }
-    });
+    let next_posts = c
+        .next_posts
+        .clone()
+        .map(|cursor| format!("{}#forum", chain_href(id, &tab, Some(&cursor), None)));
+    let first_posts =
+        (!c.first_posts_page).then(|| format!("{}#forum", chain_href(id, &tab, None, None)));
     let post_form = if !c.signed_in {
         view! {
             <p class="aside"><a href=format!("/login?next=/c/{id}")>"Log in"</a>" to post in this forum."</p>
@@ -497,14 +481,7 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
                     {h.is_featured.then(|| view! { " · " <span class="featured-label">"Featured"</span> })}
                 </p>
                 {description}
-                <ul class="stats" aria-label="Numbers">
-                    <li><span class="stat-value follower-count">{h.followers}</span>
-                        {plural(h.followers, " follower", " followers")}</li>
-                    <li><span class="stat-value project-count">{h.projects}</span>
-                        {plural(h.projects, " project", " projects")}</li>
-                    <li><span class="stat-value post-count">{h.posts}</span>
-                        {plural(h.posts, " post", " posts")}</li>
-                </ul>
+                <ChainStats followers=h.followers projects=h.projects posts=h.posts />
                 {follow_form}
                 {h.is_public.then(|| view! {
                     <p class="feed-link"><a href=format!("/c/{id}/feed.atom")>"Forum Atom feed"</a></p>
@@ -513,19 +490,19 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
             <section id="forum" class="forum" aria-labelledby="forum-heading">
                 <h2 id="forum-heading">"Forum"</h2>
                 {post_form}
-                <nav class="tabs" aria-label="Forum order"><ul>{tabs}</ul></nav>
+                <Tabs class="tabs" label="Forum order" tabs />
                 {pinned}
                 <h3 id="posts-heading" class="visually-hidden">"Posts"</h3>
                 {posts_empty.then(|| view! { <p class="empty">"No posts yet. Start the conversation."</p> })}
                 <ul class="posts" aria-labelledby="posts-heading">{post_items}</ul>
-                <nav class="pager" aria-label="Forum pages">{first_posts}{next_posts}</nav>
+                <Pager label="Forum pages" first=first_posts next=next_posts next_text="Older posts" />
             </section>
             <section id="chain-projects" class="chain-projects" aria-labelledby="projects-heading">
                 <h2 id="projects-heading">"Projects"</h2>
                 {add_form}
                 {projects_empty.then(|| view! { <p class="empty">"No projects in this chain yet."</p> })}
                 <ul class="chain-project-list">{project_items}</ul>
-                <nav class="pager" aria-label="Project pages">{first_projects}{more_projects}</nav>
+                <Pager label="Project pages" first=first_projects first_text="Latest projects" next=more_projects next_text="More projects" next_rel=false />
             </section>
         </article>
     }
@@ -543,16 +520,14 @@ pub fn PinButton(
     if is_pinned {
         view! {
             <ActionForm action=unpin attr:class="inline-form pin-form">
-                <input type="hidden" name="post_id" value=post_id.to_string() />
-                <button type="submit" class="link-button" aria-label=format!("Unpin {title}")>"Unpin"</button>
+                <IdButton name="post_id" value=post_id.to_string() class="link-button" label=format!("Unpin {title}")>"Unpin"</IdButton>
             </ActionForm>
         }
         .into_any()
     } else {
         view! {
             <ActionForm action=pin attr:class="inline-form pin-form">
-                <input type="hidden" name="post_id" value=post_id.to_string() />
-                <button type="submit" class="link-button" aria-label=format!("Pin {title}")>"Pin"</button>
+                <IdButton name="post_id" value=post_id.to_string() class="link-button" label=format!("Pin {title}")>"Pin"</IdButton>
             </ActionForm>
         }
         .into_any()
@@ -616,7 +591,6 @@ fn NewPostForm(
             view! { <option value=t selected=selected>{label(t)}</option> }
         })
         .collect_view();
-    let has_type_error = type_error.is_some();
     view! {
         <details class="new-post" open=error.is_some()>
             <summary>"Write a post"</summary>
@@ -638,18 +612,9 @@ fn NewPostForm(
                     value=content_value
                     rows=6
                 />
-                <div class="field" class:has-error=has_type_error>
-                    <label for="post_type">"Type"</label>
-                    <select
-                        id="post_type"
-                        name=POST_TYPE
-                        aria-invalid=has_type_error.then_some("true")
-                        aria-describedby=has_type_error.then_some("post_type-error")
-                    >
-                        {options}
-                    </select>
-                    {type_error.map(|m| view! { <p class="field-error" id="post_type-error">{m}</p> })}
-                </div>
+                <Select id="post_type" name=POST_TYPE label="Type" error=type_error>
+                    {options}
+                </Select>
                 <button type="submit" class="button primary">"Publish post"</button>
             </ActionForm>
         </details>

@@ -12,7 +12,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::actions::{CreateChain, CATEGORY, DESCRIPTION, NAME, VISIBILITY};
-use crate::components::{ErrorPage, Field, FormError, TextArea};
+use crate::components::{
+    category_chips, loaded, CardList, FeaturedStrip, Field, FormError, OnError, Pager, Select, Tab,
+    Tabs, TextArea,
+};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::set_status;
@@ -56,21 +59,12 @@ pub const CATEGORIES: &[&str] = &[
 
 /// A discovery address with these parameters (defaults left out).
 pub fn chains_href(tab: &str, category: Option<&str>, after: Option<&str>) -> String {
-    let mut params = Vec::new();
-    if tab != "trending" {
-        params.push(format!("tab={tab}"));
-    }
-    if let Some(c) = category {
-        params.push(format!("category={c}"));
-    }
-    if let Some(a) = after {
-        params.push(format!("after={a}"));
-    }
-    if params.is_empty() {
-        "/chains".to_string()
-    } else {
-        format!("/chains?{}", params.join("&"))
-    }
+    let params = [
+        ("tab", (tab != "trending").then_some(tab)),
+        ("category", category),
+        ("after", after),
+    ];
+    crate::format::href("/chains", &params)
 }
 
 #[cfg(feature = "ssr")]
@@ -97,11 +91,7 @@ pub async fn get_chains(
     use data::chains::{self, DiscoveryQuery, Tab};
 
     let tab = Tab::parse(tab.as_deref()).map_err(AppError::BadRequest)?;
-    let category = match category.as_deref() {
-        None | Some("") => None,
-        Some(c) if chains::CATEGORIES.contains(&c) => Some(c.to_string()),
-        Some(c) => return Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
-    };
+    let category = crate::web::category_param(category.as_deref(), chains::CATEGORIES)?;
     let after = crate::web::cursor_param(tab.kind(), after.as_deref())?;
     let state = crate::state::state()?;
     let query = DiscoveryQuery {
@@ -177,19 +167,11 @@ pub fn ChainsPage() -> impl IntoView {
         move || query.get(),
         |q| get_chains(q.get("tab"), q.get("category"), q.get("after")),
     );
-    view! {
-        <Suspense>
-            {move || {
-                let create_error = create_error.clone();
-                Suspend::new(async move {
-                    match chains.await {
-                        Ok(page) => view! { <ChainsBody page create create_error /> }.into_any(),
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(
+        chains,
+        OnError::ErrorPage,
+        move |page| view! { <ChainsBody page create create_error=create_error.clone() /> },
+    )
 }
 
 #[component]
@@ -208,27 +190,11 @@ fn ChainsBody(
     };
     let tabs = TABS
         .iter()
-        .map(|(t, name)| {
-            let href = chains_href(t, category.as_deref(), None);
-            let current = (*t == tab).then_some("page");
-            view! { <li><a href=href aria-current=current>{*name}</a></li> }
-        })
-        .collect_view();
-    let categories = {
-        let all_current = category.is_none().then_some("page");
-        let all = view! {
-            <li><a href=chains_href(&tab, None, None) aria-current=all_current>"All"</a></li>
-        };
-        let items = CATEGORIES
-            .iter()
-            .map(|c| {
-                let href = chains_href(&tab, Some(c), None);
-                let current = (category.as_deref() == Some(*c)).then_some("page");
-                view! { <li><a href=href aria-current=current>{label(c)}</a></li> }
-            })
-            .collect_view();
-        view! { <nav class="chips" aria-label="Category"><ul>{all}{items}</ul></nav> }
-    };
+        .map(|(t, name)| Tab::new(chains_href(t, category.as_deref(), None), *name, *t == tab))
+        .collect();
+    let categories = category_chips(CATEGORIES, category.as_deref(), |c| {
+        chains_href(&tab, c, None)
+    });
     let featured = (!page.featured.is_empty()).then(|| {
         let cards = page
             .featured
@@ -236,10 +202,7 @@ fn ChainsBody(
             .map(|c| view! { <ChainCard c anchor_prefix="f-" /> })
             .collect_view();
         view! {
-            <section class="featured-strip" aria-labelledby="featured-chains-heading">
-                <h2 id="featured-chains-heading">"Featured"</h2>
-                <ul class="chain-cards compact">{cards}</ul>
-            </section>
+            <FeaturedStrip heading_id="featured-chains-heading" class="chain-cards compact">{cards}</FeaturedStrip>
         }
     });
     let empty = page.chains.is_empty();
@@ -248,12 +211,10 @@ fn ChainsBody(
         .into_iter()
         .map(|c| view! { <ChainCard c /> })
         .collect_view();
-    let next = page.next.map(|cursor| {
-        view! { <a class="button" rel="next" href=chains_href(&tab, category.as_deref(), Some(&cursor))>"Next page"</a> }
-    });
-    let first = (!page.first_page).then(|| {
-        view! { <a class="button" href=chains_href(&tab, category.as_deref(), None)>"First page"</a> }
-    });
+    let next = page
+        .next
+        .map(|cursor| chains_href(&tab, category.as_deref(), Some(&cursor)));
+    let first = (!page.first_page).then(|| chains_href(&tab, category.as_deref(), None));
     let create_form = if page.signed_in {
         view! { <CreateChainForm create error=create_error.clone() /> }.into_any()
     } else {
@@ -270,15 +231,13 @@ fn ChainsBody(
         <Title text="Chains" />
         <h1 class="feed-title">{heading}</h1>
         <FormError error=Signal::derive(move || general.clone()) />
-        <nav class="tabs" aria-label="Order"><ul>{tabs}</ul></nav>
+        <Tabs class="tabs" label="Order" tabs />
         {categories}
         {featured}
-        <section aria-labelledby="chains-list-heading">
-            <h2 id="chains-list-heading" class="visually-hidden">"Chains"</h2>
-            {empty.then(|| view! { <p class="empty">"No chains here yet."</p> })}
-            <ul class="chain-cards">{cards}</ul>
-        </section>
-        <nav class="pager" aria-label="Pages">{first}{next}</nav>
+        <CardList heading_id="chains-list-heading" heading="Chains" class="chain-cards" empty empty_text="No chains here yet.">
+            {cards}
+        </CardList>
+        <Pager first next />
         {create_form}
     }
 }
@@ -290,7 +249,6 @@ pub fn ChainCard(
     #[prop(default = "c-")] anchor_prefix: &'static str,
 ) -> impl IntoView {
     let href = format!("/c/{}", c.id);
-    let plural = |n: i64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
     view! {
         <li class="card chain-card" id=format!("{anchor_prefix}{}", c.id)>
             <div class="card-body">
@@ -301,16 +259,25 @@ pub fn ChainCard(
                     {c.is_featured.then(|| view! { " · " <span class="featured-label">"Featured"</span> })}
                 </p>
                 <p class="chain-description">{c.description.clone()}</p>
-                <ul class="stats" aria-label="Numbers">
-                    <li><span class="stat-value follower-count">{c.followers}</span>
-                        {plural(c.followers, " follower", " followers")}</li>
-                    <li><span class="stat-value project-count">{c.projects}</span>
-                        {plural(c.projects, " project", " projects")}</li>
-                    <li><span class="stat-value post-count">{c.posts}</span>
-                        {plural(c.posts, " post", " posts")}</li>
-                </ul>
+                <ChainStats followers=c.followers projects=c.projects posts=c.posts />
             </div>
         </li>
+    }
+}
+
+/// A chain's numbers, on its card and in its page's header.
+#[component]
+pub fn ChainStats(followers: i64, projects: i64, posts: i64) -> impl IntoView {
+    let plural = |n: i64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    view! {
+        <ul class="stats" aria-label="Numbers">
+            <li><span class="stat-value follower-count">{followers}</span>
+                {plural(followers, " follower", " followers")}</li>
+            <li><span class="stat-value project-count">{projects}</span>
+                {plural(projects, " project", " projects")}</li>
+            <li><span class="stat-value post-count">{posts}</span>
+                {plural(posts, " post", " posts")}</li>
+        </ul>
     }
 }
 
@@ -341,7 +308,6 @@ fn CreateChainForm(create: ServerAction<CreateChain>, error: Option<AppError>) -
             view! { <option value=*c selected=selected>{label(c)}</option> }
         })
         .collect_view();
-    let has_category_error = category_error.is_some();
     view! {
         <section class="create-chain" id="create-chain" aria-labelledby="create-chain-heading">
             <h2 id="create-chain-heading">"Create a chain"</h2>
@@ -357,18 +323,9 @@ fn CreateChainForm(create: ServerAction<CreateChain>, error: Option<AppError>) -
                     rows=4
                     required=false
                 />
-                <div class="field" class:has-error=has_category_error>
-                    <label for="category">"Category"</label>
-                    <select
-                        id="category"
-                        name=CATEGORY
-                        aria-invalid=has_category_error.then_some("true")
-                        aria-describedby=has_category_error.then_some("category-error")
-                    >
-                        {options}
-                    </select>
-                    {category_error.map(|m| view! { <p class="field-error" id="category-error">{m}</p> })}
-                </div>
+                <Select id="category" name=CATEGORY label="Category" error=category_error>
+                    {options}
+                </Select>
                 <fieldset class="field" aria-describedby=has_visibility_error.then_some("visibility-error")>
                     <legend>"Who can see it"</legend>
                     <label class="radio">

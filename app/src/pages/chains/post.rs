@@ -14,7 +14,7 @@ use super::actions::{
     CommentPost, DeletePost, DeletePostComment, PinPost, UnpinPost, VotePost, CONTENT,
 };
 use super::chain::PinButton;
-use crate::components::{ErrorPage, FormError, TextArea};
+use crate::components::{loaded, CommentPager, FormError, OnError, TextArea};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::{failed, set_status};
@@ -153,20 +153,11 @@ pub fn PostPage() -> impl IntoView {
         },
         |(chain, post, after)| get_post(chain.unwrap_or_default(), post.unwrap_or_default(), after),
     );
-    view! {
-        <Suspense>
-            {move || {
-                let general = general.clone();
-                let comment_error = comment_error.clone();
-                Suspend::new(async move {
-                    match post.await {
-                        Ok(p) => view! { <PostBody p actions general comment_error /> }.into_any(),
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(
+        post,
+        OnError::ErrorPage,
+        move |p| view! { <PostBody p actions general=general.clone() comment_error=comment_error.clone() /> },
+    )
 }
 
 /// Vote buttons: up / down, or take back the vote you gave.
@@ -285,12 +276,11 @@ fn PostBody(
             }
         })
         .collect_view();
-    let older = p.next_comments.clone().map(|cursor| {
-        view! { <a class="button" href=format!("{page}?after={cursor}#comments")>"Older comments"</a> }
-    });
-    let newest = (!p.first_comments_page).then(|| {
-        view! { <a class="button" href=format!("{page}#comments")>"Newest comments"</a> }
-    });
+    let older = p
+        .next_comments
+        .clone()
+        .map(|cursor| format!("{page}?after={cursor}#comments"));
+    let newest = (!p.first_comments_page).then(|| format!("{page}#comments"));
     view! {
         <Title text=p.title.clone() />
         <article class="post" id=format!("post-{}", p.id)>
@@ -319,7 +309,7 @@ fn PostBody(
                 <h2 id="comments-heading">"Comments (" {p.comment_count} ")"</h2>
                 {comment_form}
                 <ol class="thread">{comments}</ol>
-                <nav class="pager" aria-label="Comment pages">{newest}{older}</nav>
+                <CommentPager newest older />
             </section>
         </article>
     }

@@ -13,7 +13,10 @@ use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::components::{CardBadges, ErrorPage, FormError, RemoveUpvote, Upvote, UpvoteButton};
+use crate::components::{
+    category_chips, loaded, CardBadges, CardList, FeaturedStrip, FormError, OnError, Pager,
+    RemoveUpvote, Tab, Tabs, Upvote, UpvoteButton,
+};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::set_status;
@@ -68,24 +71,13 @@ pub fn feed_href(
     category: Option<&str>,
     after: Option<&str>,
 ) -> String {
-    let mut params = Vec::new();
-    if tab != "trending" {
-        params.push(format!("tab={tab}"));
-    }
-    if let (Some(p), "top") = (period, tab) {
-        params.push(format!("period={p}"));
-    }
-    if let Some(c) = category {
-        params.push(format!("category={c}"));
-    }
-    if let Some(a) = after {
-        params.push(format!("after={a}"));
-    }
-    if params.is_empty() {
-        "/".to_string()
-    } else {
-        format!("/?{}", params.join("&"))
-    }
+    let params = [
+        ("tab", (tab != "trending").then_some(tab)),
+        ("period", period.filter(|_| tab == "top")),
+        ("category", category),
+        ("after", after),
+    ];
+    crate::format::href("/", &params)
 }
 
 #[cfg(feature = "ssr")]
@@ -116,11 +108,7 @@ pub async fn get_feed(
     use data::feed::{self, FeedQuery, Tab, CATEGORIES};
 
     let tab = Tab::parse(tab.as_deref(), period.as_deref()).map_err(AppError::BadRequest)?;
-    let category = match category.as_deref() {
-        None | Some("") => None,
-        Some(c) if CATEGORIES.contains(&c) => Some(c.to_string()),
-        Some(c) => return Err(AppError::BadRequest(format!("unknown category \"{c}\""))),
-    };
+    let category = crate::web::category_param(category.as_deref(), CATEGORIES)?;
     let after = crate::web::cursor_param(tab.kind(), after.as_deref())?;
     let state = crate::state::state()?;
     let query = FeedQuery {
@@ -221,24 +209,9 @@ pub fn FeedPage() -> impl IntoView {
             )
         },
     );
-    view! {
-        <Suspense>
-            {move || {
-                let action_error = action_error.clone();
-                Suspend::new(async move {
-                    match feed.await {
-                        Ok(page) => {
-                            view! {
-                                <FeedBody page action_error upvote unvote />
-                            }
-                                .into_any()
-                        }
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(feed, OnError::ErrorPage, move |page| {
+        view! { <FeedBody page action_error=action_error.clone() upvote unvote /> }
+    })
 }
 
 #[component]
@@ -262,48 +235,29 @@ fn FeedBody(
         .iter()
         .map(|(t, name)| {
             let href = feed_href(t, Some("week"), category.as_deref(), None);
-            let current = (*t == tab).then_some("page");
-            view! { <li><a href=href aria-current=current>{*name}</a></li> }
+            Tab::new(href, *name, *t == tab)
         })
-        .collect_view();
+        .collect();
     let periods = (tab == "top").then(|| {
-        let items = PERIODS
+        let tabs = PERIODS
             .iter()
             .map(|(p, name)| {
                 let href = feed_href("top", Some(p), category.as_deref(), None);
-                let current = (period.as_deref() == Some(*p)).then_some("page");
-                view! { <li><a href=href aria-current=current>{*name}</a></li> }
+                Tab::new(href, *name, period.as_deref() == Some(*p))
             })
-            .collect_view();
-        view! { <nav class="tabs periods" aria-label="Period"><ul>{items}</ul></nav> }
+            .collect();
+        view! { <Tabs class="tabs periods" label="Period" tabs /> }
     });
-    let categories = {
-        let all_current = category.is_none().then_some("page");
-        let all = view! {
-            <li><a href=feed_href(&tab, period.as_deref(), None, None) aria-current=all_current>"All"</a></li>
-        };
-        let items = CATEGORIES_SHOWN
-            .iter()
-            .map(|c| {
-                let href = feed_href(&tab, period.as_deref(), Some(c), None);
-                let current = (category.as_deref() == Some(*c)).then_some("page");
-                view! { <li><a href=href aria-current=current>{label(c)}</a></li> }
-            })
-            .collect_view();
-        view! { <nav class="chips" aria-label="Category"><ul>{all}{items}</ul></nav> }
-    };
+    let categories = category_chips(CATEGORIES_SHOWN, category.as_deref(), |c| {
+        feed_href(&tab, period.as_deref(), c, None)
+    });
     let featured = (!page.featured.is_empty()).then(|| {
         let cards = page
             .featured
             .into_iter()
             .map(|card| view! { <Card card upvote unvote anchor_prefix="f-" /> })
             .collect_view();
-        view! {
-            <section class="featured-strip" aria-labelledby="featured-heading">
-                <h2 id="featured-heading">"Featured"</h2>
-                <ul class="cards compact">{cards}</ul>
-            </section>
-        }
+        view! { <FeaturedStrip heading_id="featured-heading" class="cards compact">{cards}</FeaturedStrip> }
     });
     let empty = page.cards.is_empty();
     let cards = page
@@ -311,29 +265,25 @@ fn FeedBody(
         .into_iter()
         .map(|card| view! { <Card card upvote unvote /> })
         .collect_view();
-    let next = page.next.map(|cursor| {
-        let href = feed_href(&tab, period.as_deref(), category.as_deref(), Some(&cursor));
-        view! { <a class="button" rel="next" href=href>"Next page"</a> }
-    });
-    let first = (!page.first_page).then(|| {
-        view! { <a class="button" href=feed_href(&tab, period.as_deref(), category.as_deref(), None)>"First page"</a> }
-    });
+    let next = page
+        .next
+        .map(|cursor| feed_href(&tab, period.as_deref(), category.as_deref(), Some(&cursor)));
+    let first =
+        (!page.first_page).then(|| feed_href(&tab, period.as_deref(), category.as_deref(), None));
     let intro = (!page.signed_in && page.first_page).then(|| view! { <intro::Intro /> });
     view! {
         <Title text="Proofwork: show the work" />
         {intro}
         <h1 class="feed-title">{heading}</h1>
         <FormError error=Signal::derive(move || action_error.clone()) />
-        <nav class="tabs" aria-label="Order"><ul>{tabs}</ul></nav>
+        <Tabs class="tabs" label="Order" tabs />
         {periods}
         {categories}
         {featured}
-        <section aria-labelledby="feed-heading">
-            <h2 id="feed-heading" class="visually-hidden">"Projects"</h2>
-            {empty.then(|| view! { <p class="empty">"No projects here yet."</p> })}
-            <ul class="cards">{cards}</ul>
-        </section>
-        <nav class="pager" aria-label="Pages">{first}{next}</nav>
+        <CardList heading_id="feed-heading" heading="Projects" class="cards" empty empty_text="No projects here yet.">
+            {cards}
+        </CardList>
+        <Pager first next />
     }
 }
 

@@ -13,7 +13,7 @@
 use leptos::prelude::*;
 use uuid::Uuid;
 
-use crate::components::{FormError, TextArea};
+use crate::components::{FormError, Select, TextArea};
 use crate::error::AppError;
 use crate::format::label;
 use crate::web::set_status;
@@ -150,25 +150,15 @@ pub fn BadgeSection(project_id: Uuid, badges: Vec<BadgeItem>, can_award: bool) -
                 view! { <option value=*t selected=selected disabled=given>{text}</option> }
             })
             .collect_view();
-        let type_has_error = type_error.is_some();
         view! {
             <section class="award-badge" aria-labelledby="award-heading">
                 <h3 id="award-heading">"Award a badge"</h3>
                 <ActionForm action=award attr:class="stack badge-form" attr:novalidate=true>
                     <input type="hidden" name="project_id" value=project_id.to_string() />
-                    <div class="field" class:has-error=type_has_error>
-                        <label for="badge-type">"Badge type"</label>
-                        <select
-                            id="badge-type"
-                            name=BADGE_TYPE
-                            aria-invalid=type_has_error.then_some("true")
-                            aria-describedby=type_has_error.then_some("badge-type-error")
-                        >
-                            <option value="" selected=chosen.is_none()>"Choose a badge"</option>
-                            {options}
-                        </select>
-                        {type_error.map(|m| view! { <p class="field-error" id="badge-type-error">{m}</p> })}
-                    </div>
+                    <Select id="badge-type" name=BADGE_TYPE label="Badge type" error=type_error>
+                        <option value="" selected=chosen.is_none()>"Choose a badge"</option>
+                        {options}
+                    </Select>
                     <TextArea
                         id="badge-note".to_string()
                         name=NOTE

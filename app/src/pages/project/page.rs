@@ -13,7 +13,8 @@ use super::badges::{BadgeItem, BadgeSection};
 use super::comments::{AddComment, DeleteComment, EditComment, ReplyComment, CONTENT, TARGET};
 use super::reports::ReportForm;
 use crate::components::{
-    CardBadges, ErrorPage, FormError, RemoveUpvote, TextArea, Upvote, UpvoteButton,
+    loaded, CardBadges, CommentPager, FormError, OnError, RemoveUpvote, TextArea, Upvote,
+    UpvoteButton,
 };
 use crate::error::AppError;
 use crate::format::label;
@@ -222,19 +223,11 @@ pub fn ProjectPage() -> impl IntoView {
         move || (params.get().get("id"), query.get().get("after")),
         |(id, after)| get_project(id.unwrap_or_default(), after),
     );
-    view! {
-        <Suspense>
-            {move || {
-                let errors = errors.clone();
-                Suspend::new(async move {
-                    match project.await {
-                        Ok(p) => view! { <ProjectBody p actions errors /> }.into_any(),
-                        Err(err) => view! { <ErrorPage error=err /> }.into_any(),
-                    }
-                })
-            }}
-        </Suspense>
-    }
+    loaded(
+        project,
+        OnError::ErrorPage,
+        move |p| view! { <ProjectBody p actions errors=errors.clone() /> },
+    )
 }
 
 /// Errors of failed posts, by action.
@@ -337,12 +330,10 @@ fn ProjectBody(p: ProjectView, actions: Actions, errors: Errors) -> impl IntoVie
         .into_iter()
         .map(|c| view! { <Comment c actions errors=errors.clone() signed_in /> })
         .collect_view();
-    let older = p.next_comments.map(|cursor| {
-        view! { <a class="button" href=format!("/p/{id}?after={cursor}#comments")>"Older comments"</a> }
-    });
-    let newest = (!p.first_comments_page).then(|| {
-        view! { <a class="button" href=format!("/p/{id}#comments")>"Newest comments"</a> }
-    });
+    let older = p
+        .next_comments
+        .map(|cursor| format!("/p/{id}?after={cursor}#comments"));
+    let newest = (!p.first_comments_page).then(|| format!("/p/{id}#comments"));
     let verified = p
         .builder_verified
         .then(|| view! { <span class="verified">" (verified)"</span> });
@@ -396,7 +387,7 @@ fn ProjectBody(p: ProjectView, actions: Actions, errors: Errors) -> impl IntoVie
                 <h2 id="comments-heading">"Comments (" {p.total_comment_count} ")"</h2>
                 {comment_form}
                 <ol class="thread">{thread}</ol>
-                <nav class="pager" aria-label="Comment pages">{newest}{older}</nav>
+                <CommentPager newest older />
             </section>
         </article>
     }
