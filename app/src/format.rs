@@ -49,7 +49,8 @@ pub fn excerpt(s: &str, n: usize) -> String {
 }
 
 /// `path` with the query parameters that have a value, in their order
-/// (`/chains?tab=newest&after=...`); `path` alone when none has.
+/// (`/chains?tab=newest&after=...`); `path` alone when none has. Values
+/// are written as given: percent-encode free text before.
 pub fn href(path: &str, params: &[(&str, Option<&str>)]) -> String {
     let query: Vec<String> = params
         .iter()

@@ -57,12 +57,12 @@ pub const TABS: &[(&str, &str)] = &[("projects", "Projects"), ("builders", "Buil
 
 /// A leaderboard address (defaults left out).
 pub fn leaderboard_href(tab: &str, after: Option<i64>) -> String {
-    match (tab, after) {
-        ("projects", None) => "/leaderboard".to_string(),
-        ("projects", Some(a)) => format!("/leaderboard?after={a}"),
-        (t, None) => format!("/leaderboard?tab={t}"),
-        (t, Some(a)) => format!("/leaderboard?tab={t}&after={a}"),
-    }
+    let after = after.map(|a| a.to_string());
+    let params = [
+        ("tab", (tab != "projects").then_some(tab)),
+        ("after", after.as_deref()),
+    ];
+    crate::format::href("/leaderboard", &params)
 }
 
 /// Parses `after`: a rank, 0 or more. Anything else is a 400.

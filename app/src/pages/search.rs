@@ -73,14 +73,14 @@ pub fn encode(s: &str) -> String {
 
 /// A search address (defaults left out).
 pub fn search_href(q: &str, kind: &str, after: Option<&str>) -> String {
-    let mut href = format!("/search?q={}", encode(q));
-    if kind != "all" {
-        href.push_str(&format!("&type={kind}"));
-    }
-    if let Some(a) = after {
-        href.push_str(&format!("&after={}", encode(a)));
-    }
-    href
+    let q = encode(q);
+    let after = after.map(encode);
+    let params = [
+        ("q", Some(q.as_str())),
+        ("type", (kind != "all").then_some(kind)),
+        ("after", after.as_deref()),
+    ];
+    crate::format::href("/search", &params)
 }
 
 #[server(endpoint = "search")]
