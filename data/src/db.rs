@@ -9,6 +9,57 @@ use sqlx::PgPool;
 /// The embedded migrations (`migrations/` at the workspace root).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 
+/// `(name, contents)` of `data/derived/<name>.sql`.
+macro_rules! derived {
+    ($name:literal) => {
+        ($name, include_str!(concat!("../derived/", $name, ".sql")))
+    };
+}
+
+/// The derived structures (`data/derived/`), in the order they are applied
+/// after the migrations: the engine first, then each structure in its own
+/// file (its definition, table, indexes and the triggers that log its
+/// keys). Every file is idempotent; see docs/REFRESHER.md.
+pub const DERIVED: &[(&str, &str)] = &[
+    derived!("engine"),
+    derived!("mv_feed_projects"),
+    derived!("mv_project_details"),
+    derived!("mv_user_profiles"),
+    derived!("mv_search_index"),
+    derived!("mv_chain_posts"),
+    derived!("mv_chains_discovery"),
+    derived!("mv_investors_directory"),
+    derived!("mv_investor_dashboard"),
+    derived!("mv_validator_dashboard"),
+];
+
+/// Advisory lock held while the derived structures are applied, so that
+/// instances starting together apply them one after another ("proof_dv").
+const DERIVED_LOCK_KEY: i64 = 0x7072_6f6f_665f_6476;
+
+/// The migrations followed by the derived structures as one last
+/// migration: what a database created empty needs (`#[sqlx::test(migrator
+/// = "data::db::FRESH_SCHEMA")]`). A long-lived database uses [`migrate`],
+/// which re-applies the derived structures on every start instead.
+pub static FRESH_SCHEMA: std::sync::LazyLock<sqlx::migrate::Migrator> =
+    std::sync::LazyLock::new(|| {
+        let mut migrations = MIGRATOR.migrations.to_vec();
+        let sql: String = DERIVED.iter().map(|(_, sql)| format!("{sql}\n")).collect();
+        migrations.push(sqlx::migrate::Migration::new(
+            99_991_231_000_000,
+            "derived structures".into(),
+            sqlx::migrate::MigrationType::Simple,
+            sql.into(),
+            false,
+        ));
+        sqlx::migrate::Migrator {
+            migrations: migrations.into(),
+            ignore_missing: false,
+            locking: true,
+            no_tx: false,
+        }
+    });
+
 /// Opens the pool. Nothing waits on PostgreSQL without a bound:
 /// - a short acquire timeout keeps a page from hanging for the default
 ///   30 s while PostgreSQL is unreachable or the pool is exhausted: it fails
@@ -47,8 +98,27 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
         .execute(&mut conn)
         .await?;
     MIGRATOR.run(&mut conn).await?;
+    apply_derived(&mut conn).await?;
     sqlx::Connection::close(conn).await?;
     Ok(())
+}
+
+/// Applies every file of [`DERIVED`] in one transaction (a failure leaves
+/// the previous definitions in place), one instance at a time.
+pub async fn apply_derived(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(DERIVED_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    for (name, sql) in DERIVED {
+        sqlx::raw_sql(sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("applying data/derived/{name}.sql: {e}")))?;
+    }
+    tx.commit().await
 }
 
 /// True when PostgreSQL answers a trivial query.

@@ -70,6 +70,9 @@ pub struct ViewReport {
     pub age_secs: Option<f64>,
     pub status: ViewStatus,
     pub duration_ms: u64,
+    /// A repair run rebuilt it from its definition after finding drift.
+    #[serde(default)]
+    pub rebuilt: bool,
 }
 
 /// How a view compares with its definition.
@@ -256,6 +259,9 @@ impl fmt::Display for ReconcileReport {
                 v.pending_marks,
                 v.duration_ms
             )?;
+            if v.rebuilt {
+                writeln!(f, "    rebuilt from its definition")?;
+            }
             if v.extra_rows > 0 {
                 writeln!(f, "    rows not in its definition: {}", v.extra_rows)?;
                 for e in &v.extra_examples {
@@ -663,6 +669,22 @@ pub async fn run(
             report.views.push(check_view(&mut tx, name).await?);
         }
         tx.commit().await?;
+        // Repair of a drifted view: rebuild it whole from its definition.
+        if opts.repair {
+            for v in report
+                .views
+                .iter_mut()
+                .filter(|v| v.status == ViewStatus::Drift)
+            {
+                let out = crate::refresher::rebuild_now(
+                    pool,
+                    &v.view,
+                    crate::refresher::TriggeredBy::Manual,
+                )
+                .await?;
+                v.rebuilt = out.ok;
+            }
+        }
     }
     on_progress(Progress {
         done: total,
@@ -691,7 +713,9 @@ async fn check_view(
     let status = sqlx::query(
         "SELECT populated, dirty, pending_marks, timer IS NOT NULL AS has_timer,
                 extract(epoch FROM now() - last_refresh_at)::float8 AS age_secs,
-                pg_get_viewdef(to_regclass(quote_ident(view_name))) AS def
+                -- a keyed structure's definition is its own view
+                CASE WHEN kind = 'keyed' THEN 'SELECT * FROM ' || quote_ident(view_name || '_def')
+                     ELSE pg_get_viewdef(to_regclass(quote_ident(view_name))) END AS def
            FROM mv_status WHERE view_name = $1",
     )
     .bind(view)
@@ -715,6 +739,7 @@ async fn check_view(
         age_secs,
         status: ViewStatus::Unpopulated,
         duration_ms: 0,
+        rebuilt: false,
     };
     if !populated {
         report.duration_ms = elapsed_ms(started);

@@ -28,7 +28,7 @@ async fn total(pool: &PgPool) -> Res<i64> {
         .await?)
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_comment_tells_the_owner_once_and_never_the_commenter(pool: PgPool) -> Res {
     let owner = user(&pool, "owner").await?;
     let other = user(&pool, "other").await?;
@@ -50,7 +50,7 @@ async fn a_comment_tells_the_owner_once_and_never_the_commenter(pool: PgPool) ->
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_reply_tells_the_parent_author_and_the_owner_once_each(pool: PgPool) -> Res {
     let owner = user(&pool, "owner").await?;
     let a = user(&pool, "alice").await?;
@@ -84,7 +84,7 @@ async fn a_reply_tells_the_parent_author_and_the_owner_once_each(pool: PgPool) -
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_badge_tells_the_owner_but_not_on_a_deleted_project(pool: PgPool) -> Res {
     let owner = user(&pool, "owner").await?;
     let v = user(&pool, "val").await?;
@@ -104,7 +104,7 @@ async fn a_badge_tells_the_owner_but_not_on_a_deleted_project(pool: PgPool) -> R
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn intro_requests_and_answers(pool: PgPool) -> Res {
     let investor = user(&pool, "inv").await?;
     let builder = user(&pool, "bld").await?;
@@ -132,7 +132,7 @@ async fn intro_requests_and_answers(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn forum_comments_tell_the_post_author(pool: PgPool) -> Res {
     let author = user(&pool, "author").await?;
     let other = user(&pool, "other").await?;
@@ -176,7 +176,7 @@ async fn forum_comments_tell_the_post_author(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn investor_decisions_tell_the_applicant(pool: PgPool) -> Res {
     let applicant = user(&pool, "appl").await?;
     let admin = user(&pool, "adm").await?;
@@ -199,7 +199,7 @@ async fn investor_decisions_tell_the_applicant(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn long_titles_are_cut_to_a_valid_message(pool: PgPool) -> Res {
     let owner = user(&pool, "owner").await?;
     let other = user(&pool, "other").await?;
@@ -218,7 +218,7 @@ async fn long_titles_are_cut_to_a_valid_message(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn unread_changes_are_notified_once_per_user(pool: PgPool) -> Res {
     let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await?;
     listener.listen("unread_counts").await?;
@@ -238,7 +238,7 @@ async fn unread_changes_are_notified_once_per_user(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn pages_and_mark_read_see_only_the_owners_rows(pool: PgPool) -> Res {
     let me = user(&pool, "reader").await?;
     let them = user(&pool, "them").await?;
@@ -280,7 +280,7 @@ async fn pages_and_mark_read_see_only_the_owners_rows(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn awarding_through_the_data_layer_notifies_once(pool: PgPool) -> Res {
     let owner = user(&pool, "owner").await?;
     let v = user(&pool, "val").await?;

@@ -198,7 +198,7 @@ async fn writer(
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn overlays_equal_the_database_after_concurrent_random_writes(pool: PgPool) -> Res {
     let w = std::sync::Arc::new(world(&pool).await?);
     let ov = overlays(&pool, OverlayConfig::default()).await?;
@@ -232,7 +232,7 @@ async fn overlays_equal_the_database_after_concurrent_random_writes(pool: PgPool
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_change_after_commit_replaces_what_was_filled_before_it(pool: PgPool) -> Res {
     let w = world(&pool).await?;
     let ov = overlays(&pool, OverlayConfig::default()).await?;
@@ -267,7 +267,7 @@ async fn a_change_after_commit_replaces_what_was_filled_before_it(pool: PgPool) 
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_stale_fill_racing_a_change_is_refused(pool: PgPool) -> Res {
     // Two instances: A reads while B writes; A's fill carries the version
     // it read with the miss, which B's change advanced.
@@ -302,7 +302,7 @@ async fn a_stale_fill_racing_a_change_is_refused(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn without_redis_every_answer_comes_from_postgres(pool: PgPool) -> Res {
     let w = world(&pool).await?;
     for (u, p) in w.users.iter().zip(&w.projects) {

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 // ------------------------------------------------------ proof score rule --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn badge_weights_are_the_documented_ones(pool: PgPool) -> Res {
     let weights: Vec<(String, i32)> = sqlx::query_as(
         "SELECT t, badge_weight(t) FROM unnest(ARRAY['code_quality','innovation','impact','design','security']) t",
@@ -47,7 +47,7 @@ async fn badge_weights_are_the_documented_ones(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn proof_score_follows_badge_insert_delete_and_update(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let (owner, v1, v2) = (u[0], u[1], u[2]);
@@ -80,7 +80,7 @@ async fn proof_score_follows_badge_insert_delete_and_update(pool: PgPool) -> Res
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn inserting_a_project_with_a_proof_score_is_refused(pool: PgPool) -> Res {
     let owner = user(&pool, "owner").await?;
     let err =
@@ -96,7 +96,7 @@ async fn inserting_a_project_with_a_proof_score_is_refused(pool: PgPool) -> Res 
 
 // ------------------------------------------- user_dashboard_stats: projects --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn project_insert_counts_and_is_active(pool: PgPool) -> Res {
     let owner = user(&pool, "owner").await?;
     project(&pool, owner).await?;
@@ -131,7 +131,7 @@ async fn project_numbers(pool: &PgPool, user: Uuid) -> Res<(i32, i32, i32, i32, 
     ))
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn project_soft_delete_removes_its_share(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
     let p = scored_project(&pool, u[0], &u[1..]).await?;
@@ -150,7 +150,7 @@ async fn project_soft_delete_removes_its_share(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn project_undelete_restores_its_share(pool: PgPool) -> Res {
     let u = users(&pool, 5).await?;
     let p = scored_project(&pool, u[0], &u[1..4]).await?;
@@ -162,7 +162,7 @@ async fn project_undelete_restores_its_share(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn project_hard_delete_removes_everything_it_carried(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
     let p = scored_project(&pool, u[0], &u[1..]).await?;
@@ -178,7 +178,7 @@ async fn project_hard_delete_removes_everything_it_carried(pool: PgPool) -> Res 
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn project_hard_delete_of_a_soft_deleted_project(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
     let p = scored_project(&pool, u[0], &u[1..]).await?;
@@ -195,7 +195,7 @@ async fn project_hard_delete_of_a_soft_deleted_project(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn project_owner_change_moves_its_share(pool: PgPool) -> Res {
     let u = users(&pool, 5).await?;
     let p = scored_project(&pool, u[0], &u[1..4]).await?;
@@ -239,7 +239,7 @@ async fn project_owner_change_moves_its_share(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn proof_score_change_reaches_total_and_karma(pool: PgPool) -> Res {
     let owner = user(&pool, "owner").await?;
     let p = project(&pool, owner).await?;
@@ -267,7 +267,7 @@ async fn proof_score_change_reaches_total_and_karma(pool: PgPool) -> Res {
 
 // ------------------------------------------- user_dashboard_stats: comments --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn comment_insert_delete_and_author_change(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let p = project(&pool, u[0]).await?;
@@ -300,7 +300,7 @@ async fn comment_insert_delete_and_author_change(pool: PgPool) -> Res {
 
 // ------------------------------------------- user_dashboard_stats: badges --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn badge_insert_delete_and_update(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
     let p = project(&pool, u[0]).await?;
@@ -379,7 +379,7 @@ async fn badge_insert_delete_and_update(pool: PgPool) -> Res {
 /// project only in its AFTER triggers, after its unique index entry existed,
 /// so a re-type (project locked first, as the writers' rule says) to the
 /// same (project, validator, type) key and the insert waited for each other.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn badge_insert_and_retype_to_the_same_key_do_not_deadlock(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let p = project(&pool, u[0]).await?;
@@ -420,7 +420,7 @@ async fn badge_insert_and_retype_to_the_same_key_do_not_deadlock(pool: PgPool) -
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn badge_on_a_soft_deleted_project_counts_only_as_given(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let p = project(&pool, u[0]).await?;
@@ -438,7 +438,7 @@ async fn badge_on_a_soft_deleted_project_counts_only_as_given(pool: PgPool) -> R
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn validator_badging_own_project_counts_both_ways(pool: PgPool) -> Res {
     let me = user(&pool, "selfie").await?;
     let p = project(&pool, me).await?;
@@ -455,7 +455,7 @@ async fn validator_badging_own_project_counts_both_ways(pool: PgPool) -> Res {
 
 // ------------------------------------------- user_dashboard_stats: upvotes --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn upvote_insert_delete_and_flip(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let p = project(&pool, u[0]).await?;
@@ -485,7 +485,7 @@ async fn upvote_insert_delete_and_flip(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn upvote_moved_to_another_project(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let p = project(&pool, u[0]).await?;
@@ -508,7 +508,7 @@ async fn upvote_moved_to_another_project(pool: PgPool) -> Res {
 
 // ------------------------------------------- user_dashboard_stats: intros --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn intro_insert_status_changes_delete_and_party_change(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
     let (investor, builder) = (u[0], u[1]);
@@ -570,7 +570,7 @@ async fn intro_insert_status_changes_delete_and_party_change(pool: PgPool) -> Re
 
 // ------------------------------------ user_dashboard_stats: unread counts --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn messages_insert_read_unread_and_delete(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let m1 = message(&pool, u[0], u[1], "one").await?;
@@ -593,7 +593,7 @@ async fn messages_insert_read_unread_and_delete(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn notifications_insert_read_unread_and_delete(pool: PgPool) -> Res {
     let u = user(&pool, "noted").await?;
     let n1 = notification(&pool, u).await?;
@@ -629,7 +629,7 @@ async fn notifications_insert_read_unread_and_delete(pool: PgPool) -> Res {
 
 // ------------------------------------------- message_conversations_denorm --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn conversation_rows_for_both_sides(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let (a, b) = (u[0], u[1]);
@@ -647,7 +647,7 @@ async fn conversation_rows_for_both_sides(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn conversation_read_unread_again_and_delete(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let (a, b) = (u[0], u[1]);
@@ -673,7 +673,7 @@ async fn conversation_read_unread_again_and_delete(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn conversation_follows_edits_and_moves(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let (a, b, c) = (u[0], u[1], u[2]);
@@ -725,7 +725,7 @@ async fn conversation_follows_edits_and_moves(pool: PgPool) -> Res {
 
 // ------------------------------------------------- intro_request_stats --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn intro_request_stats_every_transition(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let (investor, builder) = (u[0], u[1]);
@@ -776,7 +776,7 @@ async fn intro_request_stats_every_transition(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn intro_request_stats_party_change(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let i = intro(&pool, u[0], u[1]).await?;
@@ -798,7 +798,7 @@ async fn intro_request_stats_party_change(pool: PgPool) -> Res {
 
 // ------------------------------------------------------- user deletion --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn deleting_a_user_keeps_everyone_else_exact(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
     let p = scored_project(&pool, u[0], &u[1..]).await?;
@@ -834,7 +834,7 @@ async fn deleting_a_user_keeps_everyone_else_exact(pool: PgPool) -> Res {
 
 /// A new user gets a stats row at once (a trigger that only UPDATEs would
 /// never create it), and its counts increment.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn row_exists_for_new_user_and_counts_increment(pool: PgPool) -> Res {
     let u = user(&pool, "fresh").await?;
     assert_eq!(
@@ -918,7 +918,7 @@ async fn backfill_gives_existing_users_their_real_values(pool: PgPool) -> Res {
 
 /// Deleting the latest message keeps the conversation, now ending at the
 /// message before it.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn deleting_the_latest_message_keeps_the_conversation(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let (a, b) = (u[0], u[1]);
@@ -946,7 +946,7 @@ async fn deleting_the_latest_message_keeps_the_conversation(pool: PgPool) -> Res
 
 /// A badge changes the project's proof_score, and with it the owner's
 /// total_proof_score.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn badges_change_proof_score_and_total_proof_score(pool: PgPool) -> Res {
     let u = users(&pool, 3).await?;
     let p = project(&pool, u[0]).await?;
@@ -970,7 +970,7 @@ async fn badges_change_proof_score_and_total_proof_score(pool: PgPool) -> Res {
 
 /// Hard delete and un-delete of a project move project_count and karma
 /// both ways.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn hard_delete_undelete_project_count_and_karma(pool: PgPool) -> Res {
     let u = users(&pool, 4).await?;
     let p = scored_project(&pool, u[0], &u[1..]).await?;
@@ -1003,7 +1003,7 @@ async fn hard_delete_undelete_project_count_and_karma(pool: PgPool) -> Res {
 
 /// A drifted counter fails the next decrement loudly and the reconciler
 /// reports it (clamping with GREATEST(0, x - 1) would hide the drift).
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn drift_is_detected_not_hidden(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let m = message(&pool, u[0], u[1], "hi").await?;
@@ -1051,7 +1051,7 @@ async fn drift_is_detected_not_hidden(pool: PgPool) -> Res {
 
 /// Every status transition moves the counts, not only those out of
 /// pending: approved to rejected, and withdrawn.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn approved_to_rejected_and_withdrawn(pool: PgPool) -> Res {
     let u = users(&pool, 2).await?;
     let i = intro(&pool, u[0], u[1]).await?;
@@ -1071,7 +1071,7 @@ async fn approved_to_rejected_and_withdrawn(pool: PgPool) -> Res {
 
 /// Derived tables store instants as TIMESTAMPTZ, never TIMESTAMP without
 /// time zone.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn derived_tables_use_timestamptz(pool: PgPool) -> Res {
     let naive: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text FROM information_schema.columns
@@ -1091,7 +1091,7 @@ const HOT_USERS: usize = 6;
 const TASKS: usize = 8;
 const OPS_PER_TASK: usize = 1000;
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn concurrent_workload_keeps_every_counter_exact(
     pool_opts: PgPoolOptions,
     connect_opts: PgConnectOptions,

@@ -48,7 +48,7 @@ fn column_rows(report: &ReconcileReport, table: &str, column: &str) -> u64 {
         .map_or(0, |c| c.rows)
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn clean_database_reports_zero(pool: PgPool) -> Res {
     let report = reconcile(&pool, false).await?;
     assert_eq!(report.total_differences(), 0, "{report}");
@@ -74,7 +74,7 @@ async fn clean_database_reports_zero(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_corrupted_counter_is_reported_with_table_column_and_count(pool: PgPool) -> Res {
     let u = populate(&pool).await?;
     exec(&pool, &format!("UPDATE user_dashboard_stats SET comment_count = comment_count + 3 WHERE user_id = '{}'", u[3])).await?;
@@ -112,7 +112,7 @@ async fn a_corrupted_counter_is_reported_with_table_column_and_count(pool: PgPoo
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn examples_are_capped(pool: PgPool) -> Res {
     users(&pool, 8).await?;
     exec(
@@ -133,7 +133,7 @@ async fn examples_are_capped(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn every_kind_of_drift_is_reported_and_repaired(pool: PgPool) -> Res {
     let u = populate(&pool).await?;
     // missing row, extra row, wrong last message, wrong unread, wrong proof score
@@ -250,7 +250,7 @@ async fn every_kind_of_drift_is_reported_and_repaired(pool: PgPool) -> Res {
     assert_all(&pool).await
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn report_serializes_for_the_admin_page(pool: PgPool) -> Res {
     let u = populate(&pool).await?;
     exec(
@@ -300,8 +300,10 @@ async fn refresh_every_view(pool: &PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn run_compares_every_view_and_records_the_report(pool: PgPool) -> Res {
+    // Every structure built (keyed ones start unpopulated), then writes.
+    refresh_every_view(&pool).await?;
     populate(&pool).await?;
     // Written but not refreshed: the views lag, which is allowed.
     let report = run(&pool, &opts(true), &|_| ()).await?;
@@ -351,18 +353,26 @@ async fn run_compares_every_view_and_records_the_report(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_view_that_misses_a_write_while_clean_is_drift(pool: PgPool) -> Res {
     let u = populate(&pool).await?;
     refresh_every_view(&pool).await?;
     // A write whose mark is lost: the refresher believes the view is clean.
-    exec(&pool, "ALTER TABLE upvotes DISABLE TRIGGER mv_mark_dirty").await?;
+    exec(
+        &pool,
+        "ALTER TABLE upvotes DISABLE TRIGGER mv_feed_projects_mark",
+    )
+    .await?;
     let p: Uuid = sqlx::query_scalar("SELECT id FROM projects WHERE user_id = $1")
         .bind(u[0])
         .fetch_one(&pool)
         .await?;
     upvote(&pool, u[2], p, true).await?;
-    exec(&pool, "ALTER TABLE upvotes ENABLE TRIGGER mv_mark_dirty").await?;
+    exec(
+        &pool,
+        "ALTER TABLE upvotes ENABLE TRIGGER mv_feed_projects_mark",
+    )
+    .await?;
 
     let report = run(&pool, &opts(true), &|_| ()).await?;
     let feed = report.view("mv_feed_projects").unwrap();
@@ -387,17 +397,22 @@ async fn a_view_that_misses_a_write_while_clean_is_drift(pool: PgPool) -> Res {
             .await?;
     assert!(drifted >= Some(1));
 
-    // The next refresh repairs a view: it is recomputed whole.
-    refresh_now(&pool, "mv_feed_projects", TriggeredBy::Manual).await?;
+    // A repair run rebuilds a drifted structure from its definition.
+    let mut repair = opts(true);
+    repair.repair = true;
+    let report = run(&pool, &repair, &|_| ()).await?;
+    assert!(report.view("mv_feed_projects").unwrap().rebuilt, "{report}");
+    assert!(report.to_string().contains("rebuilt from its definition"));
     let report = run(&pool, &opts(true), &|_| ()).await?;
     assert_eq!(
         report.view("mv_feed_projects").unwrap().status,
-        ViewStatus::Ok
+        ViewStatus::Ok,
+        "{report}"
     );
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn run_repairs_counters_and_says_so(pool: PgPool) -> Res {
     let u = populate(&pool).await?;
     exec(
@@ -437,7 +452,7 @@ fn schedule_cfg(every: Duration) -> ScheduleConfig {
     }
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_scheduled_run_happens_once_across_instances(pool: PgPool) -> Res {
     populate(&pool).await?;
     let cfg = schedule_cfg(Duration::from_secs(3600));
@@ -462,7 +477,7 @@ async fn a_scheduled_run_happens_once_across_instances(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn the_schedule_runs_until_shut_down(pool: PgPool) -> Res {
     populate(&pool).await?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -226,7 +226,7 @@ async fn vote_in(tx: &mut PgConnection, user: Uuid, project: Uuid) -> Res {
 
 // ---------------------------------------------------------------- marks --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn writes_only_mark_the_views_that_read_the_table(pool: PgPool) -> Res {
     let (u, p) = voters_of_t_mv(&pool, 4, 2).await?;
     sql(&pool, "CREATE TABLE t_unrelated (id int)").await?;
@@ -284,7 +284,7 @@ async fn writes_only_mark_the_views_that_read_the_table(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn register_view_validates_and_maintains_one_trigger_per_table(pool: PgPool) -> Res {
     // No such view; no unique index (CONCURRENTLY would fail); not a table.
     let err = sql(&pool, "SELECT register_view('t_missing', ARRAY['upvotes'])")
@@ -358,7 +358,7 @@ async fn register_view_validates_and_maintains_one_trigger_per_table(pool: PgPoo
 
 // ---------------------------------------------------------------- burst --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_burst_of_writes_is_coalesced_into_few_refreshes(pool: PgPool) -> Res {
     const N: usize = 200;
     let (u, p) = voters_of_t_mv(&pool, 20, 10).await?;
@@ -421,7 +421,7 @@ async fn a_burst_of_writes_is_coalesced_into_few_refreshes(pool: PgPool) -> Res 
 
 // ------------------------------------------------------ durable marks --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_mark_made_while_no_refresher_runs_is_refreshed_when_one_starts(pool: PgPool) -> Res {
     let (u, p) = voters_of_t_mv(&pool, 3, 1).await?;
     upvote(&pool, u[1], p[0], true).await?;
@@ -446,7 +446,7 @@ async fn a_mark_made_while_no_refresher_runs_is_refreshed_when_one_starts(pool: 
 
 // --------------------------------------------------------------- leader --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn one_leader_refreshes_and_another_takes_over_when_it_dies(pool: PgPool) -> Res {
     let (u, p) = voters_of_t_mv(&pool, 6, 1).await?;
     // A second "server instance": its own pool on the same database.
@@ -527,7 +527,7 @@ async fn one_leader_refreshes_and_another_takes_over_when_it_dies(pool: PgPool) 
 
 // ------------------------------------------------------------- failures --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_failing_refresh_keeps_the_old_view_logs_and_backs_off(pool: PgPool) -> Res {
     sql(
         &pool,
@@ -633,7 +633,7 @@ async fn a_failing_refresh_keeps_the_old_view_logs_and_backs_off(pool: PgPool) -
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_refresh_past_its_statement_timeout_fails_cleanly(pool: PgPool) -> Res {
     sql(
         &pool,
@@ -680,7 +680,7 @@ async fn a_refresh_past_its_statement_timeout_fails_cleanly(pool: PgPool) -> Res
 /// The mark is taken before the writer commits. A refresher that refreshed
 /// on seeing it would miss the row and call the view clean: the row would
 /// be lost until the next write. The refresher waits for the writer.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn an_uncommitted_writer_is_not_missed(pool: PgPool) -> Res {
     let (u, p) = voters_of_t_mv(&pool, 2, 1).await?;
     // A long transaction on a table no view reads stays open throughout: it
@@ -741,7 +741,7 @@ async fn an_uncommitted_writer_is_not_missed(pool: PgPool) -> Res {
 /// When the writer outlives `commit_wait_limit`, the refresher refreshes
 /// anyway (readers get what is committed) but leaves the view dirty, and
 /// refreshes again once the writer has ended.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_writer_outliving_the_wait_limit_gets_a_second_refresh(pool: PgPool) -> Res {
     let (u, p) = voters_of_t_mv(&pool, 3, 1).await?;
     upvote(&pool, u[2], p[0], true).await?;
@@ -786,7 +786,7 @@ async fn a_writer_outliving_the_wait_limit_gets_a_second_refresh(pool: PgPool) -
 
 // ----------------------------------------------------- startup, timer --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_never_populated_view_is_populated_at_start(pool: PgPool) -> Res {
     let (u, p) = people(&pool, 4, 3).await?;
     for (i, &project) in p.iter().enumerate() {
@@ -860,7 +860,7 @@ async fn a_never_populated_view_is_populated_at_start(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_timer_view_refreshes_without_writes(pool: PgPool) -> Res {
     sql(
         &pool,
@@ -903,7 +903,7 @@ async fn a_timer_view_refreshes_without_writes(pool: PgPool) -> Res {
 
 // --------------------------------------------------------------- manual --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn refresh_now_works_without_a_leader(pool: PgPool) -> Res {
     let (u, p) = voters_of_t_mv(&pool, 2, 1).await?;
     upvote(&pool, u[1], p[0], true).await?;
@@ -928,7 +928,7 @@ fn redis_url() -> String {
     std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_refresh_is_published_on_redis(pool: PgPool) -> Res {
     // A name of its own: other tests and servers may publish on the channel.
     let view = format!("t_pub_{:08x}", rand::random::<u32>());
@@ -960,7 +960,7 @@ async fn a_refresh_is_published_on_redis(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_dead_redis_never_fails_a_refresh(pool: PgPool) -> Res {
     let (u, p) = voters_of_t_mv(&pool, 2, 1).await?;
     // Nothing listens on port 1.
@@ -982,7 +982,7 @@ async fn a_dead_redis_never_fails_a_refresh(pool: PgPool) -> Res {
 /// load an expensive view with a loose target is refreshed rarely, a cheap
 /// view with a tight target often, and the tight one is never stuck behind
 /// a round of expensive refreshes.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn each_view_refreshes_as_often_as_its_target_needs(pool: PgPool) -> Res {
     let (u, p) = people(&pool, 40, 1).await?;
     votes_view(&pool, "t_fast").await?;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 /// The list the forms offer, the seed draws from and the validator
 /// dashboard reads is exactly what the CHECK constraint allows, in order.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn badge_types_match_the_check_constraint(pool: PgPool) -> Res {
     let def: String = sqlx::query_scalar(
         "SELECT pg_get_constraintdef(oid) FROM pg_constraint
@@ -42,7 +42,7 @@ async fn chain(pool: &PgPool, creator: Uuid, name: &str, public: bool) -> Res<Uu
 /// Public chains are visible to everyone, private ones to their creator
 /// and followers only, inactive ones to no one; the read check
 /// (`visible_to`) and the write checks (following a chain) agree.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn chain_visibility_is_one_rule(pool: PgPool) -> Res {
     let creator = user(&pool, "creator").await?;
     let follower = user(&pool, "follower").await?;
@@ -89,7 +89,7 @@ async fn chain_visibility_is_one_rule(pool: PgPool) -> Res {
 
 /// A post read live (before the view's refresh) scores what the view gives
 /// it after the refresh, and the score follows the formula.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn forum_trending_score_is_the_same_live_and_in_the_view(pool: PgPool) -> Res {
     let author = user(&pool, "author").await?;
     let voters = users(&pool, 3).await?;

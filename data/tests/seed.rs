@@ -61,7 +61,7 @@ fn within(actual: i64, target: i64, tolerance: f64) -> bool {
     (actual as f64) >= t * (1.0 - tolerance) && (actual as f64) <= t * (1.0 + tolerance)
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn default_scale_loads_a_realistic_community(pool: PgPool) {
     let steps = Mutex::new(Vec::new());
     let on_step = |s: SeedStep| steps.lock().unwrap().push((s, Instant::now()));
@@ -420,7 +420,7 @@ async fn fresh_database(name: &str) -> PgPool {
         .connect_with(admin.clone().database(name))
         .await
         .expect("connect to the new database");
-    data::db::MIGRATOR.run(&pool).await.expect("migrate");
+    data::db::migrate(&pool).await.expect("migrate");
     pool
 }
 
@@ -437,7 +437,7 @@ async fn drop_database(pool: PgPool, name: &str) {
         .expect("drop database");
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn same_seed_same_content_different_seed_different_content(pool: PgPool) {
     let small = |seed| SeedOptions { scale: 0.05, seed };
     seed::seed(&pool, &small(7), &no_progress)
@@ -465,7 +465,7 @@ async fn same_seed_same_content_different_seed_different_content(pool: PgPool) {
     assert!(table_count(&pool, "users").await >= 250);
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn tiny_scale_still_has_every_kind_of_row(pool: PgPool) {
     let report = seed::seed(&pool, &tiny(1), &no_progress)
         .await
@@ -499,7 +499,7 @@ async fn tiny_scale_still_has_every_kind_of_row(pool: PgPool) {
     assert_request_statuses(&pool).await;
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn refuses_a_database_that_has_users_and_writes_nothing(pool: PgPool) {
     let new = users::NewUser {
         username: "someone".into(),
@@ -521,7 +521,7 @@ async fn refuses_a_database_that_has_users_and_writes_nothing(pool: PgPool) {
     }
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn a_failure_midway_leaves_the_database_empty(pool: PgPool) {
     assert!(seed::is_empty(&pool).await.unwrap());
     // Make the last data step fail: everything before it must roll back.
@@ -553,7 +553,7 @@ async fn a_failure_midway_leaves_the_database_empty(pool: PgPool) {
     assert!(seed::is_empty(&pool).await.unwrap());
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn rejects_a_nonsensical_scale(pool: PgPool) {
     for scale in [0.0, -1.0, f64::NAN, f64::INFINITY] {
         let err = seed::seed(&pool, &SeedOptions { scale, seed: 1 }, &no_progress)

@@ -17,6 +17,7 @@ mod common;
 
 use anyhow::{ensure, Context};
 use common::Res;
+use data::refresher::{rebuild_now, refresh_now, TriggeredBy};
 use data::seed::{self, SeedOptions};
 use serde_json::Value;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -81,12 +82,40 @@ async fn exec(pool: &PgPool, sql: &str) -> Res {
     Ok(())
 }
 
+/// Brings a structure up to date as the refresher does (a materialized
+/// view refreshed concurrently, a keyed structure stepped or built).
 async fn refresh(pool: &PgPool, view: &str) -> Res {
-    exec(
-        pool,
-        &format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}"),
+    let out = refresh_now(pool, view, TriggeredBy::Manual).await?;
+    ensure!(out.ok, "refreshing {view}: {:?}", out.error);
+    Ok(())
+}
+
+/// Recomputes a structure whole, from scratch.
+async fn rebuild(pool: &PgPool, view: &str) -> Res {
+    let out = rebuild_now(pool, view, TriggeredBy::Manual).await?;
+    ensure!(out.ok, "rebuilding {view}: {:?}", out.error);
+    Ok(())
+}
+
+/// True for a keyed structure (a table kept from the view `<name>_def`).
+async fn is_keyed(pool: &PgPool, view: &str) -> Res<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT kind = 'keyed' FROM mv_registry WHERE view_name = $1")
+            .bind(view)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(false),
     )
-    .await
+}
+
+/// The view holding a structure's definition: the materialized view
+/// itself, or a keyed structure's `<name>_def`.
+async fn defining_view(pool: &PgPool, view: &str) -> Res<String> {
+    Ok(if is_keyed(pool, view).await? {
+        format!("{view}_def")
+    } else {
+        view.to_string()
+    })
 }
 
 async fn refresh_all(pool: &PgPool) -> Res {
@@ -105,11 +134,12 @@ async fn all_refreshed(pool: &PgPool) -> Res<Extra> {
     Ok(extra)
 }
 
-/// Every materialized view in the schema (the structural rules apply to
-/// views added later too).
+/// Every derived structure in the schema: registered ones and any other
+/// materialized view (the structural rules apply to those added later too).
 async fn all_views(pool: &PgPool) -> Res<Vec<String>> {
     let views: Vec<String> = sqlx::query_scalar(
-        "SELECT matviewname::text FROM pg_matviews WHERE schemaname = 'public' ORDER BY 1",
+        "SELECT view_name FROM mv_registry
+         UNION SELECT matviewname::text FROM pg_matviews WHERE schemaname = 'public' ORDER BY 1",
     )
     .fetch_all(pool)
     .await?;
@@ -119,10 +149,10 @@ async fn all_views(pool: &PgPool) -> Res<Vec<String>> {
     Ok(views)
 }
 
-/// The view's defining query as PostgreSQL stores it.
+/// The structure's defining query as PostgreSQL stores it.
 async fn definition(pool: &PgPool, view: &str) -> Res<String> {
     let def: String = sqlx::query_scalar("SELECT pg_get_viewdef($1::regclass)")
-        .bind(view)
+        .bind(defining_view(pool, view).await?)
         .fetch_one(pool)
         .await?;
     Ok(def.trim().trim_end_matches(';').to_string())
@@ -355,7 +385,7 @@ fn has_node(plan: &Value, node_type: &str) -> bool {
 
 // --------------------------------------------------------------- tests --
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn every_view_refreshes_concurrently_and_equals_its_definition(pool: PgPool) -> Res {
     seeded(&pool).await?;
     extra_writes(&pool).await?;
@@ -366,7 +396,12 @@ async fn every_view_refreshes_concurrently_and_equals_its_definition(pool: PgPoo
         // Again inside one transaction, so the comparison sees the same now().
         let def = definition(&pool, view).await?;
         let mut tx = pool.begin().await?;
-        sqlx::query(&format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}"))
+        let again = if is_keyed(&pool, view).await? {
+            format!("SELECT derived_rebuild('{view}')")
+        } else {
+            format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {view}")
+        };
+        sqlx::query(&again)
             .execute(&mut *tx)
             .await
             .with_context(|| format!("refresh {view}"))?;
@@ -387,7 +422,7 @@ async fn every_view_refreshes_concurrently_and_equals_its_definition(pool: PgPoo
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn views_follow_writes_after_a_refresh(pool: PgPool) -> Res {
     seeded(&pool).await?;
     refresh_all(&pool).await?;
@@ -529,7 +564,7 @@ async fn views_follow_writes_after_a_refresh(pool: PgPool) -> Res {
 /// user_dashboard_stats (docs/DERIVED-DATA.md); the views compute them from
 /// source rows independently and must agree. Same for the investor's sent
 /// requests and intro_request_stats.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn views_agree_with_the_trigger_maintained_counters(pool: PgPool) -> Res {
     all_refreshed(&pool).await?;
     for (view, check) in [
@@ -584,7 +619,7 @@ async fn views_agree_with_the_trigger_maintained_counters(pool: PgPool) -> Res {
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn every_view_is_registered_with_exactly_the_tables_it_reads(pool: PgPool) -> Res {
     let views = all_views(&pool).await?;
     for view in &views {
@@ -597,11 +632,19 @@ async fn every_view_is_registered_with_exactly_the_tables_it_reads(pool: PgPool)
              WHERE r.ev_class = $1::regclass AND c.oid <> r.ev_class AND c.relkind IN ('r', 'p')
              ORDER BY 1",
         )
-        .bind(view)
+        .bind(defining_view(&pool, view).await?)
         .fetch_all(&pool)
         .await?;
+        // A materialized view lists its sources in the registry (each gets
+        // the marking trigger); a keyed structure has its own logging
+        // triggers, named <name>_mark..., on each table it reads.
         let registered: Option<(Vec<String>, bool)> = sqlx::query_as(
-            "SELECT ARRAY(SELECT unnest(sources) ORDER BY 1), timer IS NOT NULL
+            "SELECT CASE WHEN kind = 'keyed'
+                         THEN ARRAY(SELECT DISTINCT c.relname::text
+                                      FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                                     WHERE t.tgname LIKE view_name || '\\_mark%' ORDER BY 1)
+                         ELSE ARRAY(SELECT unnest(sources) ORDER BY 1) END,
+                    timer IS NOT NULL
              FROM mv_registry WHERE view_name = $1",
         )
         .bind(view)
@@ -625,7 +668,7 @@ async fn every_view_is_registered_with_exactly_the_tables_it_reads(pool: PgPool)
     Ok(())
 }
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn every_view_has_a_unique_index_on_plain_columns(pool: PgPool) -> Res {
     for view in all_views(&pool).await? {
         let n = sqlx::query_scalar::<_, i64>(
@@ -643,10 +686,9 @@ async fn every_view_has_a_unique_index_on_plain_columns(pool: PgPool) -> Res {
     Ok(())
 }
 
-/// A view without a unique index cannot be refreshed CONCURRENTLY: a
-/// project insert followed by the search view's concurrent refresh must
-/// succeed and keep the insert.
-#[sqlx::test(migrations = "../migrations")]
+/// A project insert followed by a refresh of the search index must find
+/// the project, and the index's unique key is what makes that possible.
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn project_insert_then_concurrent_search_refresh(pool: PgPool) -> Res {
     seeded(&pool).await?;
     let owner: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE username = 'demo_builder'")
@@ -677,17 +719,22 @@ async fn project_insert_then_concurrent_search_refresh(pool: PgPool) -> Res {
     .await?;
     ensure!(key == ["result_type", "id"], "unique key {key:?}");
 
-    // The document's version: the same view without its unique index.
+    // The document's version had no unique key: without it a structure
+    // cannot be kept per key (the step's upsert needs it).
     let mut tx = pool.begin().await?;
     sqlx::query("DROP INDEX mv_search_index_key")
         .execute(&mut *tx)
         .await?;
-    let err = sqlx::query("REFRESH MATERIALIZED VIEW CONCURRENTLY mv_search_index")
+    sqlx::query("UPDATE projects SET title = 'Searchable Thing Two' WHERE id = $1")
+        .bind(project)
+        .execute(&mut *tx)
+        .await?;
+    let err = sqlx::query("SELECT derived_step('mv_search_index')")
         .execute(&mut *tx)
         .await
-        .expect_err("a concurrent refresh without a unique index must fail");
+        .expect_err("a step without a unique key must fail");
     ensure!(
-        err.to_string().contains("concurrently"),
+        err.to_string().contains("ON CONFLICT"),
         "unexpected error {err}"
     );
     tx.rollback().await?;
@@ -698,7 +745,7 @@ async fn project_insert_then_concurrent_search_refresh(pool: PgPool) -> Res {
 /// partial index could serve is a sequential scan of projects per user, a
 /// refresh that grows quadratically: the search view's user branch must
 /// use the plain index on projects(user_id).
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn search_refresh_uses_plain_user_index(pool: PgPool) -> Res {
     seeded(&pool).await?;
     // The plain (non-partial) index on projects(user_id) exists.
@@ -751,7 +798,7 @@ async fn search_refresh_uses_plain_user_index(pool: PgPool) -> Res {
 
 /// Public views never expose an email address (a directory that selected
 /// `u.email` would show it to every visitor).
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn no_email_in_public_views(pool: PgPool) -> Res {
     all_refreshed(&pool).await?;
     for view in PUBLIC_VIEWS {
@@ -780,13 +827,13 @@ async fn no_email_in_public_views(pool: PgPool) -> Res {
 /// ORDER BY in a view definition is a sort at every
 /// refresh that no reader can rely on. Checked on the stored query trees
 /// (window and aggregate ORDER BYs are not query sorts).
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn no_order_by_in_view_definitions(pool: PgPool) -> Res {
     let sorted = "SELECT count(*) FROM pg_rewrite
                   WHERE ev_class = $1::regclass AND ev_action ~ ':sortClause \\('";
     for view in all_views(&pool).await? {
         let n = sqlx::query_scalar::<_, i64>(sorted)
-            .bind(&view)
+            .bind(defining_view(&pool, &view).await?)
             .fetch_one(&pool)
             .await?;
         ensure!(n == 0, "{view} has an ORDER BY in its definition");
@@ -822,7 +869,7 @@ async fn trending_snapshot(pool: &PgPool) -> Res<Vec<String>> {
 /// Trending scores must not read the clock: subtracting the age from
 /// CURRENT_TIMESTAMP would make every refresh rewrite every row and the
 /// value depend on when the refresh ran. They grow from a fixed epoch.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn trending_order_is_independent_of_refresh_time(pool: PgPool) -> Res {
     for view in ["mv_feed_projects", "mv_chain_posts"] {
         let def = definition(&pool, view).await?.to_lowercase();
@@ -834,9 +881,9 @@ async fn trending_order_is_independent_of_refresh_time(pool: PgPool) -> Res {
     refresh_all(&pool).await?;
     let before = trending_snapshot(&pool).await?;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    // A plain refresh recomputes every row from scratch.
-    exec(&pool, "REFRESH MATERIALIZED VIEW mv_feed_projects").await?;
-    exec(&pool, "REFRESH MATERIALIZED VIEW mv_chain_posts").await?;
+    // A rebuild recomputes every row from scratch.
+    rebuild(&pool, "mv_feed_projects").await?;
+    rebuild(&pool, "mv_chain_posts").await?;
     let after = trending_snapshot(&pool).await?;
     ensure!(before == after, "trending scores moved with the clock");
 
@@ -875,7 +922,7 @@ async fn trending_order_is_independent_of_refresh_time(pool: PgPool) -> Res {
 }
 
 /// Per-user columns in a shared view are always FALSE.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn no_per_user_placeholders(pool: PgPool) -> Res {
     for view in all_views(&pool).await? {
         let columns: Vec<String> = sqlx::query_scalar(
@@ -893,7 +940,7 @@ async fn no_per_user_placeholders(pool: PgPool) -> Res {
 
 /// Fuzzy search (docs/VIEWS.md): "rsut" shares one trigram of nine with
 /// "rust", so the query words are corrected against mv_search_terms first.
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn fuzzy_search_finds_rust_from_rsut(pool: PgPool) -> Res {
     let extra = all_refreshed(&pool).await?;
 
@@ -949,7 +996,7 @@ async fn fuzzy_search_finds_rust_from_rsut(pool: PgPool) -> Res {
 
 /// Keyset pages concatenate to the full order, and each page query is
 /// served in index order (no Sort even when sorting is discouraged).
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn page_queries_use_keyset_pagination_on_an_index(pool: PgPool) -> Res {
     all_refreshed(&pool).await?;
 

@@ -26,7 +26,7 @@ const OPS_PER_TASK: usize = 1000;
 /// Writers share a few users so that their counters are contended.
 const HOT_USERS: i64 = 12;
 
-#[sqlx::test(migrations = "../migrations")]
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
 async fn concurrent_workload_with_the_refresher_leaves_everything_exact(
     pool_opts: PgPoolOptions,
     connect_opts: PgConnectOptions,
@@ -104,6 +104,18 @@ async fn concurrent_workload_with_the_refresher_leaves_everything_exact(
     eprintln!("{refreshes} refreshes for {} writes", TASKS * OPS_PER_TASK);
     ensure!(failed == 0, "{failed} refreshes failed");
     ensure!(refreshes > 0, "the refresher never refreshed");
+    // The keyed structures were kept by steps while the writes ran.
+    let (keyed, stepped): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM mv_registry WHERE kind = 'keyed'),
+                (SELECT count(DISTINCT view_name) FROM derived_step_stats)",
+    )
+    .fetch_one(&pool)
+    .await?;
+    eprintln!("{stepped} of {keyed} keyed structures were stepped");
+    ensure!(
+        keyed > 0 && stepped == keyed,
+        "{stepped} of {keyed} keyed structures were stepped"
+    );
 
     // Views that read the clock may have changed by the passing of time
     // alone; they are refreshed on a timer, here once more by hand.

@@ -32,13 +32,20 @@ pub struct ViewHealth {
     pub timer_secs: Option<f64>,
     /// `mv_registry.staleness_target`, in seconds.
     pub target_secs: f64,
+    /// "view" (a materialized view refreshed whole) or "keyed" (a table
+    /// rewritten per key from its definition).
+    pub kind: String,
     /// False until the view's first refresh (`WITH NO DATA`).
     pub populated: bool,
     /// Writes not yet covered by a complete refresh. (When the first of
     /// them happened is not known: marks are sequence values, not times.)
     pub dirty: bool,
+    /// Views: writing statements since the last refresh. Keyed: keys
+    /// waiting in the log (counted up to 100,000).
     pub pending_marks: i64,
-    /// End of the last successful refresh.
+    /// Keyed: how long the oldest waiting key has waited.
+    pub oldest_pending_secs: Option<f64>,
+    /// End of the last successful refresh (keyed: the last step or build).
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_refresh_at: Option<OffsetDateTime>,
     /// Seconds since `last_refresh_at`.
@@ -58,7 +65,9 @@ pub async fn health(pool: &PgPool) -> Result<Vec<ViewHealth>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT s.view_name, s.sources, extract(epoch FROM s.timer)::float8 AS timer_secs,
                 extract(epoch FROM s.staleness_target)::float8 AS target_secs,
-                s.populated, s.dirty, s.pending_marks, s.last_refresh_at,
+                s.kind, s.populated, s.dirty, coalesce(s.pending_marks, 0) AS pending_marks,
+                extract(epoch FROM clock_timestamp() - s.oldest_pending_at)::float8 AS oldest_pending_secs,
+                s.last_refresh_at,
                 extract(epoch FROM now() - s.last_refresh_at)::float8 AS age_secs, s.row_count,
                 ok.started_at AS ok_started_at, ok.finished_at AS ok_finished_at,
                 ok.duration_ms AS ok_duration_ms, ok.row_count AS ok_row_count,
@@ -104,9 +113,11 @@ pub async fn health(pool: &PgPool) -> Result<Vec<ViewHealth>, sqlx::Error> {
                 sources: r.try_get("sources")?,
                 timer_secs: r.try_get("timer_secs")?,
                 target_secs: r.try_get("target_secs")?,
+                kind: r.try_get("kind")?,
                 populated: r.try_get("populated")?,
-                dirty: r.try_get("dirty")?,
+                dirty: r.try_get::<Option<bool>, _>("dirty")?.unwrap_or(false),
                 pending_marks: r.try_get("pending_marks")?,
+                oldest_pending_secs: r.try_get("oldest_pending_secs")?,
                 last_refresh_at: r.try_get("last_refresh_at")?,
                 age_secs: r.try_get("age_secs")?,
                 row_count: r.try_get("row_count")?,
@@ -153,4 +164,49 @@ pub async fn leader(pool: &PgPool) -> Result<Option<LeaderInfo>, sqlx::Error> {
         })
     })
     .transpose()
+}
+
+/// One minute of a keyed structure's steps (`derived_step_stats`).
+#[derive(Clone, Debug, Serialize)]
+pub struct StepMinute {
+    pub view_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub minute: OffsetDateTime,
+    pub steps: i32,
+    pub keys: i64,
+    pub rows_written: i64,
+    pub busy_ms: i64,
+    /// Longest wait of a key from its write to the end of its step.
+    pub max_lag_ms: i64,
+    /// Mean of that wait over the minute's keys.
+    pub mean_lag_ms: f64,
+}
+
+/// The keyed structures' steps over the last `minutes` minutes, oldest
+/// first: what the staleness chart shows.
+pub async fn step_history(pool: &PgPool, minutes: i32) -> Result<Vec<StepMinute>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT view_name, minute, steps, keys, rows_written, busy_ms, max_lag_ms,
+                lag_sum_ms::float8 / greatest(keys, 1) AS mean_lag_ms
+           FROM derived_step_stats
+          WHERE minute >= date_trunc('minute', now()) - make_interval(mins => $1)
+          ORDER BY view_name, minute",
+    )
+    .bind(minutes)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(StepMinute {
+                view_name: r.try_get("view_name")?,
+                minute: r.try_get("minute")?,
+                steps: r.try_get("steps")?,
+                keys: r.try_get("keys")?,
+                rows_written: r.try_get("rows_written")?,
+                busy_ms: r.try_get("busy_ms")?,
+                max_lag_ms: r.try_get("max_lag_ms")?,
+                mean_lag_ms: r.try_get("mean_lag_ms")?,
+            })
+        })
+        .collect()
 }

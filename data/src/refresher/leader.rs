@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, PgPool};
 
+use super::keyed::Stepper;
 use super::refresh::{
     read_status, refresh_view, take_xid, wait_for_writers, writers_done, Plan, Status,
 };
@@ -171,10 +172,23 @@ impl Refresher {
     async fn lead(&self, conn: &mut PgConnection) -> sqlx::Error {
         let mut states: HashMap<String, ViewState> = HashMap::new();
         let mut last_prune: Option<Instant> = None;
-        loop {
-            if let Err(e) = self.cycle(conn, &mut states, &mut last_prune).await {
-                return e;
+        // Keyed structures are stepped beside the view refreshes (on pool
+        // connections), so a long REFRESH never holds back a step.
+        let stepper = Stepper {
+            pool: &self.pool,
+            cfg: &self.cfg,
+            publisher: &self.publisher,
+        };
+        let views = async {
+            loop {
+                if let Err(e) = self.cycle(conn, &mut states, &mut last_prune).await {
+                    return e;
+                }
             }
+        };
+        tokio::select! {
+            e = views => e,
+            never = stepper.run() => match never {},
         }
     }
 
@@ -280,7 +294,7 @@ impl Refresher {
     ) -> Vec<Candidate> {
         states.retain(|name, _| rows.iter().any(|r| &r.view_name == name));
         let mut out = Vec::new();
-        for row in rows {
+        for row in rows.iter().filter(|r| !r.keyed) {
             let st = states.entry(row.view_name.clone()).or_default();
             let dirty = row.mark > row.refreshed_upto;
             if !dirty {
@@ -414,17 +428,25 @@ async fn try_lock(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
 }
 
 async fn prune_log(conn: &mut PgConnection, retention: Duration) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
+    let steps = sqlx::query(
+        "DELETE FROM derived_step_stats WHERE minute < now() - make_interval(secs => $1)",
+    )
+    .bind(retention.as_secs_f64())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    let refreshes = sqlx::query(
         "DELETE FROM mv_refresh_log WHERE started_at < now() - make_interval(secs => $1)",
     )
     .bind(retention.as_secs_f64())
     .execute(conn)
     .await?
-    .rows_affected())
+    .rows_affected();
+    Ok(steps + refreshes)
 }
 
 /// `min * 2^(failures-1)`, capped at `max`.
-fn backoff(min: Duration, max: Duration, failures: u32) -> Duration {
+pub(super) fn backoff(min: Duration, max: Duration, failures: u32) -> Duration {
     let exp = failures.saturating_sub(1).min(20);
     min.saturating_mul(1u32 << exp).min(max)
 }

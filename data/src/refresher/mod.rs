@@ -13,12 +13,13 @@
 //! [`health`](mod@health) reads the state back for the admin pages.
 
 mod health;
+mod keyed;
 mod leader;
 mod refresh;
 
-pub use health::{health, leader, LeaderInfo, RefreshRecord, ViewHealth};
+pub use health::{health, leader, step_history, LeaderInfo, RefreshRecord, StepMinute, ViewHealth};
 pub use leader::{coalescing_window, Refresher};
-pub use refresh::{bring_up_to_date, refresh_now, CatchUp};
+pub use refresh::{bring_up_to_date, rebuild_now, refresh_now, CatchUp};
 
 use std::future::Future;
 use std::time::Duration;

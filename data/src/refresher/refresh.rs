@@ -23,6 +23,14 @@ pub(super) struct Status {
     pub(super) timer_due: bool,
     /// `mv_registry.staleness_target`.
     pub(super) target: Duration,
+    /// A keyed structure (stepped per key, see [`super::keyed`]), not a
+    /// materialized view.
+    pub(super) keyed: bool,
+    /// keyed: keys waiting in its log.
+    pub(super) pending: i64,
+    /// keyed: must be built whole first (never populated, or its
+    /// definition changed).
+    pub(super) rebuild_due: bool,
 }
 
 /// A refresh to do: the view, the mark it will cover, why.
@@ -60,6 +68,18 @@ pub async fn refresh_now(
         .into_iter()
         .find(|r| r.view_name == view)
         .ok_or(sqlx::Error::RowNotFound)?;
+    let by = format!("manual@pid{}", std::process::id());
+    if row.keyed {
+        return super::keyed::drain(
+            &mut conn,
+            view,
+            row.rebuild_due,
+            triggered_by,
+            &by,
+            cfg.statement_timeout,
+        )
+        .await;
+    }
     let xid = take_xid(&mut conn).await?;
     let wait = wait_for_writers(&mut conn, xid, &row.sources, cfg.commit_wait_limit).await?;
     let plan = Plan {
@@ -70,8 +90,30 @@ pub async fn refresh_now(
         populated: row.populated,
         triggered_by,
     };
-    let by = format!("manual@pid{}", std::process::id());
     refresh_view(&mut conn, &plan, wait, &by, cfg.statement_timeout).await
+}
+
+/// Recomputes one registered structure whole, whoever leads (the
+/// reconciler's repair): a keyed structure is rebuilt from its definition
+/// (not just stepped), a materialized view refreshed as by
+/// [`refresh_now`].
+pub async fn rebuild_now(
+    pool: &PgPool,
+    view: &str,
+    triggered_by: TriggeredBy,
+) -> Result<RefreshOutcome, sqlx::Error> {
+    let cfg = RefresherConfig::default();
+    let keyed: bool =
+        sqlx::query_scalar("SELECT kind = 'keyed' FROM mv_registry WHERE view_name = $1")
+            .bind(view)
+            .fetch_one(pool)
+            .await?;
+    if !keyed {
+        return refresh_now(pool, view, triggered_by).await;
+    }
+    let mut conn = pool.acquire().await?;
+    let by = format!("manual@pid{}", std::process::id());
+    super::keyed::rebuild(&mut conn, view, triggered_by, &by, cfg.statement_timeout).await
 }
 
 /// Which views [`bring_up_to_date`] refreshes.
@@ -100,7 +142,12 @@ pub async fn bring_up_to_date(
     };
     let mut outcomes = Vec::new();
     for row in rows {
-        let due = !row.populated || (which == CatchUp::Stale && row.mark > row.refreshed_upto);
+        let stale = if row.keyed {
+            row.pending > 0
+        } else {
+            row.mark > row.refreshed_upto
+        };
+        let due = !row.populated || row.rebuild_due || (which == CatchUp::Stale && stale);
         if !due {
             continue;
         }
@@ -121,7 +168,8 @@ pub async fn bring_up_to_date(
 pub(super) async fn read_status(conn: &mut PgConnection) -> Result<Vec<Status>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT view_name, sources, mark, refreshed_upto, populated, timer_due,
-                extract(epoch FROM staleness_target)::float8 AS target_secs
+                extract(epoch FROM staleness_target)::float8 AS target_secs,
+                kind = 'keyed' AS keyed, rebuild_due, coalesce(pending_marks, 0) AS pending
            FROM mv_status ORDER BY view_name",
     )
     .fetch_all(&mut *conn)
@@ -136,6 +184,9 @@ pub(super) async fn read_status(conn: &mut PgConnection) -> Result<Vec<Status>, 
                 populated: row.try_get("populated")?,
                 timer_due: row.try_get("timer_due")?,
                 target: Duration::from_secs_f64(row.try_get::<f64, _>("target_secs")?.max(0.0)),
+                keyed: row.try_get("keyed")?,
+                pending: row.try_get("pending")?,
+                rebuild_due: row.try_get("rebuild_due")?,
             })
         })
         .collect()

@@ -256,8 +256,7 @@ async fn approving_makes_an_investor_in_the_directory_and_a_decision_is_final() 
     );
 
     // In the directory after the view's refresh.
-    app.exec("refresh materialized view mv_investors_directory")
-        .await;
+    app.refresh(&["mv_investors_directory"]).await;
     let (status, html) = app.get_html("/investors").await;
     assert_eq!(status, 200);
     assert!(html.contains("Future Fund"), "approved investor listed");

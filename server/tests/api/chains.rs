@@ -30,8 +30,7 @@ async fn discovery_lists_public_chains_with_tabs_categories_and_keyset_pages() {
     let app = chains_app().await;
     // A private chain in the view: never listed.
     let (private, _, _) = app.private_chain().await;
-    app.exec("refresh materialized view mv_chains_discovery")
-        .await;
+    app.refresh(&["mv_chains_discovery"]).await;
     let (status, html) = app.get_html("/chains").await;
     assert_eq!(status, 200);
     assert_eq!(html.matches("<h1").count(), 1, "one h1");

@@ -384,11 +384,19 @@ impl TestApp {
         .expect("seed demo data");
     }
 
-    /// Refreshes these materialized views, in order.
+    /// Brings these derived structures up to date, in order, as the
+    /// refresher would (a materialized view is refreshed, a keyed
+    /// structure stepped until its log is empty).
     pub async fn refresh(&self, views: &[&str]) {
         for view in views {
-            self.exec(&format!("refresh materialized view {view}"))
-                .await;
+            let out = data::refresher::refresh_now(
+                &self.pool,
+                view,
+                data::refresher::TriggeredBy::Manual,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("refreshing {view}: {e}"));
+            assert!(out.ok, "refreshing {view}: {:?}", out.error);
         }
     }
 

@@ -124,7 +124,7 @@ async fn intro_lifecycle_keeps_every_counter_exact() {
     let bld = app.sign_up("bld_life").await;
     let project = project_of(&app, "bld_life", "Rocket").await;
     let plain = app.sign_up("plain_life").await;
-    app.exec("refresh materialized view mv_user_profiles").await;
+    app.refresh(&["mv_user_profiles"]).await;
 
     // The profile: an investor gets Message and the intro form with the
     // builder's projects; another user only Message; the owner neither.

@@ -8,9 +8,7 @@ use crate::helpers::{next_href, seeded_app, TestApp, FEED_VIEWS};
 /// Refreshes the search views (the test app runs no refresher).
 pub async fn refresh_search(app: &TestApp) {
     app.refresh(FEED_VIEWS).await;
-    for view in ["mv_search_index", "mv_search_terms"] {
-        app.exec(&format!("refresh materialized view {view}")).await;
-    }
+    app.refresh(&["mv_search_index", "mv_search_terms"]).await;
 }
 
 /// Percent-encodes a query value.

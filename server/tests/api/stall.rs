@@ -67,13 +67,13 @@ async fn pages_keep_answering_while_other_instances_start() {
 }
 
 /// A request that cannot finish within the request timeout (here: the
-/// feed's view is locked by a plain refresh in another transaction) is answered 503 with
+/// feed's table is locked by another transaction) is answered 503 with
 /// `Retry-After` in about that time, and the server keeps serving.
 #[tokio::test]
 async fn a_request_that_cannot_finish_is_cut_off_with_503() {
     let app = spawn_app_with(&["--request-timeout-ms", "500", "--hot-cache", "false"]).await;
     let mut lock = app.pool.begin().await.unwrap();
-    sqlx::query("REFRESH MATERIALIZED VIEW mv_feed_projects")
+    sqlx::query("LOCK TABLE mv_feed_projects IN ACCESS EXCLUSIVE MODE")
         .execute(&mut *lock)
         .await
         .unwrap();

@@ -7,8 +7,7 @@ use crate::helpers::{new_client, seeded_app};
 #[tokio::test]
 async fn the_validator_dashboard_is_for_validators_and_lists_what_to_review() {
     let app = seeded_app().await;
-    app.exec("refresh materialized view mv_validator_dashboard")
-        .await;
+    app.refresh(&["mv_validator_dashboard"]).await;
 
     // Signed out: to log in. Builders and investors: 403.
     let res = app.fetch(&app.client, "/validator").await;

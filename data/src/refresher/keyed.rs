@@ -1,0 +1,429 @@
+//! Keyed structures (data/derived/): tables kept equal to their
+//! definition one key at a time. Writers' triggers log the keys a write
+//! affected; a *step* takes a bounded batch of logged keys and rewrites
+//! exactly their rows (`derived_step`), a *rebuild* makes the whole table
+//! equal to its definition (`derived_rebuild`: first population, a changed
+//! definition, a timer for structures that read the clock, repair). Both
+//! run in one transaction each and are serialized per structure by an
+//! advisory lock inside PostgreSQL, so any session may run them; the
+//! leader runs them in [`Stepper`] beside the materialized-view refreshes.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgConnection;
+use sqlx::{Connection, PgPool, Row};
+
+use super::{bounded, RefreshOutcome, RefresherConfig, TriggeredBy, QUERY_TIMEOUT};
+use crate::bus;
+
+/// What one step did.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Step {
+    /// Distinct keys taken from the log (0: the log was empty).
+    pub(super) keys: i64,
+    pub(super) inserted: i64,
+    pub(super) updated: i64,
+    pub(super) deleted: i64,
+    pub(super) max_lag_ms: i64,
+}
+
+/// One step of `name` in its own transaction: at most `batch` log rows
+/// (the registry's batch size when `None`). Adds its figures to the
+/// minute's row of `derived_step_stats` and carries the row count forward.
+pub(super) async fn step(
+    conn: &mut PgConnection,
+    name: &str,
+    batch: Option<i32>,
+    statement_timeout: Duration,
+) -> Result<Step, sqlx::Error> {
+    let started = Instant::now();
+    let mut tx = conn.begin().await?;
+    set_timeout(&mut tx, statement_timeout).await?;
+    let row = sqlx::query(
+        "SELECT keys::bigint AS keys, inserted, updated, deleted, max_lag_ms, lag_sum_ms
+           FROM derived_step($1, $2)",
+    )
+    .bind(name)
+    .bind(batch)
+    .fetch_one(&mut *tx)
+    .await?;
+    let done = Step {
+        keys: row.try_get("keys")?,
+        inserted: row.try_get("inserted")?,
+        updated: row.try_get("updated")?,
+        deleted: row.try_get("deleted")?,
+        max_lag_ms: row.try_get("max_lag_ms")?,
+    };
+    if done.keys > 0 {
+        let lag_sum_ms: i64 = row.try_get("lag_sum_ms")?;
+        let busy_ms = started.elapsed().as_millis() as i64;
+        sqlx::query(
+            "INSERT INTO derived_step_stats AS s
+                 (view_name, minute, steps, keys, rows_written, busy_ms, max_lag_ms, lag_sum_ms)
+             VALUES ($1, date_trunc('minute', clock_timestamp()), 1, $2, $3, $4, $5, $6)
+             ON CONFLICT (view_name, minute) DO UPDATE
+                SET steps = s.steps + 1, keys = s.keys + EXCLUDED.keys,
+                    rows_written = s.rows_written + EXCLUDED.rows_written,
+                    busy_ms = s.busy_ms + EXCLUDED.busy_ms,
+                    max_lag_ms = greatest(s.max_lag_ms, EXCLUDED.max_lag_ms),
+                    lag_sum_ms = s.lag_sum_ms + EXCLUDED.lag_sum_ms",
+        )
+        .bind(name)
+        .bind(done.keys)
+        .bind(done.inserted + done.updated + done.deleted)
+        .bind(busy_ms)
+        .bind(done.max_lag_ms)
+        .bind(lag_sum_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE mv_registry
+                SET last_refresh_at = clock_timestamp(),
+                    row_count = greatest(coalesce(row_count, 0) + $2 - $3, 0)
+              WHERE view_name = $1",
+        )
+        .bind(name)
+        .bind(done.inserted)
+        .bind(done.deleted)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Makes `name` equal to its whole definition in one transaction, logged
+/// in `mv_refresh_log` either way. `Err` only for connection errors.
+pub(super) async fn rebuild(
+    conn: &mut PgConnection,
+    name: &str,
+    triggered_by: TriggeredBy,
+    refreshed_by: &str,
+    statement_timeout: Duration,
+) -> Result<RefreshOutcome, sqlx::Error> {
+    let started = Instant::now();
+    let attempt = async {
+        let mut tx = conn.begin().await?;
+        set_timeout(&mut tx, statement_timeout).await?;
+        let row = sqlx::query("SELECT inserted, updated, deleted, row_count FROM derived_rebuild($1)")
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await?;
+        let done = (
+            row.try_get::<i64, _>("inserted")?,
+            row.try_get::<i64, _>("updated")?,
+            row.try_get::<i64, _>("deleted")?,
+            row.try_get::<i64, _>("row_count")?,
+        );
+        sqlx::query(
+            "UPDATE mv_registry SET last_refresh_at = clock_timestamp(), last_rebuild_at = clock_timestamp()
+              WHERE view_name = $1",
+        )
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(done)
+    }
+    .await;
+    let mut outcome = outcome(name, triggered_by, started);
+    match attempt {
+        Ok((inserted, updated, deleted, rows)) => {
+            outcome.ok = true;
+            outcome.row_count = Some(rows);
+            outcome.rows_inserted = Some(inserted + updated);
+            outcome.rows_deleted = Some(deleted);
+            outcome.log_id = log(conn, &outcome, refreshed_by).await?;
+            tracing::info!(
+                structure = name,
+                triggered_by = triggered_by.as_str(),
+                duration_ms = outcome.duration_ms,
+                rows,
+                inserted,
+                updated,
+                deleted,
+                "rebuilt keyed structure"
+            );
+        }
+        Err(e) if super::is_connection_error(&e) => return Err(e),
+        Err(e) => {
+            tracing::error!(structure = name, error = %e, "rebuild failed; the table keeps its previous contents");
+            outcome.error = Some(e.to_string());
+            outcome.log_id = log(conn, &outcome, refreshed_by).await?;
+        }
+    }
+    Ok(outcome)
+}
+
+/// Steps `name` until its log is empty (what `refresh_now` means for a
+/// keyed structure), or rebuilds it when its definition or population
+/// requires. One `mv_refresh_log` row sums the steps.
+pub(super) async fn drain(
+    conn: &mut PgConnection,
+    name: &str,
+    rebuild_due: bool,
+    triggered_by: TriggeredBy,
+    refreshed_by: &str,
+    statement_timeout: Duration,
+) -> Result<RefreshOutcome, sqlx::Error> {
+    // A backlog of half the table or more (demo data just loaded, a bulk
+    // import) costs less as one build than as steps.
+    let large: bool = sqlx::query_scalar(
+        "SELECT b.keys >= greatest(2 * r.batch_size, coalesce(r.row_count, 0) / 2)
+           FROM mv_registry r, derived_backlog(r.view_name) b
+          WHERE r.view_name = $1",
+    )
+    .bind(name)
+    .fetch_one(&mut *conn)
+    .await?;
+    if rebuild_due || large {
+        return rebuild(conn, name, triggered_by, refreshed_by, statement_timeout).await;
+    }
+    let started = Instant::now();
+    let mut total = Step::default();
+    let result = loop {
+        match step(conn, name, None, statement_timeout).await {
+            Ok(s) if s.keys == 0 => break Ok(()),
+            Ok(s) => {
+                total.keys += s.keys;
+                total.inserted += s.inserted;
+                total.updated += s.updated;
+                total.deleted += s.deleted;
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let mut outcome = outcome(name, triggered_by, started);
+    outcome.marks_coalesced = total.keys;
+    match result {
+        Ok(()) => {
+            outcome.ok = true;
+            outcome.rows_inserted = Some(total.inserted + total.updated);
+            outcome.rows_deleted = Some(total.deleted);
+            outcome.row_count =
+                sqlx::query_scalar("SELECT row_count FROM mv_registry WHERE view_name = $1")
+                    .bind(name)
+                    .fetch_one(&mut *conn)
+                    .await?;
+        }
+        Err(e) if super::is_connection_error(&e) => return Err(e),
+        Err(e) => outcome.error = Some(e.to_string()),
+    }
+    outcome.log_id = log(conn, &outcome, refreshed_by).await?;
+    Ok(outcome)
+}
+
+fn outcome(name: &str, triggered_by: TriggeredBy, started: Instant) -> RefreshOutcome {
+    RefreshOutcome {
+        log_id: 0,
+        view_name: name.to_string(),
+        ok: false,
+        error: None,
+        triggered_by,
+        concurrent: true,
+        duration_ms: started.elapsed().as_millis() as i64,
+        row_count: None,
+        rows_inserted: None,
+        rows_deleted: None,
+        marks_coalesced: 0,
+        commit_wait_ms: 0,
+        complete: true,
+    }
+}
+
+async fn log(
+    conn: &mut PgConnection,
+    o: &RefreshOutcome,
+    refreshed_by: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO mv_refresh_log
+             (view_name, started_at, finished_at, duration_ms, row_count, rows_inserted, rows_deleted,
+              concurrent, triggered_by, marks_coalesced, commit_wait_ms, complete, refreshed_by,
+              status, error)
+         VALUES ($1, clock_timestamp() - $2 * interval '1 millisecond', clock_timestamp(), $2, $3, $4, $5,
+                 TRUE, $6, $7, 0, TRUE, $8, CASE WHEN $9::text IS NULL THEN 'ok' ELSE 'failed' END, $9)
+         RETURNING id",
+    )
+    .bind(&o.view_name)
+    .bind(o.duration_ms as i32)
+    .bind(o.row_count)
+    .bind(o.rows_inserted)
+    .bind(o.rows_deleted)
+    .bind(o.triggered_by.as_str())
+    .bind(o.marks_coalesced)
+    .bind(refreshed_by)
+    .bind(o.error.as_deref())
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// The step's bounds: its statement timeout, and no JIT (a batch of a
+/// thousand keys is estimated dear enough to be compiled, which costs
+/// more than the batch: 25 ms of 75 measured on the profiles).
+async fn set_timeout(tx: &mut PgConnection, limit: Duration) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "SET LOCAL statement_timeout = {}",
+        limit.as_millis().max(1)
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("SET LOCAL jit = off")
+        .execute(tx)
+        .await
+        .map(|_| ())
+}
+
+/// A keyed structure as the stepper sees it at a poll.
+struct Due {
+    name: String,
+    rebuild_due: bool,
+    timer_due: bool,
+    /// Keys waiting, and how long the oldest has waited.
+    pending: i64,
+    oldest_age: Option<Duration>,
+    batch_size: i64,
+}
+
+#[derive(Default)]
+struct State {
+    failures: u32,
+    retry_at: Option<Instant>,
+}
+
+/// The leader's keyed work, run beside the view refreshes on pool
+/// connections: every poll, each keyed structure whose oldest logged key
+/// has waited `debounce` (or whose log holds a full batch) gets one step;
+/// a structure that must be rebuilt (never populated, changed definition,
+/// timer due) is rebuilt. Structures take turns, one step each, so a
+/// large backlog in one never holds back another.
+pub(super) struct Stepper<'a> {
+    pub(super) pool: &'a PgPool,
+    pub(super) cfg: &'a RefresherConfig,
+    pub(super) publisher: &'a bus::Publisher,
+}
+
+impl Stepper<'_> {
+    /// Runs until dropped (with the leadership).
+    pub(super) async fn run(&self) -> std::convert::Infallible {
+        let mut states: HashMap<String, State> = HashMap::new();
+        loop {
+            let busy = match self.round(&mut states).await {
+                Ok(busy) => busy,
+                Err(e) => {
+                    tracing::warn!(error = %e, "keyed refresher round failed; retrying");
+                    false
+                }
+            };
+            if !busy {
+                tokio::time::sleep(self.cfg.poll).await;
+            }
+        }
+    }
+
+    /// One turn for every due structure. True when some log still held a
+    /// full batch (go again at once).
+    async fn round(&self, states: &mut HashMap<String, State>) -> Result<bool, sqlx::Error> {
+        let due = bounded(QUERY_TIMEOUT, read_due(self.pool)).await?;
+        let now = Instant::now();
+        let mut busy = false;
+        for d in due {
+            let st = states.entry(d.name.clone()).or_default();
+            if st.retry_at.is_some_and(|t| now < t) {
+                continue;
+            }
+            let ready = d.pending >= d.batch_size
+                || d.oldest_age.is_some_and(|age| age >= self.cfg.debounce);
+            if !(d.rebuild_due || d.timer_due || ready) {
+                continue;
+            }
+            let mut conn = self.pool.acquire().await?;
+            let ok = if d.rebuild_due || d.timer_due {
+                let by = if d.rebuild_due {
+                    TriggeredBy::Startup
+                } else {
+                    TriggeredBy::Timer
+                };
+                let out = bounded(
+                    self.cfg.statement_timeout + QUERY_TIMEOUT,
+                    rebuild(
+                        &mut conn,
+                        &d.name,
+                        by,
+                        &self.cfg.instance_id,
+                        self.cfg.statement_timeout,
+                    ),
+                )
+                .await?;
+                if out.ok {
+                    self.publisher.view_refreshed(&d.name);
+                }
+                out.ok
+            } else {
+                match bounded(
+                    self.cfg.statement_timeout + QUERY_TIMEOUT,
+                    step(&mut conn, &d.name, None, self.cfg.statement_timeout),
+                )
+                .await
+                {
+                    Ok(s) => {
+                        if s.inserted + s.updated + s.deleted > 0 {
+                            self.publisher.view_refreshed(&d.name);
+                        }
+                        busy |= d.pending > s.keys;
+                        true
+                    }
+                    Err(e) if super::is_connection_error(&e) => return Err(e),
+                    Err(e) => {
+                        tracing::error!(structure = %d.name, error = %e, "step failed; its keys stay logged");
+                        let mut failed = outcome(&d.name, TriggeredBy::Writes, now);
+                        failed.error = Some(e.to_string());
+                        log(&mut conn, &failed, &self.cfg.instance_id).await?;
+                        false
+                    }
+                }
+            };
+            if ok {
+                *st = State::default();
+            } else {
+                st.failures += 1;
+                st.retry_at = Some(
+                    Instant::now()
+                        + super::leader::backoff(
+                            self.cfg.min_backoff,
+                            self.cfg.max_backoff,
+                            st.failures,
+                        ),
+                );
+            }
+        }
+        Ok(busy)
+    }
+}
+
+async fn read_due(pool: &PgPool) -> Result<Vec<Due>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT view_name, rebuild_due, timer_due, pending_marks,
+                extract(epoch FROM clock_timestamp() - oldest_pending_at)::float8 AS oldest_secs,
+                batch_size
+           FROM mv_status WHERE kind = 'keyed'
+          ORDER BY oldest_pending_at NULLS LAST, view_name",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Due {
+                name: r.try_get("view_name")?,
+                rebuild_due: r.try_get("rebuild_due")?,
+                timer_due: r.try_get("timer_due")?,
+                pending: r.try_get::<Option<i64>, _>("pending_marks")?.unwrap_or(0),
+                oldest_age: r
+                    .try_get::<Option<f64>, _>("oldest_secs")?
+                    .map(|s| Duration::from_secs_f64(s.max(0.0))),
+                batch_size: i64::from(r.try_get::<i32, _>("batch_size")?),
+            })
+        })
+        .collect()
+}
