@@ -23,12 +23,25 @@
 -- Everything here is dropped and created again on each apply, so that a
 -- changed signature replaces the old one.
 DROP VIEW IF EXISTS mv_status;
+DROP FUNCTION IF EXISTS derived_retire_view(TEXT);
 DROP FUNCTION IF EXISTS derived_register(TEXT, TEXT, TEXT[], INTERVAL, INTERVAL, INT);
 DROP FUNCTION IF EXISTS derived_definition_md5(TEXT);
 DROP FUNCTION IF EXISTS derived_backlog(TEXT, INT);
 DROP FUNCTION IF EXISTS derived_columns(TEXT);
 DROP FUNCTION IF EXISTS derived_step(TEXT, INT);
 DROP FUNCTION IF EXISTS derived_rebuild(TEXT);
+
+-- Removes the materialized view p_name that older migrations created (and
+-- registered with the whole-view refresher), if it is still there.
+CREATE FUNCTION derived_retire_view(p_name TEXT) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_matviews WHERE schemaname = current_schema() AND matviewname = p_name) THEN
+        PERFORM unregister_view(p_name);
+        EXECUTE format('DROP MATERIALIZED VIEW %I', p_name);
+    END IF;
+END;
+$$;
 
 -- Registers <t> (idempotent), after creating <t>_def: turns a materialized
 -- view of that name (as older migrations created it) into nothing, creates
@@ -56,8 +69,7 @@ BEGIN
     IF v_rel IS NOT NULL THEN
         SELECT relkind INTO v_kind FROM pg_class WHERE oid = v_rel;
         IF v_kind = 'm' THEN
-            PERFORM unregister_view(p_name);
-            EXECUTE format('DROP MATERIALIZED VIEW %I CASCADE', p_name);
+            PERFORM derived_retire_view(p_name);
             v_rel := NULL;
         ELSIF v_kind = 'r' THEN
             -- Same column names and types, in the same order?

@@ -1,17 +1,22 @@
 //! Benchmark of the derived-data engine, PostgreSQL only, no web
 //! layer. For each demo scale it measures, in one run on one machine:
 //!
-//! 1. the refresh time of every view (`REFRESH ... CONCURRENTLY` through
-//!    the refresher's own code path, median of 3, nothing changed);
+//! 1. per derived structure: a keyed structure's **step** cost for 10, 100
+//!    and 1,000 keys (random existing keys logged by hand, then one
+//!    `derived_step`, median of 3), per key; its **full rebuild** (the
+//!    difference against the whole definition, nothing changed: what a
+//!    timer or a repair costs); and, beside them, a **whole refresh of
+//!    the same definition** as a materialized view (`REFRESH ...
+//!    CONCURRENTLY` of a copy built for the benchmark: what every change
+//!    cost before structures were kept per key). A materialized view that
+//!    remains is timed by its own refresh;
 //! 2. writes per second of the same write mix, `WRITERS` clients for
 //!    `SECS` seconds each, with
-//!    - **triggers off**: the views' marking triggers disabled, no refresher
-//!      (the Category A counter triggers stay on in every mode);
-//!    - **engine on**: marking triggers on and a refresher refreshing in the
-//!      same process (its refreshes compete for the same two cores);
-//!    - **document inline**: the design document's statement triggers, a
-//!      `REFRESH MATERIALIZED VIEW CONCURRENTLY` inside every writing
-//!      transaction (its triggers for the tables in the mix, on our views);
+//!    - **triggers off**: every logging and marking trigger of the
+//!      derived structures disabled, no refresher (the Category A counter
+//!      triggers stay on in every mode);
+//!    - **engine on**: those triggers on and a refresher stepping and
+//!      refreshing in the same process (competing for the same cores);
 //! 3. staleness under a steady write load (`RATE` writes/s, engine on): a
 //!    probe creates a project, then upvotes it, and times each change from
 //!    its commit until `mv_feed_projects` shows it (polled every 5 ms).
@@ -25,8 +30,8 @@
 //! ```
 //!
 //! Settings (environment): `SCALES` (default `1,10`), `WRITERS` (8), `SECS`
-//! (20), `INLINE_SECS` (20), `RATE` (50), `STALENESS_SECS` (60). It prints
-//! a markdown report; docs/BENCHMARKS.md keeps the figures of a run.
+//! (20), `RATE` (50), `STALENESS_SECS` (60). It prints a markdown report;
+//! docs/BENCHMARKS.md keeps the figures of a run.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -43,37 +48,11 @@ use sqlx::{ConnectOptions, Connection, PgPool};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-/// The document's refresh triggers for the tables this write mix touches
-/// (denormalization-strategy.md: trg_refresh_feed_*, trg_refresh_leaderboards_badge,
-/// trg_refresh_project_details_*, trg_refresh_search_*, trg_refresh_chain_posts_votes):
-/// table, events, views refreshed by one statement.
-const DOCUMENT_TRIGGERS: &[(&str, &str, &[&str])] = &[
-    ("upvotes", "INSERT OR DELETE", &["mv_feed_projects"]),
-    ("comments", "INSERT", &["mv_feed_projects"]),
-    (
-        "projects",
-        "INSERT OR UPDATE OR DELETE",
-        &["mv_feed_projects", "mv_search_index"],
-    ),
-    (
-        "validation_badges",
-        "INSERT",
-        &[
-            "mv_feed_projects",
-            "mv_leaderboard_projects",
-            "mv_leaderboard_builders",
-            "mv_project_details",
-        ],
-    ),
-    ("chain_post_votes", "INSERT OR DELETE", &["mv_chain_posts"]),
-];
-
 struct Settings {
     base: PgConnectOptions,
     scales: Vec<f64>,
     writers: usize,
     secs: u64,
-    inline_secs: u64,
     rate: f64,
     staleness_secs: u64,
 }
@@ -98,16 +77,14 @@ async fn main() -> anyhow::Result<()> {
             .context("SCALES: a comma-separated list of numbers")?,
         writers: env_or("WRITERS", 8),
         secs: env_or("SECS", 20),
-        inline_secs: env_or("INLINE_SECS", 20),
         rate: env_or("RATE", 50.0),
         staleness_secs: env_or("STALENESS_SECS", 60),
     };
     println!("# Derived-data engine benchmark\n");
     println!(
-        "{} writers, {} s per mode ({} s for the inline refresh), staleness at {} writes/s for {} s; {} cores; started {}\n",
+        "{} writers, {} s per mode, staleness at {} writes/s for {} s; {} cores; started {}\n",
         settings.writers,
         settings.secs,
-        settings.inline_secs,
         settings.rate,
         settings.staleness_secs,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -138,42 +115,20 @@ async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
     for v in &views {
         refresh_now(&pool, v, TriggeredBy::Manual).await?;
     }
-    println!("### Refresh time per view (CONCURRENTLY, nothing changed, median of 3)\n");
-    println!("| view | rows | ms |\n|---|---:|---:|");
-    let mut total = 0;
-    for v in &views {
-        let mut times = Vec::new();
-        let mut rows = 0;
-        for _ in 0..3 {
-            let out = refresh_now(&pool, v, TriggeredBy::Manual).await?;
-            anyhow::ensure!(out.ok, "refresh of {v} failed: {:?}", out.error);
-            times.push(out.duration_ms);
-            rows = out.row_count.unwrap_or(0);
-        }
-        times.sort_unstable();
-        total += times[1];
-        println!("| `{v}` | {rows} | {} |", times[1]);
-    }
-    println!("| all views | | {total} |\n");
+    structure_costs(&pool, &views).await?;
 
-    // Writes per second, three ways, the same mix and client count.
+    // Writes per second, both ways, the same mix and client count.
     set_marking(&pool, false).await?;
     let off = write_load(&pool, &ids, s.writers, secs(s.secs), None).await?;
 
     set_marking(&pool, true).await?;
     let log_from = last_log_id(&pool).await?;
+    let steps_from = steps_so_far(&pool).await?;
     let refresher = start_refresher(&pool);
     let on = write_load(&pool, &ids, s.writers, secs(s.secs), None).await?;
     refresher.stop().await;
     let engine_refreshes = refreshes_since(&pool, log_from).await?;
-    catch_up(&pool, &views).await?;
-
-    set_marking(&pool, false).await?;
-    install_document_triggers(&pool, true).await?;
-    let inline = write_load(&pool, &ids, s.writers, secs(s.inline_secs), None).await;
-    install_document_triggers(&pool, false).await?;
-    set_marking(&pool, true).await?;
-    let inline = inline?;
+    let engine_steps = steps_so_far(&pool).await? - steps_from;
     catch_up(&pool, &views).await?;
 
     println!(
@@ -183,12 +138,8 @@ async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
     println!("| mode | writes | writes/s | vs triggers off | p50 ms | p95 ms | p99 ms | errors |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, r) in [
-        ("triggers off (no marking, no refresher)", &off),
-        ("engine on (marking + refresher in process)", &on),
-        (
-            "document: inline REFRESH in the writer's transaction",
-            &inline,
-        ),
+        ("triggers off (no logging, no refresher)", &off),
+        ("engine on (logging + refresher in process)", &on),
     ] {
         println!(
             "| {name} | {} | {:.1} | {:.0}% | {:.1} | {:.1} | {:.1} | {} |",
@@ -203,7 +154,7 @@ async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "Refreshes the engine ran during its {} s: {engine_refreshes}\n",
+        "During its {} s the engine ran {engine_steps} steps and {engine_refreshes} whole refreshes or rebuilds\n",
         s.secs
     );
 
@@ -488,15 +439,22 @@ async fn one_write(
     Ok(())
 }
 
-/// Turns the views' marking triggers on or off on every source table.
+/// Turns every trigger that records work for the derived structures on or
+/// off: the keyed structures' logging triggers (`<name>_mark...`) and the
+/// materialized views' marking trigger (`mv_mark_dirty`).
 async fn set_marking(pool: &PgPool, on: bool) -> anyhow::Result<()> {
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT DISTINCT unnest(sources) FROM mv_registry ORDER BY 1")
-            .fetch_all(pool)
-            .await?;
-    for t in tables {
+    let triggers: Vec<(String, String)> = sqlx::query_as(
+        "SELECT c.relname::text, t.tgname::text
+           FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+          WHERE NOT t.tgisinternal
+            AND (t.tgname = 'mv_mark_dirty' OR t.tgname ~ '^mv_[a-z_]+_mark')
+          ORDER BY 1, 2",
+    )
+    .fetch_all(pool)
+    .await?;
+    for (table, trigger) in triggers {
         sqlx::query(&format!(
-            "ALTER TABLE {t} {} TRIGGER mv_mark_dirty",
+            "ALTER TABLE {table} {} TRIGGER {trigger}",
             if on { "ENABLE" } else { "DISABLE" }
         ))
         .execute(pool)
@@ -505,39 +463,126 @@ async fn set_marking(pool: &PgPool, on: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Installs (or removes) the document's refresh-in-the-writer triggers.
-async fn install_document_triggers(pool: &PgPool, on: bool) -> anyhow::Result<()> {
-    if on {
-        sqlx::raw_sql(
-            "CREATE OR REPLACE FUNCTION bench_document_refresh() RETURNS trigger
-             LANGUAGE plpgsql AS $$
-             DECLARE v TEXT;
-             BEGIN
-                 FOREACH v IN ARRAY TG_ARGV LOOP
-                     EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I', v);
-                 END LOOP;
-                 RETURN NULL;
-             END $$;",
+/// Steps run so far (from the per-minute figures).
+async fn steps_so_far(pool: &PgPool) -> anyhow::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT coalesce(sum(steps), 0)::bigint FROM derived_step_stats")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+/// Median of three timings of `sql` (ms), each in its own transaction
+/// rolled back afterwards unless `keep`.
+async fn timed(pool: &PgPool, setup: &str, sql: &str, keep: bool) -> anyhow::Result<f64> {
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+        if !setup.is_empty() {
+            sqlx::raw_sql(setup).execute(&mut *tx).await?;
+        }
+        let started = Instant::now();
+        sqlx::raw_sql(sql).execute(&mut *tx).await?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        if keep {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[1])
+}
+
+/// Step, rebuild and whole-refresh costs of every registered structure.
+async fn structure_costs(pool: &PgPool, views: &[String]) -> anyhow::Result<()> {
+    println!("### Cost per structure (ms, median of 3)\n");
+    println!(
+        "Step N: one `derived_step` of N distinct existing keys (logged by hand, rolled back \
+         afterwards); per key: the 1,000-key step / 1,000. Rebuild: the difference against the \
+         whole definition (a timer or a repair). Whole refresh: `REFRESH MATERIALIZED VIEW \
+         CONCURRENTLY` of the same definition, what every change cost when structures were \
+         refreshed whole.\n"
+    );
+    println!(
+        "| structure | kind | rows | step 10 | step 100 | step 1,000 | per key | rebuild | whole refresh |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for v in views {
+        let (kind, key, rows): (String, Option<String>, Option<i64>) = sqlx::query_as(
+            "SELECT kind, key_column, row_count FROM mv_registry WHERE view_name = $1",
         )
+        .bind(v)
+        .fetch_one(pool)
+        .await?;
+        if kind != "keyed" {
+            let whole = timed(
+                pool,
+                "",
+                &format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {v}"),
+                true,
+            )
+            .await?;
+            println!(
+                "| `{v}` | whole | {} | | | | | | {whole:.1} |",
+                rows.unwrap_or(0)
+            );
+            continue;
+        }
+        let key = key.unwrap_or_else(|| "id".into());
+        let mut steps = Vec::new();
+        for n in [10, 100, 1000] {
+            let setup = format!(
+                "INSERT INTO {v}_dirty (key) SELECT {key} FROM {v} ORDER BY random() LIMIT {n}"
+            );
+            steps.push(
+                timed(
+                    pool,
+                    &setup,
+                    &format!("SELECT derived_step('{v}', {n})"),
+                    false,
+                )
+                .await?,
+            );
+        }
+        let rebuild = timed(pool, "", &format!("SELECT derived_rebuild('{v}')"), false).await?;
+        // The same definition as a materialized view, refreshed whole.
+        let copy = format!("bench_whole_{v}");
+        let conflict: Vec<String> = sqlx::query_scalar(
+            "SELECT unnest(conflict_columns) FROM mv_registry WHERE view_name = $1",
+        )
+        .bind(v)
+        .fetch_all(pool)
+        .await?;
+        sqlx::raw_sql(&format!(
+            "DROP MATERIALIZED VIEW IF EXISTS {copy};
+             CREATE MATERIALIZED VIEW {copy} AS SELECT * FROM {v}_def;
+             CREATE UNIQUE INDEX ON {copy} ({});",
+            conflict.join(", ")
+        ))
         .execute(pool)
         .await?;
+        let whole = timed(
+            pool,
+            "",
+            &format!("REFRESH MATERIALIZED VIEW CONCURRENTLY {copy}"),
+            true,
+        )
+        .await?;
+        sqlx::query(&format!("DROP MATERIALIZED VIEW {copy}"))
+            .execute(pool)
+            .await?;
+        println!(
+            "| `{v}` | per key | {} | {:.1} | {:.1} | {:.1} | {:.3} | {rebuild:.0} | {whole:.0} |",
+            rows.unwrap_or(0),
+            steps[0],
+            steps[1],
+            steps[2],
+            steps[2] / 1000.0
+        );
     }
-    for (table, events, views) in DOCUMENT_TRIGGERS {
-        let sql = if on {
-            let args = views
-                .iter()
-                .map(|v| format!("'{v}'"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!(
-                "CREATE TRIGGER bench_document_refresh AFTER {events} ON {table}
-                 FOR EACH STATEMENT EXECUTE FUNCTION bench_document_refresh({args})"
-            )
-        } else {
-            format!("DROP TRIGGER IF EXISTS bench_document_refresh ON {table}")
-        };
-        sqlx::query(&sql).execute(pool).await?;
-    }
+    println!();
     Ok(())
 }
 

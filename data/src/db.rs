@@ -26,6 +26,8 @@ pub const DERIVED: &[(&str, &str)] = &[
     derived!("mv_project_details"),
     derived!("mv_user_profiles"),
     derived!("mv_search_index"),
+    derived!("mv_leaderboard_projects"),
+    derived!("mv_leaderboard_builders"),
     derived!("mv_chain_posts"),
     derived!("mv_chains_discovery"),
     derived!("mv_investors_directory"),

@@ -1,16 +1,20 @@
-//! The leaderboards: pages of `mv_leaderboard_projects` and
+//! The leaderboards: pages of the views `mv_leaderboard_projects` and
 //! `mv_leaderboard_builders` by rank. `rank` is unique and continuous
-//! (1, 2, 3, ...) in both views, so the keyset cursor is simply the last
-//! rank shown: `WHERE rank > $1 ORDER BY rank LIMIT n` is one range scan on
-//! the `(rank)` unique index at any depth (`docs/VIEWS.md`).
+//! (1, 2, 3, ...) in both, so the cursor is simply the last rank shown.
+//! Each view ranks the first 1,000 entries of an index of the feed's or
+//! the profiles' table (data/derived/), so a page costs at most that.
 
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// The views this module reads, and the hot cache's names for their pages
-/// (the refresher drops them when it refreshes a view).
-pub const PROJECTS_VIEW: &str = "mv_leaderboard_projects";
-pub const BUILDERS_VIEW: &str = "mv_leaderboard_builders";
+/// The structures the leaderboard views read, which are the hot cache's
+/// names for their pages: the refresher drops a structure's entries when
+/// it steps or refreshes it.
+pub const PROJECTS_VIEW: &str = "mv_feed_projects";
+pub const BUILDERS_VIEW: &str = "mv_user_profiles";
+/// The hot cache's key of a leaderboard's first page (under the names
+/// above, beside the feed's and the profiles' own entries).
+pub const FIRST_PAGE_KEY: &str = "leaderboard:first";
 
 /// Rows per page.
 pub const PAGE_SIZE: i64 = 50;

@@ -26,8 +26,6 @@ use uuid::Uuid;
 /// Every view of the migration.
 const VIEWS: &[&str] = &[
     "mv_feed_projects",
-    "mv_leaderboard_projects",
-    "mv_leaderboard_builders",
     "mv_chains_discovery",
     "mv_chain_posts",
     "mv_investors_directory",
@@ -1030,8 +1028,6 @@ async fn page_queries_use_keyset_pagination_on_an_index(pool: PgPool) -> Res {
         format!("SELECT * FROM mv_feed_projects WHERE (created_at, id) < (now(), {any}) ORDER BY created_at DESC, id DESC LIMIT 20"),
         format!("SELECT * FROM mv_feed_projects WHERE category = 'ai' AND (trending_score, id) < (1e9, {any}) ORDER BY trending_score DESC, id DESC LIMIT 20"),
         "SELECT * FROM mv_feed_projects WHERE is_featured ORDER BY trending_score DESC, id DESC LIMIT 20".to_string(),
-        "SELECT * FROM mv_leaderboard_projects WHERE rank > 20 ORDER BY rank LIMIT 20".to_string(),
-        "SELECT * FROM mv_leaderboard_builders WHERE rank > 20 ORDER BY rank LIMIT 20".to_string(),
         format!("SELECT * FROM mv_chains_discovery WHERE is_public AND (trending_score, id) < (1e9, {any}) ORDER BY trending_score DESC, id DESC LIMIT 20"),
         "SELECT * FROM mv_chains_discovery WHERE is_public ORDER BY follower_count DESC, id DESC LIMIT 20".to_string(),
         "SELECT * FROM mv_chains_discovery WHERE is_public AND category = 'ai' ORDER BY trending_score DESC, id DESC LIMIT 20".to_string(),
@@ -1058,5 +1054,37 @@ async fn page_queries_use_keyset_pagination_on_an_index(pool: PgPool) -> Res {
         );
     }
     sqlx::query("RESET enable_sort").execute(&mut *conn).await?;
+
+    // A leaderboard page ranks the first 1,000 entries of an index of the
+    // feed's or the profiles' table (a sort of at most those 1,000 ranks,
+    // whatever the size of the table), never a scan of the table (on this
+    // small test table the planner would rather scan: ask whether the
+    // index can serve it).
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut *conn)
+        .await?;
+    for (sql, index) in [
+        (
+            "SELECT * FROM mv_leaderboard_projects WHERE rank > 20 ORDER BY rank LIMIT 20",
+            "mv_feed_projects_proof",
+        ),
+        (
+            "SELECT * FROM mv_leaderboard_builders WHERE rank > 20 ORDER BY rank LIMIT 20",
+            "mv_user_profiles_karma",
+        ),
+    ] {
+        let doc: Value = sqlx::query_scalar(&format!("EXPLAIN (FORMAT JSON) {sql}"))
+            .fetch_one(&mut *conn)
+            .await?;
+        let text = doc.to_string();
+        ensure!(
+            text.contains(&format!("\"Index Name\":\"{index}\""))
+                && !has_node(&doc[0]["Plan"], "Seq Scan"),
+            "{sql} does not read {index}:\n{doc:#}"
+        );
+    }
+    sqlx::query("RESET enable_seqscan")
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -99,8 +99,9 @@ test.describe('operator', () => {
     expect(views).toBeGreaterThanOrEqual(5);
     for (let i = 0; i < views; i++) {
       await expect(rows.nth(i).locator('th code')).toHaveText(/^mv_[a-z_]+$/);
-      // Staleness / target: the target is always a number.
-      await expect(rows.nth(i).locator('td').nth(3)).toHaveText(/\d+ (s|min|h)$/);
+      // Kept per key or refreshed whole; staleness / target: the target is always a number.
+      await expect(rows.nth(i).locator('td').nth(0)).toHaveText(/^(per key|whole)$/);
+      await expect(rows.nth(i).locator('td').nth(4)).toHaveText(/\d+ (s|min|h)$/);
     }
     const charts = page.locator('.duration-charts svg[role="img"]');
     await expect(charts).toHaveCount(views);

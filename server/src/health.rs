@@ -8,8 +8,9 @@
 //!   and a signal bus that degrade to PostgreSQL), so a dead Redis must not
 //!   take instances out of rotation.
 //! - `GET /denormalization-health`: the derived-data health as JSON (every
-//!   materialized view from `data::refresher::health`, the refresher's
-//!   leader, the last reconciliation report, and the hot cache's and
+//!   derived structure from `data::refresher::health` with its keys waiting,
+//!   the keyed structures' steps per minute over the last hour, the
+//!   refresher's leader, the last reconciliation report, and the hot cache's and
 //!   overlays' counters since this instance started). For an admin's session,
 //!   or with `Authorization: Bearer <PROOFWORK_HEALTH_TOKEN>` when that
 //!   token is configured (compared in constant time). Signed out 401, any
@@ -112,15 +113,13 @@ pub async fn denormalization_health(
         let views = data::refresher::health(pool).await?;
         let leader = data::refresher::leader(pool).await?;
         let reconcile = data::reconcile::recent_reports(pool, 1).await?;
-        Ok::<_, data::sqlx::Error>((views, leader, reconcile))
+        let steps = data::refresher::step_history(pool, 60).await?;
+        Ok::<_, data::sqlx::Error>((views, leader, reconcile, steps))
     }
     .await;
     match result {
-        Ok((views, leader, reconcile)) => {
-            let stale = views
-                .iter()
-                .filter(|v| v.dirty && v.age_secs.is_some_and(|a| a > v.target_secs))
-                .count();
+        Ok((views, leader, reconcile, steps)) => {
+            let stale = views.iter().filter(|v| v.is_stale()).count();
             let failing = views.iter().filter(|v| v.failures_since_ok > 0).count();
             let last = reconcile.into_iter().next();
             let body = serde_json::json!({
@@ -132,6 +131,9 @@ pub async fn denormalization_health(
                 "views_failing": failing,
                 "refresher_leader": leader,
                 "views": views,
+                // Per keyed structure and minute, the last hour: keys
+                // rewritten and how long they waited (the staleness chart).
+                "steps_last_hour": steps,
                 "hot_cache": hot_cache_json(&state.hot.stats()),
                 "overlays": state.overlays.stats(),
                 "reconcile": last.map(|l| serde_json::json!({

@@ -107,7 +107,7 @@ pub async fn get_leaderboard(
             .cached(
                 after == 0,
                 data::leaderboard::PROJECTS_VIEW,
-                "first",
+                data::leaderboard::FIRST_PAGE_KEY,
                 || leaderboard::projects(&state.pool, after, PAGE_SIZE),
             )
             .await?;
@@ -132,7 +132,7 @@ pub async fn get_leaderboard(
             .cached(
                 after == 0,
                 data::leaderboard::BUILDERS_VIEW,
-                "first",
+                data::leaderboard::FIRST_PAGE_KEY,
                 || leaderboard::builders(&state.pool, after, PAGE_SIZE),
             )
             .await?;

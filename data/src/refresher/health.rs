@@ -60,6 +60,20 @@ pub struct ViewHealth {
     pub last_error_at: Option<OffsetDateTime>,
 }
 
+impl ViewHealth {
+    /// Behind its staleness target: for a keyed structure, a key has
+    /// waited longer than the target; for a view, it has writes not yet
+    /// refreshed and its last refresh is older than the target.
+    pub fn is_stale(&self) -> bool {
+        if self.kind == "keyed" {
+            self.oldest_pending_secs
+                .is_some_and(|a| a > self.target_secs)
+        } else {
+            self.dirty && self.age_secs.is_some_and(|a| a > self.target_secs)
+        }
+    }
+}
+
 /// Health of every registered view, by name.
 pub async fn health(pool: &PgPool) -> Result<Vec<ViewHealth>, sqlx::Error> {
     let rows = sqlx::query(

@@ -540,11 +540,25 @@ async fn the_health_page_shows_every_view_and_reconciles_on_request() {
             .await
             .unwrap();
     assert!(views.len() >= 5);
+    // A write the feed shows, so that its step has a wait to chart.
+    app.exec(
+        "insert into upvotes (user_id, project_id, is_upvote)
+         select u.id, p.id, true from users u, projects p
+          where u.username = 'demo_admin' and not p.is_deleted and p.user_id <> u.id
+            and not exists (select 1 from upvotes x where x.user_id = u.id and x.project_id = p.id)
+          limit 1",
+    )
+    .await;
     for v in &views {
         data::refresher::refresh_now(&app.pool, v, data::refresher::TriggeredBy::Manual)
             .await
             .unwrap();
     }
+    let keyed: Vec<String> =
+        sqlx::query_scalar("select view_name from mv_registry where kind = 'keyed'")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
     let (status, html) = app.get(&admin, "/admin/health").await;
     assert_eq!(status, 200);
     for v in &views {
@@ -552,14 +566,30 @@ async fn the_health_page_shows_every_view_and_reconciles_on_request() {
         assert!(html.contains(&format!("chart-{v}-title")), "chart of {v}");
     }
     assert!(html.contains(r#"role="img""#));
-    // One bar per logged refresh: each view was refreshed once above.
-    assert!(html.matches("<rect").count() >= views.len());
-    for v in &views {
+    // One bar per logged refresh of a view refreshed whole (each was
+    // refreshed once above), one per minute of steps of a keyed one.
+    assert!(html.matches("<rect").count() > views.len() - keyed.len());
+    for v in views.iter().filter(|v| !keyed.contains(v)) {
         assert!(
             html.contains(&format!("{v}: durations of the last ")),
             "bars of {v}"
         );
     }
+    assert!(
+        html.contains("mv_feed_projects: longest wait from a write to the page, per minute"),
+        "the feed's staleness chart"
+    );
+    assert!(!html.contains("keys waiting"), "everything was stepped");
+    // A write not stepped yet: the feed's row says how many keys wait.
+    app.exec(
+        "update projects set title = title || '!' where id = (select id from projects where not is_deleted limit 1)",
+    )
+    .await;
+    let (_, html) = app.get(&admin, "/admin/health").await;
+    assert!(
+        html.contains("keys waiting, oldest"),
+        "the backlog is shown"
+    );
     assert!(html.contains("Reconcile now"));
 
     let before = app

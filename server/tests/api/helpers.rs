@@ -138,8 +138,6 @@ pub async fn chains_app() -> TestApp {
 pub async fn browse_app() -> TestApp {
     let app = seeded_app().await;
     app.refresh(&[
-        "mv_leaderboard_projects",
-        "mv_leaderboard_builders",
         "mv_investors_directory",
         "mv_user_profiles",
         "mv_chains_discovery",

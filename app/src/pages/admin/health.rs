@@ -1,7 +1,8 @@
-//! `/admin/health`: derived-data health. Every materialized view with its
-//! last refresh and staleness, a chart of recent refresh durations, the
-//! hot cache's numbers, the last reconciliation report, and "Reconcile
-//! now".
+//! `/admin/health`: derived-data health. Every derived structure with its
+//! last refresh and staleness (keys waiting for the ones kept per key), a
+//! chart per structure (staleness per minute for those kept per key,
+//! refresh durations for views refreshed whole), the hot cache's numbers,
+//! the last reconciliation report, and "Reconcile now".
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -15,6 +16,8 @@ use crate::web::set_status;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViewHealthView {
     pub name: String,
+    /// "view" (refreshed whole) or "keyed" (rewritten per key).
+    pub kind: String,
     pub populated: bool,
     pub last_refresh: Option<String>,
     pub age_secs: Option<f64>,
@@ -23,10 +26,16 @@ pub struct ViewHealthView {
     pub rows: Option<i64>,
     pub dirty: bool,
     pub pending_marks: i64,
+    /// Keyed: how long the oldest waiting key has waited.
+    pub oldest_pending_secs: Option<f64>,
+    /// Behind its staleness target (`ViewHealth::is_stale`).
+    pub stale: bool,
     pub failures_since_ok: i64,
     pub failures_24h: i64,
     pub last_error: Option<String>,
-    /// (time `HH:MM`, duration ms, ok), oldest first.
+    /// Views: (time `HH:MM:SS`, refresh duration ms, ok). Keyed: (minute
+    /// `HH:MM`, longest wait of a key from its write to its step in ms,
+    /// true). Oldest first.
     pub history: Vec<(String, i32, bool)>,
 }
 
@@ -77,6 +86,8 @@ pub struct CacheView {
 
 /// Refreshes per view shown in the chart.
 pub const HISTORY_PER_VIEW: i64 = 20;
+/// Minutes of step figures shown per keyed structure.
+pub const LAG_MINUTES: i32 = 60;
 
 #[server(endpoint = "admin_health")]
 pub async fn get_admin_health() -> Result<AdminHealth, AppError> {
@@ -86,23 +97,39 @@ pub async fn get_admin_health() -> Result<AdminHealth, AppError> {
     let state = crate::state::state()?;
     let health = data::refresher::health(&state.pool).await?;
     let history = data::health::refresh_history(&state.pool, 24, HISTORY_PER_VIEW).await?;
+    let steps = data::refresher::step_history(&state.pool, LAG_MINUTES).await?;
     let views = health
         .into_iter()
         .map(|h| {
-            let history = history
-                .iter()
-                .filter(|p| p.view_name == h.view_name)
-                .map(|p| {
-                    let t = p.started_at.to_offset(time::UtcOffset::UTC);
-                    (
-                        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
-                        p.duration_ms,
-                        p.status == "ok",
-                    )
-                })
-                .collect();
+            let history = if h.kind == "keyed" {
+                steps
+                    .iter()
+                    .filter(|m| m.view_name == h.view_name)
+                    .map(|m| {
+                        let t = m.minute.to_offset(time::UtcOffset::UTC);
+                        let lag = i32::try_from(m.max_lag_ms).unwrap_or(i32::MAX);
+                        (format!("{:02}:{:02}", t.hour(), t.minute()), lag, true)
+                    })
+                    .collect()
+            } else {
+                history
+                    .iter()
+                    .filter(|p| p.view_name == h.view_name)
+                    .map(|p| {
+                        let t = p.started_at.to_offset(time::UtcOffset::UTC);
+                        (
+                            format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
+                            p.duration_ms,
+                            p.status == "ok",
+                        )
+                    })
+                    .collect()
+            };
             ViewHealthView {
+                stale: h.is_stale(),
                 name: h.view_name,
+                kind: h.kind,
+                oldest_pending_secs: h.oldest_pending_secs,
                 populated: h.populated,
                 last_refresh: h.last_refresh_at.map(when),
                 age_secs: h.age_secs,
@@ -239,7 +266,19 @@ fn HealthBody(h: AdminHealth, reconcile: ServerAction<ReconcileNow>) -> impl Int
         .views
         .into_iter()
         .map(|v| {
-            let stale = v.dirty && v.age_secs.is_some_and(|a| a > v.target_secs);
+            let keyed = v.kind == "keyed";
+            let stale = v.stale;
+            let waiting = if keyed {
+                v.dirty.then(|| {
+                    format!(
+                        " ({} keys waiting, oldest {})",
+                        v.pending_marks,
+                        secs(v.oldest_pending_secs.unwrap_or(0.0))
+                    )
+                })
+            } else {
+                v.dirty.then(|| format!(" ({} pending writes)", v.pending_marks))
+            };
             let state = if !v.populated {
                 "not populated"
             } else if v.failures_since_ok > 0 {
@@ -254,12 +293,13 @@ fn HealthBody(h: AdminHealth, reconcile: ServerAction<ReconcileNow>) -> impl Int
             view! {
                 <tr class=format!("view-{}", state.split(' ').next().unwrap_or_default())>
                     <th scope="row"><code>{v.name.clone()}</code></th>
+                    <td>{if keyed { "per key" } else { "whole" }}</td>
                     <td>{v.last_refresh.clone().unwrap_or_else(|| "never".into())}</td>
                     <td class="num">{v.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "–".into())}</td>
                     <td class="num">{v.rows.map(|r| r.to_string()).unwrap_or_else(|| "–".into())}</td>
                     <td class="num">{v.age_secs.map(secs).unwrap_or_else(|| "–".into())}
                         " / " {secs(v.target_secs)}</td>
-                    <td>{state}{v.dirty.then(|| format!(" ({} pending writes)", v.pending_marks))}</td>
+                    <td>{state}{waiting}</td>
                     <td class="num">{v.failures_24h}
                         {v.last_error.clone().map(|e| { let title = e.clone(); view! { <br /><span class="aside" title=title>"last: " {e}</span> } })}</td>
                 </tr>
@@ -300,14 +340,17 @@ fn HealthBody(h: AdminHealth, reconcile: ServerAction<ReconcileNow>) -> impl Int
         <h1>"Derived-data health"</h1>
         <AdminNav current="/admin/health" />
         <section aria-labelledby="views-h">
-            <h2 id="views-h">"Materialized views"</h2>
-            <p class="aside">"Staleness is the time since the last refresh; a view is stale when it has writes \
-                not yet refreshed and is older than its target."</p>
+            <h2 id="views-h">"Derived structures"</h2>
+            <p class="aside">"Kept per key: each write logs the keys it changed and the refresher rewrites \
+                those rows; such a structure is stale when a key has waited longer than its target. \
+                Refreshed whole: a view is stale when it has writes not yet refreshed and its last \
+                refresh is older than its target."</p>
             <div class="table-scroll">
             <table class="admin-table">
-                <caption class="visually-hidden">"Every registered materialized view"</caption>
+                <caption class="visually-hidden">"Every registered derived structure"</caption>
                 <thead><tr>
-                    <th scope="col">"View"</th>
+                    <th scope="col">"Structure"</th>
+                    <th scope="col">"Kept"</th>
                     <th scope="col">"Last refresh"</th>
                     <th scope="col">"Duration"</th>
                     <th scope="col">"Rows"</th>
@@ -320,8 +363,10 @@ fn HealthBody(h: AdminHealth, reconcile: ServerAction<ReconcileNow>) -> impl Int
             </div>
         </section>
         <section aria-labelledby="durations-h">
-            <h2 id="durations-h">"Refresh durations, last 24 hours"</h2>
-            <p class="aside">{format!("Up to the last {HISTORY_PER_VIEW} refreshes of each view; failed attempts in red.")}</p>
+            <h2 id="durations-h">"Staleness and refresh durations"</h2>
+            <p class="aside">{format!("Kept per key: the longest wait of a key from its write to the page, \
+                per minute, over the last {LAG_MINUTES} minutes. Refreshed whole: up to the last \
+                {HISTORY_PER_VIEW} refreshes in the last 24 hours; failed attempts in red.")}</p>
             <div class="duration-charts">{charts}</div>
         </section>
         <CacheSection c=h.cache />
@@ -431,13 +476,26 @@ fn DurationChart(v: ViewHealthView) -> impl IntoView {
             }
         })
         .collect_view();
-    let title = if n == 0 {
-        format!("{}: no refreshes in the last 24 hours", v.name)
-    } else {
-        format!(
+    let keyed = v.kind == "keyed";
+    let title = match (n, keyed) {
+        (0, true) => format!(
+            "{}: no writes to keep up with in the last {LAG_MINUTES} minutes",
+            v.name
+        ),
+        (0, false) => format!("{}: no refreshes in the last 24 hours", v.name),
+        (_, true) => format!(
+            "{}: longest wait from a write to the page, per minute, {n} minutes, longest {max} ms",
+            v.name
+        ),
+        (_, false) => format!(
             "{}: durations of the last {n} refreshes, longest {max} ms",
             v.name
-        )
+        ),
+    };
+    let (when_col, value_col) = if keyed {
+        ("Minute (UTC)", "Longest wait")
+    } else {
+        ("Started (UTC)", "Duration")
     };
     let title_id = format!("chart-{}-title", v.name);
     let rows = v
@@ -458,7 +516,7 @@ fn DurationChart(v: ViewHealthView) -> impl IntoView {
                 <summary>"Data table"</summary>
                 <table class="admin-table">
                     <caption class="visually-hidden">{title}</caption>
-                    <thead><tr><th scope="col">"Started (UTC)"</th><th scope="col">"Duration"</th><th scope="col">"Result"</th></tr></thead>
+                    <thead><tr><th scope="col">{when_col}</th><th scope="col">{value_col}</th><th scope="col">"Result"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </details>
