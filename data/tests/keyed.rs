@@ -346,3 +346,358 @@ async fn feed_badge_revoke_vote_flip_and_moved_rows(pool: PgPool) -> Res {
     ensure!(feed_row(&pool, b).await?.map(|r| r.3) == Some(1));
     Ok(())
 }
+
+// ------------------------------------------------------- fan-out rules --
+//
+// One test per write that reaches rows beyond its own: on demo data with
+// every keyed structure built, the write runs, then each structure is
+// stepped through exactly the keys its triggers logged, and must equal its
+// definition. A trigger that forgot a key (a rename not reaching a
+// user's projects, a chain rename not reaching its projects' details, a
+// badge not reaching the validator's profile) leaves a row that differs.
+
+/// Demo data (scale 0.02: ~100 users, 200 projects, every table filled)
+/// with every keyed structure built and its log empty.
+async fn seeded_and_settled(pool: &PgPool) -> Res {
+    data::seed::seed(
+        pool,
+        &data::seed::SeedOptions {
+            scale: 0.02,
+            seed: 5,
+        },
+        &|_| {},
+    )
+    .await
+    .context("seed")?;
+    settle_all(pool).await
+}
+
+async fn settle_all(pool: &PgPool) -> Res {
+    let keyed: Vec<String> =
+        sqlx::query_scalar("SELECT view_name FROM mv_registry WHERE kind = 'keyed' ORDER BY 1")
+            .fetch_all(pool)
+            .await?;
+    ensure!(keyed.len() >= 9, "keyed structures: {keyed:?}");
+    for name in &keyed {
+        settle(pool, name).await?;
+    }
+    Ok(())
+}
+
+/// Runs `sql` (one or more statements) on settled demo data; checks that
+/// it logged keys for each structure in `reaches`, then that stepping
+/// those keys leaves every keyed structure equal to its definition.
+async fn fan_out(pool: &PgPool, sql: &str, reaches: &[&str]) -> Res {
+    seeded_and_settled(pool).await?;
+    sqlx::raw_sql(sql)
+        .execute(pool)
+        .await
+        .with_context(|| sql.to_string())?;
+    for name in reaches {
+        ensure!(
+            backlog(pool, name).await? > 0,
+            "{sql}\nlogged no key for {name}"
+        );
+    }
+    settle_all(pool).await.with_context(|| sql.to_string())
+}
+
+/// A user with projects, given badges, created chains and forum posts.
+const BUSY_USER: &str = "(SELECT p.user_id FROM projects p
+    WHERE EXISTS (SELECT 1 FROM chains c WHERE c.creator_id = p.user_id)
+    ORDER BY (SELECT count(*) FROM projects q WHERE q.user_id = p.user_id) DESC, p.user_id LIMIT 1)";
+/// A project with comments, upvotes, a badge and a chain.
+const BUSY_PROJECT: &str = "(SELECT p.id FROM projects p
+    WHERE NOT p.is_deleted
+      AND EXISTS (SELECT 1 FROM validation_badges b WHERE b.project_id = p.id)
+      AND EXISTS (SELECT 1 FROM chain_projects cp WHERE cp.project_id = p.id)
+      AND EXISTS (SELECT 1 FROM comments c WHERE c.project_id = p.id)
+    ORDER BY p.id LIMIT 1)";
+const A_CHAIN: &str = "(SELECT c.id FROM chains c WHERE c.is_active AND c.is_public
+    AND EXISTS (SELECT 1 FROM chain_projects cp WHERE cp.chain_id = c.id)
+    AND EXISTS (SELECT 1 FROM chain_posts p WHERE p.chain_id = c.id)
+    ORDER BY c.id LIMIT 1)";
+const A_VALIDATOR: &str =
+    "(SELECT validator_id FROM validation_badges ORDER BY validator_id LIMIT 1)";
+const A_POST: &str = "(SELECT id FROM chain_posts WHERE NOT is_deleted ORDER BY id LIMIT 1)";
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_user_rename(pool: PgPool) -> Res {
+    let sql = format!("UPDATE users SET username = 'renamed_busy' WHERE id = {BUSY_USER}");
+    let all = [
+        "mv_feed_projects",
+        "mv_project_details",
+        "mv_user_profiles",
+        "mv_search_index",
+        "mv_chains_discovery",
+    ];
+    fan_out(&pool, &sql, &all).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_validator_rename_reaches_badged_projects(pool: PgPool) -> Res {
+    let sql = format!("UPDATE users SET username = 'renamed_validator' WHERE id = {A_VALIDATOR}");
+    fan_out(
+        &pool,
+        &sql,
+        &["mv_project_details", "mv_validator_dashboard"],
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_user_picture_verified_and_bio(pool: PgPool) -> Res {
+    let sql = format!(
+        "UPDATE users SET profile_image = 'https://example.test/me.png', is_verified = NOT is_verified,
+                          bio = 'new bio' WHERE id = {BUSY_USER}"
+    );
+    fan_out(
+        &pool,
+        &sql,
+        &["mv_feed_projects", "mv_user_profiles", "mv_search_index"],
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_user_deactivated_and_back(pool: PgPool) -> Res {
+    let sql = format!("UPDATE users SET is_active = FALSE WHERE id = {BUSY_USER}");
+    fan_out(&pool, &sql, &["mv_user_profiles", "mv_search_index"]).await?;
+    exec(
+        &pool,
+        &format!("UPDATE users SET is_active = TRUE WHERE is_active = FALSE AND id = {BUSY_USER}"),
+    )
+    .await?;
+    settle_all(&pool).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_role_change(pool: PgPool) -> Res {
+    let sql = format!("UPDATE users SET role = 'validator' WHERE id = {BUSY_USER}");
+    fan_out(&pool, &sql, &["mv_user_profiles", "mv_validator_dashboard"]).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_user_hard_delete_without_projects(pool: PgPool) -> Res {
+    // Hard delete of a user who commented, voted, followed and asked for
+    // intros (cascades into all of those).
+    let sql = "DELETE FROM users WHERE id = (SELECT u.id FROM users u
+        WHERE NOT EXISTS (SELECT 1 FROM projects p WHERE p.user_id = u.id)
+          AND EXISTS (SELECT 1 FROM comments c WHERE c.user_id = u.id)
+          AND EXISTS (SELECT 1 FROM upvotes v WHERE v.user_id = u.id)
+        ORDER BY u.id LIMIT 1)";
+    fan_out(
+        &pool,
+        sql,
+        &["mv_feed_projects", "mv_user_profiles", "mv_search_index"],
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_project_soft_delete_and_undelete(pool: PgPool) -> Res {
+    let sql = format!(
+        "UPDATE projects SET is_deleted = TRUE, deleted_at = now() WHERE id = {BUSY_PROJECT}"
+    );
+    let all = [
+        "mv_feed_projects",
+        "mv_project_details",
+        "mv_user_profiles",
+        "mv_search_index",
+        "mv_chains_discovery",
+    ];
+    fan_out(&pool, &sql, &all).await?;
+    exec(&pool, "UPDATE projects SET is_deleted = FALSE, deleted_at = NULL WHERE is_deleted AND deleted_at > now() - interval '1 minute'").await?;
+    settle_all(&pool).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_project_owner_change(pool: PgPool) -> Res {
+    let sql = format!(
+        "UPDATE projects SET user_id = (SELECT id FROM users WHERE username = 'demo_builder')
+          WHERE id = {BUSY_PROJECT}"
+    );
+    fan_out(
+        &pool,
+        &sql,
+        &[
+            "mv_feed_projects",
+            "mv_project_details",
+            "mv_user_profiles",
+            "mv_search_index",
+        ],
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_project_hard_delete_with_cascades(pool: PgPool) -> Res {
+    let sql = format!("DELETE FROM projects WHERE id = {BUSY_PROJECT}");
+    let all = [
+        "mv_feed_projects",
+        "mv_project_details",
+        "mv_user_profiles",
+        "mv_search_index",
+        "mv_chains_discovery",
+    ];
+    fan_out(&pool, &sql, &all).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_badge_given_and_revoked(pool: PgPool) -> Res {
+    let give = format!(
+        "INSERT INTO validation_badges (project_id, validator_id, badge_type)
+         SELECT {BUSY_PROJECT}, u.id, 'security' FROM users u
+          WHERE u.role = 'validator'
+            AND NOT EXISTS (SELECT 1 FROM validation_badges b WHERE b.project_id = {BUSY_PROJECT}
+                            AND b.validator_id = u.id AND b.badge_type = 'security')
+          ORDER BY u.id LIMIT 1"
+    );
+    let all = [
+        "mv_feed_projects",
+        "mv_project_details",
+        "mv_user_profiles",
+        "mv_validator_dashboard",
+    ];
+    fan_out(&pool, &give, &all).await?;
+    exec(
+        &pool,
+        &format!("DELETE FROM validation_badges WHERE project_id = {BUSY_PROJECT}"),
+    )
+    .await?;
+    for name in all {
+        ensure!(
+            backlog(&pool, name).await? > 0,
+            "revoking logged no key for {name}"
+        );
+    }
+    settle_all(&pool).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_chain_rename_private_and_inactive(pool: PgPool) -> Res {
+    let sql = format!("UPDATE chains SET name = 'Renamed chain' WHERE id = {A_CHAIN}");
+    fan_out(
+        &pool,
+        &sql,
+        &[
+            "mv_project_details",
+            "mv_search_index",
+            "mv_chains_discovery",
+        ],
+    )
+    .await?;
+    exec(
+        &pool,
+        &format!("UPDATE chains SET is_public = FALSE WHERE id = {A_CHAIN}"),
+    )
+    .await?;
+    settle_all(&pool).await?;
+    exec(
+        &pool,
+        "UPDATE chains SET is_active = FALSE WHERE name = 'Renamed chain'",
+    )
+    .await?;
+    settle_all(&pool).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_chain_hard_delete_with_cascades(pool: PgPool) -> Res {
+    let sql = format!("DELETE FROM chains WHERE id = {A_CHAIN}");
+    let all = [
+        "mv_project_details",
+        "mv_search_index",
+        "mv_chains_discovery",
+        "mv_chain_posts",
+        "mv_user_profiles",
+    ];
+    fan_out(&pool, &sql, &all).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_follow_unfollow_and_chain_projects(pool: PgPool) -> Res {
+    let sql = format!(
+        "INSERT INTO chain_followers (chain_id, user_id)
+         SELECT {A_CHAIN}, u.id FROM users u
+          WHERE NOT EXISTS (SELECT 1 FROM chain_followers f WHERE f.chain_id = {A_CHAIN} AND f.user_id = u.id)
+          ORDER BY u.id LIMIT 3;
+         DELETE FROM chain_projects WHERE chain_id = {A_CHAIN}
+            AND project_id = (SELECT project_id FROM chain_projects WHERE chain_id = {A_CHAIN} ORDER BY project_id LIMIT 1);"
+    );
+    fan_out(
+        &pool,
+        &sql,
+        &[
+            "mv_chains_discovery",
+            "mv_search_index",
+            "mv_user_profiles",
+            "mv_project_details",
+        ],
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_forum_votes_comments_and_soft_delete(pool: PgPool) -> Res {
+    let sql = format!(
+        "INSERT INTO chain_post_votes (post_id, user_id, is_upvote)
+         SELECT {A_POST}, u.id, TRUE FROM users u
+          WHERE NOT EXISTS (SELECT 1 FROM chain_post_votes v WHERE v.post_id = {A_POST} AND v.user_id = u.id)
+          ORDER BY u.id LIMIT 2;
+         INSERT INTO chain_post_comments (post_id, author_id, content)
+         SELECT {A_POST}, u.id, 'Agreed' FROM users u ORDER BY u.id LIMIT 1;"
+    );
+    fan_out(&pool, &sql, &["mv_chain_posts"]).await?;
+    exec(
+        &pool,
+        &format!("UPDATE chain_posts SET is_deleted = TRUE WHERE id = {A_POST}"),
+    )
+    .await?;
+    ensure!(
+        backlog(&pool, "mv_chains_discovery").await? > 0,
+        "a deleted post changes its chain's counts"
+    );
+    settle_all(&pool).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_investor_approval_and_intros(pool: PgPool) -> Res {
+    let sql = "INSERT INTO investor_requests (user_id, status, company_name, approved_at)
+               SELECT u.id, 'approved', 'Fan-out Capital', now() FROM users u
+                WHERE NOT EXISTS (SELECT 1 FROM investor_requests r WHERE r.user_id = u.id)
+                ORDER BY u.id LIMIT 1;
+               INSERT INTO intro_requests (investor_id, builder_id, message)
+               SELECT r.user_id, p.user_id, 'Hello' FROM investor_requests r, projects p
+                WHERE r.company_name = 'Fan-out Capital' AND p.user_id <> r.user_id
+                ORDER BY p.id LIMIT 1;";
+    fan_out(
+        &pool,
+        sql,
+        &["mv_investors_directory", "mv_investor_dashboard"],
+    )
+    .await?;
+    exec(
+        &pool,
+        "UPDATE intro_requests SET status = 'approved' WHERE message = 'Hello'",
+    )
+    .await?;
+    exec(&pool, "UPDATE users SET username = 'renamed_investor' WHERE id = (SELECT user_id FROM investor_requests WHERE company_name = 'Fan-out Capital')").await?;
+    ensure!(backlog(&pool, "mv_investors_directory").await? > 0);
+    settle_all(&pool).await
+}
+
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn fan_out_comment_moved_and_deleted(pool: PgPool) -> Res {
+    let sql = format!(
+        "UPDATE comments SET project_id = (SELECT id FROM projects WHERE NOT is_deleted AND id <> {BUSY_PROJECT} ORDER BY id LIMIT 1)
+          WHERE id = (SELECT id FROM comments WHERE project_id = {BUSY_PROJECT} AND parent_id IS NULL
+                       AND NOT EXISTS (SELECT 1 FROM comments r WHERE r.parent_id = comments.id) ORDER BY id LIMIT 1);
+         DELETE FROM comments WHERE id = (SELECT id FROM comments ORDER BY id LIMIT 1);"
+    );
+    fan_out(
+        &pool,
+        &sql,
+        &["mv_feed_projects", "mv_project_details", "mv_user_profiles"],
+    )
+    .await
+}
