@@ -25,6 +25,10 @@ ALTER TABLE mv_registry
     -- keyed: md5 of the definition the table was last fully built from; a
     -- changed definition makes the refresher rebuild the table.
     ADD COLUMN definition_md5 TEXT,
+    -- keyed: md5 of the definition as last applied (data/derived/): the
+    -- table must be rebuilt while it differs from definition_md5. Stored
+    -- when the files are applied, so that polls compare two columns.
+    ADD COLUMN current_md5 TEXT,
     -- keyed: end of the last full build (a timer counts from it; steps
     -- move only last_refresh_at).
     ADD COLUMN last_rebuild_at TIMESTAMPTZ,

@@ -23,13 +23,22 @@
 -- Everything here is dropped and created again on each apply, so that a
 -- changed signature replaces the old one.
 DROP VIEW IF EXISTS mv_status;
+DROP VIEW IF EXISTS mv_schedule;
 DROP FUNCTION IF EXISTS derived_retire_view(TEXT);
 DROP FUNCTION IF EXISTS derived_register(TEXT, TEXT, TEXT[], INTERVAL, INTERVAL, INT);
 DROP FUNCTION IF EXISTS derived_definition_md5(TEXT);
 DROP FUNCTION IF EXISTS derived_backlog(TEXT, INT);
+DROP FUNCTION IF EXISTS derived_backlog(TEXT);
 DROP FUNCTION IF EXISTS derived_columns(TEXT);
 DROP FUNCTION IF EXISTS derived_step(TEXT, INT);
 DROP FUNCTION IF EXISTS derived_rebuild(TEXT);
+
+-- md5 of a structure's current definition (what definition_md5 is
+-- compared with).
+CREATE FUNCTION derived_definition_md5(p_name TEXT) RETURNS TEXT
+LANGUAGE sql STABLE AS $$
+    SELECT md5(pg_get_viewdef(to_regclass(quote_ident(p_name || '_def')), true))
+$$;
 
 -- Removes the materialized view p_name that older migrations created (and
 -- registered with the whole-view refresher), if it is still there.
@@ -101,36 +110,34 @@ BEGIN
         p_name || '_dirty');
 
     INSERT INTO mv_registry AS r (view_name, sources, timer, dirty_seq, staleness_target,
-                                  kind, key_column, conflict_columns, batch_size)
+                                  kind, key_column, conflict_columns, batch_size, current_md5)
     VALUES (p_name, '{}', p_timer, 'mv_dirty_' || p_name, p_staleness_target,
-            'keyed', p_key_column, p_conflict_columns, p_batch_size)
+            'keyed', p_key_column, p_conflict_columns, p_batch_size, derived_definition_md5(p_name))
     ON CONFLICT (view_name) DO UPDATE
        SET sources = '{}', timer = EXCLUDED.timer, staleness_target = EXCLUDED.staleness_target,
            kind = 'keyed', key_column = EXCLUDED.key_column,
-           conflict_columns = EXCLUDED.conflict_columns, batch_size = EXCLUDED.batch_size;
+           conflict_columns = EXCLUDED.conflict_columns, batch_size = EXCLUDED.batch_size,
+           current_md5 = EXCLUDED.current_md5;
 END;
 $$;
 
--- md5 of a structure's current definition (what definition_md5 is
--- compared with).
-CREATE FUNCTION derived_definition_md5(p_name TEXT) RETURNS TEXT
-LANGUAGE sql STABLE AS $$
-    SELECT md5(pg_get_viewdef(to_regclass(quote_ident(p_name || '_def')), true))
-$$;
-
--- Keys waiting in a structure's log (counted up to p_cap) and when the
--- oldest was written.
-CREATE FUNCTION derived_backlog(p_name TEXT, p_cap INT DEFAULT 100000,
-                                           OUT keys BIGINT, OUT oldest TIMESTAMPTZ)
+-- Log rows waiting in a structure's log and when the oldest was written,
+-- from two probes of the log's primary key: the rows are the range of
+-- sequence numbers from the oldest to the newest (steps take the oldest
+-- first, so only a rolled-back writer's number can leave a gap, making
+-- the figure a little high), never a count of the log.
+CREATE FUNCTION derived_backlog(p_name TEXT, OUT keys BIGINT, OUT oldest TIMESTAMPTZ)
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
     IF to_regclass(quote_ident(p_name || '_dirty')) IS NULL THEN
         keys := 0;
         RETURN;
     END IF;
-    EXECUTE format('SELECT (SELECT count(*) FROM (SELECT 1 FROM %1$I LIMIT $1) x),
-                           (SELECT queued_at FROM %1$I ORDER BY seq LIMIT 1)', p_name || '_dirty')
-       INTO keys, oldest USING p_cap;
+    EXECUTE format('SELECT coalesce((SELECT max(seq) FROM %1$I) - o.seq + 1, 0), o.queued_at
+                      FROM (SELECT NULL) x
+                      LEFT JOIN (SELECT seq, queued_at FROM %1$I ORDER BY seq LIMIT 1) o ON TRUE',
+                   p_name || '_dirty')
+       INTO keys, oldest;
 END;
 $$;
 
@@ -262,34 +269,30 @@ BEGIN
     -- insert and delete counts).
     EXECUTE format('SELECT count(*) FROM %I', p_name) INTO row_count;
     UPDATE mv_registry
-       SET populated = TRUE, definition_md5 = derived_definition_md5(p_name), row_count = derived_rebuild.row_count
+       SET populated = TRUE, definition_md5 = derived_definition_md5(p_name),
+           current_md5 = derived_definition_md5(p_name), row_count = derived_rebuild.row_count
      WHERE view_name = p_name;
 END;
 $$;
 
--- What the refresher polls and the health pages show: one row per
--- registered structure. For a materialized view ('view'), marks are the
--- values of its mark sequence; for a keyed structure, pending_marks is the
--- number of keys waiting in its log (counted up to 100,000).
-CREATE VIEW mv_status AS
+-- What the refresher plans with: one row per registered structure, from
+-- the registry alone (cheap enough to read every poll). For a
+-- materialized view ('view'), marks are the values of its mark sequence.
+CREATE VIEW mv_schedule AS
 SELECT r.view_name,
+       r.kind,
        r.sources,
        r.timer,
        s.mark,
        r.refreshed_upto,
-       CASE WHEN r.kind = 'keyed' THEN b.keys ELSE greatest(s.mark - r.refreshed_upto, 0) END AS pending_marks,
-       CASE WHEN r.kind = 'keyed' THEN b.keys > 0 ELSE s.mark > r.refreshed_upto END AS dirty,
        CASE WHEN r.kind = 'keyed' THEN r.populated ELSE coalesce(c.relispopulated, FALSE) END AS populated,
        (r.timer IS NOT NULL AND (t.last IS NULL OR now() - t.last >= r.timer)) AS timer_due,
+       -- keyed: the table must be (re)built whole before steps can keep it.
+       (r.kind = 'keyed' AND (NOT r.populated OR r.definition_md5 IS DISTINCT FROM r.current_md5))
+           AS rebuild_due,
        r.last_refresh_at,
        r.row_count,
        r.staleness_target,
-       r.kind,
-       b.oldest AS oldest_pending_at,
-       -- keyed: the table must be (re)built whole before steps can keep it.
-       (r.kind = 'keyed' AND (NOT r.populated
-                              OR r.definition_md5 IS DISTINCT FROM derived_definition_md5(r.view_name)))
-           AS rebuild_due,
        r.batch_size
   FROM mv_registry r
   CROSS JOIN LATERAL (
@@ -298,5 +301,28 @@ SELECT r.view_name,
   -- steps do not reset it).
   CROSS JOIN LATERAL (
        SELECT CASE WHEN r.kind = 'keyed' THEN r.last_rebuild_at ELSE r.last_refresh_at END AS last) t
-  LEFT JOIN LATERAL (SELECT * FROM derived_backlog(r.view_name) WHERE r.kind = 'keyed') b ON TRUE
   LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident(r.view_name)) AND c.relkind = 'm';
+
+-- mv_schedule with what is waiting: for a view, the marks not covered by
+-- its last refresh; for a keyed structure, the log rows waiting and the
+-- oldest one's time (derived_backlog: about 1 ms per keyed structure, so
+-- the stepper probes the logs with one prepared statement instead).
+CREATE VIEW mv_status AS
+SELECT m.view_name,
+       m.sources,
+       m.timer,
+       m.mark,
+       m.refreshed_upto,
+       CASE WHEN m.kind = 'keyed' THEN b.keys ELSE greatest(m.mark - m.refreshed_upto, 0) END AS pending_marks,
+       CASE WHEN m.kind = 'keyed' THEN b.keys > 0 ELSE m.mark > m.refreshed_upto END AS dirty,
+       m.populated,
+       m.timer_due,
+       m.last_refresh_at,
+       m.row_count,
+       m.staleness_target,
+       m.kind,
+       b.oldest AS oldest_pending_at,
+       m.rebuild_due,
+       m.batch_size
+  FROM mv_schedule m
+  LEFT JOIN LATERAL (SELECT * FROM derived_backlog(m.view_name) WHERE m.kind = 'keyed') b ON TRUE;

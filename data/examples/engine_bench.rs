@@ -15,6 +15,8 @@
 //!    - **triggers off**: every logging and marking trigger of the
 //!      derived structures disabled, no refresher (the Category A counter
 //!      triggers stay on in every mode);
+//!    - **logging only**: those triggers on, no refresher (what the
+//!      writers pay by themselves);
 //!    - **engine on**: those triggers on and a refresher stepping and
 //!      refreshing in the same process (competing for the same cores);
 //! 3. staleness under a steady write load (`RATE` writes/s, engine on): a
@@ -121,7 +123,11 @@ async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
     set_marking(&pool, false).await?;
     let off = write_load(&pool, &ids, s.writers, secs(s.secs), None).await?;
 
+    // What the writers pay by themselves: the triggers log, nobody steps.
     set_marking(&pool, true).await?;
+    let logging = write_load(&pool, &ids, s.writers, secs(s.secs), None).await?;
+    catch_up(&pool, &views).await?;
+
     let log_from = last_log_id(&pool).await?;
     let steps_from = steps_so_far(&pool).await?;
     let refresher = start_refresher(&pool);
@@ -139,6 +145,7 @@ async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, r) in [
         ("triggers off (no logging, no refresher)", &off),
+        ("logging only (triggers on, no refresher)", &logging),
         ("engine on (logging + refresher in process)", &on),
     ] {
         println!(

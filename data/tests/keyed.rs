@@ -98,9 +98,15 @@ async fn a_changed_definition_is_rebuilt(pool: PgPool) -> Res {
         changed != def.trim().trim_end_matches(';'),
         "definition text not as expected: {def}"
     );
+    // What applying a changed file does: the view, then its registration.
     exec(
         &pool,
         &format!("CREATE OR REPLACE VIEW mv_feed_projects_def AS {changed}"),
+    )
+    .await?;
+    exec(
+        &pool,
+        "SELECT derived_register('mv_feed_projects', 'id', ARRAY['id'], interval '2 seconds')",
     )
     .await?;
     let due: bool = sqlx::query_scalar(

@@ -41,7 +41,7 @@ pub struct ViewHealth {
     /// them happened is not known: marks are sequence values, not times.)
     pub dirty: bool,
     /// Views: writing statements since the last refresh. Keyed: keys
-    /// waiting in the log (counted up to 100,000).
+    /// waiting in the log (`derived_backlog`: the range of its sequence numbers).
     pub pending_marks: i64,
     /// Keyed: how long the oldest waiting key has waited.
     pub oldest_pending_secs: Option<f64>,

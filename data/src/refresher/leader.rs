@@ -199,7 +199,7 @@ impl Refresher {
         last_prune: &mut Option<Instant>,
     ) -> Result<(), sqlx::Error> {
         // The status read doubles as the leader connection's liveness check.
-        let rows = bounded(QUERY_TIMEOUT, read_status(conn)).await?;
+        let rows = bounded(QUERY_TIMEOUT, read_status(conn, true)).await?;
         if last_prune.is_none_or(|t| t.elapsed() >= PRUNE_EVERY) {
             *last_prune = Some(Instant::now());
             let pruned = bounded(QUERY_TIMEOUT, prune_log(conn, self.cfg.log_retention)).await;
@@ -393,7 +393,7 @@ async fn observe_marks(
         let Ok(rows) = bounded(
             QUERY_TIMEOUT,
             sqlx::query_as::<_, (String, i64, i64)>(
-                "SELECT view_name, mark, refreshed_upto FROM mv_status",
+                "SELECT view_name, mark, refreshed_upto FROM mv_schedule WHERE kind = 'view'",
             )
             .fetch_all(pool),
         )

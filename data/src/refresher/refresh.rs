@@ -63,7 +63,7 @@ pub async fn refresh_now(
 ) -> Result<RefreshOutcome, sqlx::Error> {
     let cfg = RefresherConfig::default();
     let mut conn = pool.acquire().await?;
-    let rows = read_status(&mut conn).await?;
+    let rows = read_status(&mut conn, false).await?;
     let row = rows
         .into_iter()
         .find(|r| r.view_name == view)
@@ -138,7 +138,7 @@ pub async fn bring_up_to_date(
 ) -> Result<Vec<RefreshOutcome>, sqlx::Error> {
     let rows = {
         let mut conn = pool.acquire().await?;
-        read_status(&mut conn).await?
+        read_status(&mut conn, false).await?
     };
     let mut outcomes = Vec::new();
     for row in rows {
@@ -164,14 +164,20 @@ pub async fn bring_up_to_date(
     Ok(outcomes)
 }
 
-/// Every registered view with its current mark.
-pub(super) async fn read_status(conn: &mut PgConnection) -> Result<Vec<Status>, sqlx::Error> {
+/// Every registered structure with its current mark (keyed: its backlog),
+/// or only the materialized views (what the leader's refresh loop polls:
+/// it leaves the keyed structures' logs unread).
+pub(super) async fn read_status(
+    conn: &mut PgConnection,
+    views_only: bool,
+) -> Result<Vec<Status>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT view_name, sources, mark, refreshed_upto, populated, timer_due,
                 extract(epoch FROM staleness_target)::float8 AS target_secs,
                 kind = 'keyed' AS keyed, rebuild_due, coalesce(pending_marks, 0) AS pending
-           FROM mv_status ORDER BY view_name",
+           FROM mv_status WHERE NOT $1 OR kind = 'view' ORDER BY view_name",
     )
+    .bind(views_only)
     .fetch_all(&mut *conn)
     .await?;
     rows.into_iter()
