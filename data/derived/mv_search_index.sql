@@ -82,6 +82,9 @@ SELECT derived_register('mv_search_index', 'id', ARRAY['result_type', 'id'], int
 CREATE UNIQUE INDEX IF NOT EXISTS mv_search_index_key ON mv_search_index (result_type, id);
 CREATE INDEX IF NOT EXISTS mv_search_index_vector ON mv_search_index USING gin (search_vector);
 CREATE INDEX IF NOT EXISTS mv_search_index_name_trgm ON mv_search_index USING gin (name gin_trgm_ops);
+-- Also the search's candidates: each type's full-text matches read in
+-- this order and stopped at the bound when a word is common
+-- (data/src/search.rs, CANDIDATES), instead of ranking every match.
 CREATE INDEX IF NOT EXISTS mv_search_index_type_relevance ON mv_search_index (result_type, relevance_score DESC, id DESC);
 
 -- Which writes change which keys.

@@ -857,7 +857,7 @@ async fn run_after(pool: &PgPool, page: &Page) -> anyhow::Result<Fingerprint> {
                 .map(|h| {
                     format!(
                         "{} {} n={}/{}/{}",
-                        h.result_type, h.id, h.n_project, h.n_user, h.n_chain
+                        h.result_type, h.id, p.counts.project, p.counts.user, p.counts.chain
                     )
                 })
                 .collect();

@@ -48,8 +48,9 @@ pub struct SearchView {
     /// A correction offered when the query as typed found few results.
     pub did_you_mean: Option<String>,
     pub hits: Vec<HitView>,
-    /// Matches per tab, in the order of [`TYPES`].
-    pub counts: Vec<i64>,
+    /// Matches per tab, in the order of [`TYPES`], as shown ("12",
+    /// "1000+": counting stops at a bound).
+    pub counts: Vec<String>,
     pub next: Option<String>,
     pub page: u32,
     /// Words to try when nothing was found.
@@ -124,7 +125,7 @@ pub async fn get_search(
         corrected: None,
         did_you_mean: None,
         hits: Vec::new(),
-        counts: vec![0; TYPES.len()],
+        counts: vec!["0".to_string(); TYPES.len()],
         next: None,
         page: after.as_ref().map_or(1, |c| c.page),
         suggestions: Vec::new(),
@@ -172,7 +173,7 @@ async fn search_results(
         view.suggestions =
             search::suggestions(pool, view.corrected.as_deref().unwrap_or(&text), 6).await?;
     }
-    view.counts = TYPES.iter().map(|(t, _)| page.counts.of(t)).collect();
+    view.counts = TYPES.iter().map(|(t, _)| page.counts.label(t)).collect();
     view.next = page.next.map(|c| c.encode());
     view.hits = page
         .hits
@@ -331,7 +332,7 @@ fn SearchBody(v: SearchView) -> impl IntoView {
                 .collect_view();
             view! { <p>"Try one of these:"</p><ul class="chips-list">{items}</ul> }
         });
-        let other_tabs = (v.kind != "all" && v.counts.first().copied().unwrap_or(0) > 0).then(|| {
+        let other_tabs = (v.kind != "all" && v.counts.first().is_some_and(|n| n != "0")).then(|| {
             view! { <li><a href=search_href(&q, "all", None)>"Search all types"</a>" instead."</li> }
         });
         view! {
