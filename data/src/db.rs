@@ -22,6 +22,11 @@ macro_rules! derived {
 /// keys). Every file is idempotent; see docs/REFRESHER.md.
 pub const DERIVED: &[(&str, &str)] = &[
     derived!("engine"),
+    derived!("proof_score"),
+    derived!("user_dashboard_stats"),
+    derived!("intro_request_stats"),
+    derived!("message_conversations"),
+    derived!("notifications"),
     derived!("mv_feed_projects"),
     derived!("mv_project_details"),
     derived!("mv_user_profiles"),
@@ -33,6 +38,8 @@ pub const DERIVED: &[(&str, &str)] = &[
     derived!("mv_investors_directory"),
     derived!("mv_investor_dashboard"),
     derived!("mv_validator_dashboard"),
+    derived!("mv_admin_dashboard"),
+    derived!("mv_search_terms"),
 ];
 
 /// Advisory lock held while the derived structures are applied, so that
@@ -107,20 +114,69 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 
 /// Applies every file of [`DERIVED`] in one transaction (a failure leaves
 /// the previous definitions in place), one instance at a time.
+///
+/// Replacing a trigger locks its table against writes until the
+/// transaction ends, so an instance starting beside running ones can meet
+/// their writers: a deadlock (a writer holding one table and wanting
+/// another) or a long wait, during which every writer of that table would
+/// queue behind the apply. Each lock is therefore waited for at most
+/// [`DERIVED_LOCK_TIMEOUT`], and an attempt that lost a deadlock or timed
+/// out is rolled back and tried again, up to [`DERIVED_ATTEMPTS`] times.
 pub async fn apply_derived(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    let mut attempt = 1;
+    loop {
+        match apply_derived_once(conn).await {
+            Ok(()) => return Ok(()),
+            Err((name, e)) if attempt < DERIVED_ATTEMPTS && is_lock_conflict(&e) => {
+                tracing::warn!(file = name, attempt, error = %e, "applying data/derived/ met a lock conflict; retrying");
+                tokio::time::sleep(Duration::from_millis(250) * attempt).await;
+                attempt += 1;
+            }
+            Err((name, e)) => {
+                return Err(sqlx::Error::Protocol(format!(
+                    "applying data/derived/{name}.sql: {e}"
+                )))
+            }
+        }
+    }
+}
+
+/// How long [`apply_derived`] waits for one table lock.
+const DERIVED_LOCK_TIMEOUT: &str = "2s";
+/// How many times [`apply_derived`] tries.
+const DERIVED_ATTEMPTS: u32 = 5;
+
+async fn apply_derived_once(
+    conn: &mut sqlx::PgConnection,
+) -> Result<(), (&'static str, sqlx::Error)> {
     use sqlx::Connection;
-    let mut tx = conn.begin().await?;
+    let start = |e| ("(start)", e);
+    let mut tx = conn.begin().await.map_err(start)?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(DERIVED_LOCK_KEY)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(start)?;
+    sqlx::query(&format!(
+        "SET LOCAL lock_timeout = '{DERIVED_LOCK_TIMEOUT}'"
+    ))
+    .execute(&mut *tx)
+    .await
+    .map_err(start)?;
     for (name, sql) in DERIVED {
         sqlx::raw_sql(sql)
             .execute(&mut *tx)
             .await
-            .map_err(|e| sqlx::Error::Protocol(format!("applying data/derived/{name}.sql: {e}")))?;
+            .map_err(|e| (*name, e))?;
     }
-    tx.commit().await
+    tx.commit().await.map_err(|e| ("(commit)", e))
+}
+
+/// A deadlock (40P01) or a lock wait cut off by `lock_timeout` (55P03).
+fn is_lock_conflict(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|c| c == "40P01" || c == "55P03")
 }
 
 /// True when PostgreSQL answers a trivial query.
