@@ -38,6 +38,10 @@ const VIEWS: &[&str] = &[
     "mv_user_profiles",
 ];
 
+/// Materialized views refreshed on a timer alone, whatever the writes:
+/// why, in their files' headers (`data/derived/<name>.sql`).
+const TIMER_ONLY: &[&str] = &["mv_admin_dashboard", "mv_search_terms"];
+
 /// The views a visitor can read: none may hold an email address.
 const PUBLIC_VIEWS: &[&str] = &[
     "mv_investors_directory",
@@ -650,6 +654,13 @@ async fn every_view_is_registered_with_exactly_the_tables_it_reads(pool: PgPool)
         .await?;
         let (sources, has_timer) =
             registered.with_context(|| format!("{view} is not registered with register_view()"))?;
+        if TIMER_ONLY.contains(&view.as_str()) {
+            ensure!(
+                sources.is_empty() && has_timer,
+                "{view} is kept on a timer alone: no sources ({sources:?}), a timer ({has_timer})"
+            );
+            continue;
+        }
         ensure!(
             sources == reads,
             "{view}: registered sources {sources:?}, but it reads {reads:?}"

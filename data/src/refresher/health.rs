@@ -62,14 +62,19 @@ pub struct ViewHealth {
 
 impl ViewHealth {
     /// Behind its staleness target: for a keyed structure, a key has
-    /// waited longer than the target; for a view, it has writes not yet
-    /// refreshed and its last refresh is older than the target.
+    /// waited longer than the target; for a view refreshed on writes, it
+    /// has writes not yet refreshed and its last refresh is older than the
+    /// target; for a view refreshed on a timer only (no source tables),
+    /// its last refresh is older than the target.
     pub fn is_stale(&self) -> bool {
+        let too_old = self.age_secs.is_some_and(|a| a > self.target_secs);
         if self.kind == "keyed" {
             self.oldest_pending_secs
                 .is_some_and(|a| a > self.target_secs)
+        } else if self.sources.is_empty() {
+            too_old
         } else {
-            self.dirty && self.age_secs.is_some_and(|a| a > self.target_secs)
+            self.dirty && too_old
         }
     }
 }
