@@ -82,6 +82,13 @@ SELECT derived_register('mv_search_index', 'id', ARRAY['result_type', 'id'], int
 CREATE UNIQUE INDEX IF NOT EXISTS mv_search_index_key ON mv_search_index (result_type, id);
 CREATE INDEX IF NOT EXISTS mv_search_index_vector ON mv_search_index USING gin (search_vector);
 CREATE INDEX IF NOT EXISTS mv_search_index_name_trgm ON mv_search_index USING gin (name gin_trgm_ops);
+-- Steps rewrite rows all the time, and a GIN index collects new entries in
+-- a pending list (up to 4 MB by default) that every search must read and
+-- that the planner prices as such: a full list made a rare word's search
+-- scan the whole table at the default scale. 256 kB lists are merged often
+-- and cheaply.
+ALTER INDEX mv_search_index_vector SET (gin_pending_list_limit = 256);
+ALTER INDEX mv_search_index_name_trgm SET (gin_pending_list_limit = 256);
 -- Also the search's candidates: each type's full-text matches read in
 -- this order and stopped at the bound when a word is common
 -- (data/src/search.rs, CANDIDATES), instead of ranking every match.

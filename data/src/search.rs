@@ -144,7 +144,8 @@ impl Counts {
         self.project + self.user + self.chain
     }
 
-    /// The count of `kind` as shown: "1000+" beyond [`COUNT_CAP`].
+    /// The count of `kind` as shown: "100+" (`COUNT_CAP` and a plus) beyond
+    /// [`COUNT_CAP`].
     pub fn label(&self, kind: &str) -> String {
         let n = self.of(kind);
         if n > COUNT_CAP {

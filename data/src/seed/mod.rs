@@ -28,7 +28,9 @@
 //! of the run time). Trigger-heavy inserts are ordered by the row their
 //! triggers touch (an upvote's project, a comment's author, a message's
 //! conversation), which keeps those rows hot; ids and content do not
-//! depend on that order.
+//! depend on that order. The keyed page structures' logging triggers are
+//! off during the load (`derived_logging`): those structures are rebuilt
+//! whole once it commits.
 
 use std::time::{Duration, Instant};
 
@@ -210,6 +212,12 @@ pub async fn seed(
     )
     .execute(&mut *tx)
     .await?;
+    // The keyed structures' logging is off during the load: they are
+    // rebuilt whole afterwards (the refresher does that before the server
+    // serves), which is cheaper than logging every inserted row's keys.
+    sqlx::query("select derived_logging(false)")
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("select setseed($1)")
         .bind(setseed_value(opts.seed))
         .execute(&mut *tx)
@@ -277,6 +285,9 @@ pub async fn seed(
     for table in TABLES {
         counts.push((*table, count(conn, table).await?));
     }
+    sqlx::query("select derived_logging(true)")
+        .execute(&mut *conn)
+        .await?;
     tx.commit().await?;
 
     next_step(ANALYZE_STEP);
