@@ -284,6 +284,20 @@ struct Due {
     pending: i64,
     oldest_age: Option<Duration>,
     batch_size: i64,
+    /// `mv_registry.staleness_target`.
+    target: Duration,
+}
+
+/// How long a keyed structure's oldest logged key waits before a step
+/// (unless a full batch is waiting): a quarter of its staleness target,
+/// never less than the configured debounce. The feed (2 s) is stepped
+/// every half second while writes come in; project details and profiles
+/// (5 s) every 1.25 s, search and the dashboards (10 s) every 2.5 s, each
+/// step then taking more keys at once (a key written several times in
+/// the window is rewritten once), which leaves the cores to the writers
+/// and to the structures people watch change.
+pub(super) fn step_wait(target: Duration, debounce: Duration) -> Duration {
+    (target / 4).max(debounce)
 }
 
 #[derive(Default)]
@@ -305,10 +319,11 @@ const VACUUM_LOG_EVERY: i64 = 20_000;
 
 /// The leader's keyed work, run beside the view refreshes on pool
 /// connections: every poll, each keyed structure whose oldest logged key
-/// has waited `debounce` (or whose log holds a full batch) gets one step;
-/// a structure that must be rebuilt (never populated, changed definition,
-/// timer due) is rebuilt. Structures take turns, one step each, so a
-/// large backlog in one never holds back another.
+/// has waited [`step_wait`] (or whose log holds a full batch) gets one
+/// step; a structure that must be rebuilt (never populated, changed
+/// definition, timer due) is rebuilt. Structures take turns, one step
+/// each, the one closest to its staleness target first, so a large
+/// backlog in one never holds back another.
 pub(super) struct Stepper<'a> {
     pub(super) pool: &'a PgPool,
     pub(super) cfg: &'a RefresherConfig,
@@ -336,7 +351,13 @@ impl Stepper<'_> {
     /// One turn for every due structure. True when some log still held a
     /// full batch (go again at once).
     async fn round(&self, states: &mut HashMap<String, State>) -> Result<bool, sqlx::Error> {
-        let due = bounded(QUERY_TIMEOUT, read_due(self.pool)).await?;
+        let mut due = bounded(QUERY_TIMEOUT, read_due(self.pool)).await?;
+        // Earliest deadline first: least time left before the oldest key
+        // outlives the target.
+        due.sort_by_key(|d| {
+            d.oldest_age
+                .map_or(Duration::MAX, |age| d.target.saturating_sub(age))
+        });
         let now = Instant::now();
         let mut busy = false;
         for d in due {
@@ -345,7 +366,8 @@ impl Stepper<'_> {
                 continue;
             }
             let ready = d.pending >= d.batch_size
-                || d.oldest_age.is_some_and(|age| age >= self.cfg.debounce);
+                || d.oldest_age
+                    .is_some_and(|age| age >= step_wait(d.target, self.cfg.debounce));
             if !(d.rebuild_due || d.timer_due || ready) {
                 continue;
             }
@@ -424,7 +446,8 @@ impl Stepper<'_> {
 
 async fn read_due(pool: &PgPool) -> Result<Vec<Due>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT view_name, rebuild_due, timer_due, batch_size
+        "SELECT view_name, rebuild_due, timer_due, batch_size,
+                extract(epoch FROM staleness_target)::float8 AS target_secs
            FROM mv_schedule WHERE kind = 'keyed' ORDER BY view_name",
     )
     .fetch_all(pool)
@@ -438,6 +461,7 @@ async fn read_due(pool: &PgPool) -> Result<Vec<Due>, sqlx::Error> {
             pending: 0,
             oldest_age: None,
             batch_size: i64::from(r.try_get::<i32, _>("batch_size")?),
+            target: Duration::from_secs_f64(r.try_get::<f64, _>("target_secs")?.max(0.0)),
         });
     }
     if due.is_empty() {

@@ -38,7 +38,8 @@ const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct RefresherConfig {
     /// After a view first becomes dirty, wait at least this long
     /// (collecting further marks) before refreshing it once. Views with a
-    /// looser staleness target wait longer (see [`coalescing_window`]).
+    /// looser staleness target wait longer (see [`coalescing_window`]);
+    /// so do keyed structures (a quarter of their target, at least this).
     pub debounce: Duration,
     /// Room kept between a view's coalescing window and its staleness
     /// target, for the wait behind a refresh already running.
