@@ -19,9 +19,11 @@
 //!      writers pay by themselves);
 //!    - **engine on**: those triggers on and a refresher stepping and
 //!      refreshing in the same process (competing for the same cores);
-//! 3. staleness under a steady write load (`RATE` writes/s, engine on): a
-//!    probe creates a project, then upvotes it, and times each change from
-//!    its commit until `mv_feed_projects` shows it (polled every 5 ms).
+//! 3. staleness under a steady write load (each of `RATES` writes/s in
+//!    turn, engine on): a probe creates a project, then upvotes it, and
+//!    times each change from its commit until `mv_feed_projects` shows it
+//!    (polled every 5 ms); with the steps the refresher ran meanwhile;
+//! 4. search: the first page for the most common word and a rare one.
 //!
 //! Run (a release build; it creates `proofwork_bench_<scale>` databases on
 //! the server of `DATABASE_URL`, seeds them once and reuses them):
@@ -32,7 +34,7 @@
 //! ```
 //!
 //! Settings (environment): `SCALES` (default `1,10`), `WRITERS` (8), `SECS`
-//! (20), `RATE` (50), `STALENESS_SECS` (60). It prints a markdown report;
+//! (20), `RATES` (`50,500`), `STALENESS_SECS` (60). It prints a markdown report;
 //! docs/BENCHMARKS.md keeps the figures of a run.
 
 use std::collections::BTreeMap;
@@ -55,7 +57,7 @@ struct Settings {
     scales: Vec<f64>,
     writers: usize,
     secs: u64,
-    rate: f64,
+    rates: Vec<f64>,
     staleness_secs: u64,
 }
 
@@ -79,15 +81,20 @@ async fn main() -> anyhow::Result<()> {
             .context("SCALES: a comma-separated list of numbers")?,
         writers: env_or("WRITERS", 8),
         secs: env_or("SECS", 20),
-        rate: env_or("RATE", 50.0),
+        rates: std::env::var("RATES")
+            .unwrap_or_else(|_| "50,500".into())
+            .split(',')
+            .map(|s| s.trim().parse())
+            .collect::<Result<_, _>>()
+            .context("RATES: a comma-separated list of writes per second")?,
         staleness_secs: env_or("STALENESS_SECS", 60),
     };
     println!("# Derived-data engine benchmark\n");
     println!(
-        "{} writers, {} s per mode, staleness at {} writes/s for {} s; {} cores; started {}\n",
+        "{} writers, {} s per mode, staleness at {:?} writes/s for {} s each; {} cores; started {}\n",
         settings.writers,
         settings.secs,
-        settings.rate,
+        settings.rates,
         settings.staleness_secs,
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         time::OffsetDateTime::now_utc()
@@ -133,8 +140,13 @@ async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
     let refresher = start_refresher(&pool);
     let on = write_load(&pool, &ids, s.writers, secs(s.secs), None).await?;
     refresher.stop().await;
-    let engine_refreshes = refreshes_since(&pool, log_from).await?;
-    let engine_steps = steps_so_far(&pool).await? - steps_from;
+    let (engine_refreshes, refresh_ms) = refreshes_since(&pool, log_from).await?;
+    let steps_to = steps_so_far(&pool).await?;
+    let (engine_steps, step_keys, step_ms) = (
+        steps_to.0 - steps_from.0,
+        steps_to.1 - steps_from.1,
+        steps_to.2 - steps_from.2,
+    );
     catch_up(&pool, &views).await?;
 
     println!(
@@ -160,62 +172,109 @@ async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
         );
     }
     println!();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let run_ms = on.elapsed.as_secs_f64() * 1000.0;
     println!(
-        "During its {} s the engine ran {engine_steps} steps and {engine_refreshes} whole refreshes or rebuilds\n",
-        s.secs
+        "During its {} s the engine ran {engine_steps} steps ({step_keys} keys, {step_ms} ms busy, \
+         {:.3} ms per write) and {engine_refreshes} whole refreshes or rebuilds ({refresh_ms} ms): \
+         {:.0}% of the {cores} cores' time for the run. A write cost {:.3} ms of the cores with \
+         triggers off ({cores} cores / writes per second).\n",
+        s.secs,
+        step_ms as f64 / on.writes.max(1) as f64,
+        100.0 * (step_ms + refresh_ms) as f64 / (run_ms * cores),
+        1000.0 * cores / off.per_sec()
     );
 
-    // Staleness: a steady load with the engine on, and a probe.
-    let log_from = last_log_id(&pool).await?;
-    let refresher = start_refresher(&pool);
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let load = {
-        let (pool, ids, writers, rate) = (pool.clone(), ids.clone(), s.writers, s.rate);
-        let duration = secs(s.staleness_secs);
-        tokio::spawn(async move { write_load(&pool, &ids, writers, duration, Some(rate)).await })
-    };
-    let probe = probe(&pool, &ids, secs(s.staleness_secs)).await?;
-    let load = load.await??;
-    refresher.stop().await;
-    println!(
-        "### Staleness: commit to visible in `mv_feed_projects` (engine on, steady load of {:.0} writes/s offered, {:.1} served)\n",
-        s.rate,
-        load.per_sec()
-    );
-    println!(
-        "| change | samples | p50 ms | p95 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|"
-    );
-    for (name, samples) in &probe {
-        let mut v = samples.clone();
-        v.sort_by(f64::total_cmp);
+    // Staleness: a steady load with the engine on, and a probe; once per
+    // offered rate.
+    for &rate in &s.rates {
+        let log_from = last_log_id(&pool).await?;
+        let minute_from: time::OffsetDateTime =
+            sqlx::query_scalar("SELECT date_trunc('minute', now())")
+                .fetch_one(&pool)
+                .await?;
+        let steps_before = step_totals(&pool).await?;
+        let refresher = start_refresher(&pool);
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let load = {
+            let (pool, ids, writers) = (pool.clone(), ids.clone(), s.writers);
+            let duration = secs(s.staleness_secs);
+            tokio::spawn(
+                async move { write_load(&pool, &ids, writers, duration, Some(rate)).await },
+            )
+        };
+        let probe = probe(&pool, &ids, secs(s.staleness_secs)).await?;
+        let load = load.await??;
+        refresher.stop().await;
         println!(
-            "| {name} | {} | {:.0} | {:.0} | {:.0} | {:.0} |",
-            v.len(),
-            percentile(&v, 50.0),
-            percentile(&v, 95.0),
-            percentile(&v, 99.0),
-            v.last().copied().unwrap_or(f64::NAN)
+            "### Staleness: commit to visible in `mv_feed_projects` (engine on, steady load of {:.0} writes/s offered, {:.1} served)\n",
+            rate,
+            load.per_sec()
         );
+        println!(
+            "| change | samples | p50 ms | p95 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|"
+        );
+        for (name, samples) in &probe {
+            let mut v = samples.clone();
+            v.sort_by(f64::total_cmp);
+            println!(
+                "| {name} | {} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                v.len(),
+                percentile(&v, 50.0),
+                percentile(&v, 95.0),
+                percentile(&v, 99.0),
+                v.last().copied().unwrap_or(f64::NAN)
+            );
+        }
+        println!();
+        let per_view: Vec<(String, i64, f64, i32, i64)> = sqlx::query_as(
+            "SELECT view_name, count(*),
+                    percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::float8,
+                    max(duration_ms), sum(marks_coalesced)::bigint
+               FROM mv_refresh_log WHERE id > $1 AND status = 'ok'
+              GROUP BY view_name ORDER BY view_name",
+        )
+        .bind(log_from)
+        .fetch_all(&pool)
+        .await?;
+        println!("Whole refreshes and rebuilds during the staleness run (on writes or timers):\n");
+        println!(
+            "| view | refreshes | median ms | max ms | marks coalesced |\n|---|---:|---:|---:|---:|"
+        );
+        for (v, n, med, max, marks) in per_view {
+            println!("| `{v}` | {n} | {med:.0} | {max} | {marks} |");
+        }
+        println!();
+        // The keyed structures' steps during the run: totals before and
+        // after; the longest wait is the largest of the minutes that began
+        // during the run (the minute it started in also holds the steps
+        // that caught up with the previous runs).
+        let steps_after = step_totals(&pool).await?;
+        let longest: BTreeMap<String, i64> = sqlx::query_as(
+            "SELECT view_name, max(max_lag_ms) FROM derived_step_stats WHERE minute > $1
+              GROUP BY view_name",
+        )
+        .bind(minute_from)
+        .fetch_all(&pool)
+        .await?
+        .into_iter()
+        .collect();
+        println!("Steps during the staleness run:\n");
+        println!(
+            "| structure | steps | keys | rows written | busy ms | ms per key | longest wait ms (minutes begun in the run) |\n|---|---:|---:|---:|---:|---:|---:|"
+        );
+        for (v, after) in &steps_after {
+            let before = steps_before.get(v).copied().unwrap_or_default();
+            let [steps, keys, rows, busy] = [0, 1, 2, 3].map(|i| after[i] - before[i]);
+            println!(
+                "| `{v}` | {steps} | {keys} | {rows} | {busy} | {:.3} | {} |",
+                busy as f64 / keys.max(1) as f64,
+                longest.get(v).copied().unwrap_or(0)
+            );
+        }
+        println!();
     }
-    println!();
-    let per_view: Vec<(String, i64, f64, i32, i64)> = sqlx::query_as(
-        "SELECT view_name, count(*),
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)::float8,
-                max(duration_ms), sum(marks_coalesced)::bigint
-           FROM mv_refresh_log WHERE id > $1 AND status = 'ok' AND triggered_by = 'writes'
-          GROUP BY view_name ORDER BY view_name",
-    )
-    .bind(log_from)
-    .fetch_all(&pool)
-    .await?;
-    println!("Refreshes during the staleness run (triggered by writes):\n");
-    println!(
-        "| view | refreshes | median ms | max ms | marks coalesced |\n|---|---:|---:|---:|---:|"
-    );
-    for (v, n, med, max, marks) in per_view {
-        println!("| `{v}` | {n} | {med:.0} | {max} | {marks} |");
-    }
-    println!();
+    search_times(&pool).await?;
     pool.close().await;
     Ok(())
 }
@@ -247,7 +306,10 @@ async fn prepare(s: &Settings, db: &str, scale: f64) -> anyhow::Result<PgPool> {
         eprintln!("seeding {db} at scale {scale} (once; later runs reuse it)");
         let started = Instant::now();
         seed::seed(&pool, &SeedOptions { scale, seed: 42 }, &|_| {}).await?;
-        eprintln!("seeded in {:.0} s", started.elapsed().as_secs_f64());
+        println!(
+            "Seeded {db} at scale {scale} in {:.0} s (`data::seed`, set-based).\n",
+            started.elapsed().as_secs_f64()
+        );
         sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
     }
     Ok(pool)
@@ -470,20 +532,42 @@ async fn set_marking(pool: &PgPool, on: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Steps run so far (from the per-minute figures).
-async fn steps_so_far(pool: &PgPool) -> anyhow::Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT coalesce(sum(steps), 0)::bigint FROM derived_step_stats")
-            .fetch_one(pool)
-            .await?,
+/// Per keyed structure: steps, keys, rows written and busy milliseconds
+/// so far (from the per-minute figures).
+async fn step_totals(pool: &PgPool) -> anyhow::Result<BTreeMap<String, [i64; 4]>> {
+    let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT view_name, sum(steps)::bigint, sum(keys)::bigint, sum(rows_written)::bigint,
+                sum(busy_ms)::bigint
+           FROM derived_step_stats GROUP BY view_name ORDER BY view_name",
     )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(v, a, b, c, d)| (v, [a, b, c, d]))
+        .collect())
+}
+
+/// Steps, keys and busy milliseconds so far (from the per-minute figures).
+async fn steps_so_far(pool: &PgPool) -> anyhow::Result<(i64, i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT coalesce(sum(steps), 0)::bigint, coalesce(sum(keys), 0)::bigint,
+                coalesce(sum(busy_ms), 0)::bigint
+           FROM derived_step_stats",
+    )
+    .fetch_one(pool)
+    .await?)
 }
 
 /// Median of three timings of `sql` (ms), each in its own transaction
-/// rolled back afterwards unless `keep`.
+/// rolled back afterwards unless `keep`; one timing when the first took
+/// over 5 s (whole refreshes at 100x: the run would last hours otherwise).
 async fn timed(pool: &PgPool, setup: &str, sql: &str, keep: bool) -> anyhow::Result<f64> {
     let mut times = Vec::new();
     for _ in 0..3 {
+        if times.first().is_some_and(|&ms| ms > 5_000.0) {
+            return Ok(times[0]);
+        }
         let mut tx = pool.begin().await?;
         sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
         if !setup.is_empty() {
@@ -623,13 +707,14 @@ async fn last_log_id(pool: &PgPool) -> anyhow::Result<i64> {
     )
 }
 
-async fn refreshes_since(pool: &PgPool, id: i64) -> anyhow::Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT count(*) FROM mv_refresh_log WHERE id > $1")
-            .bind(id)
-            .fetch_one(pool)
-            .await?,
+/// Refreshes and rebuilds logged after `id`, and their summed duration (ms).
+async fn refreshes_since(pool: &PgPool, id: i64) -> anyhow::Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT count(*), coalesce(sum(duration_ms), 0)::bigint FROM mv_refresh_log WHERE id > $1",
     )
+    .bind(id)
+    .fetch_one(pool)
+    .await?)
 }
 
 /// Refreshes whatever is dirty so the next mode starts clean.
@@ -707,4 +792,46 @@ async fn wait_visible(pool: &PgPool, sql: &str, id: Uuid) -> anyhow::Result<()> 
         anyhow::ensure!(Instant::now() < limit, "{id} not visible after 120 s");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+/// First-page search times (the data function the search page calls,
+/// without the page's Redis cache) for the most common word of the titles,
+/// names and usernames and for a rare one: the first call, then the median
+/// of five more.
+async fn search_times(pool: &PgPool) -> anyhow::Result<()> {
+    let common: (String, i64) = sqlx::query_as(
+        "SELECT term, frequency FROM mv_search_terms WHERE length(term) >= 3
+          ORDER BY frequency DESC, term LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await?;
+    let rare: (String, i64) = sqlx::query_as(
+        "SELECT term, frequency FROM mv_search_terms WHERE length(term) >= 5 AND frequency = 1
+          ORDER BY md5(term) LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await?;
+    println!("### Search: first page (`data::search::search`, no cache)\n");
+    println!(
+        "| word | titles/names with it | matches (capped) | first call ms | median of 5 ms |\n|---|---:|---:|---:|---:|"
+    );
+    for (word, frequency) in [common, rare] {
+        let mut times = Vec::new();
+        let mut label = String::new();
+        for _ in 0..6 {
+            let started = Instant::now();
+            let page =
+                data::search::search(pool, &data::search::normalize(&word), None, None).await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            label = page.counts.label("all");
+        }
+        let first = times.remove(0);
+        times.sort_by(f64::total_cmp);
+        println!(
+            "| `{word}` | {frequency} | {label} | {first:.1} | {:.1} |",
+            times[2]
+        );
+    }
+    println!();
+    Ok(())
 }
