@@ -280,8 +280,8 @@ BEGIN
     EXECUTE format('ANALYZE %I', p_name);
     PERFORM gin_clean_pending_list(i.indexrelid)
        FROM pg_index i
-       JOIN pg_class c ON c.oid = i.indexrelid
-       JOIN pg_am a ON a.oid = c.relam
+       JOIN pg_class ic ON ic.oid = i.indexrelid
+       JOIN pg_am a ON a.oid = ic.relam
       WHERE i.indrelid = to_regclass(quote_ident(p_name)) AND a.amname = 'gin';
     UPDATE mv_registry
        SET populated = TRUE, definition_md5 = derived_definition_md5(p_name),

@@ -563,3 +563,42 @@ async fn rejects_a_nonsensical_scale(pool: PgPool) {
     }
     assert!(seed::is_empty(&pool).await.unwrap());
 }
+
+/// Right after demo data loads, `serve --demo-data` brings every structure
+/// up to date before it listens: the keyed ones (their logging was off
+/// during the load) and the views kept on a timer alone, which no write
+/// marks dirty.
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn after_a_load_every_structure_is_brought_up_to_date(pool: PgPool) {
+    use data::refresher::{bring_up_to_date, refresh_now, CatchUp, TriggeredBy};
+    // What a running server did before the load: everything built, the
+    // timer-only views refreshed a moment ago (their timers not due).
+    bring_up_to_date(&pool, CatchUp::Unpopulated).await.unwrap();
+    for view in ["mv_admin_dashboard", "mv_search_terms"] {
+        assert!(
+            refresh_now(&pool, view, TriggeredBy::Manual)
+                .await
+                .unwrap()
+                .ok
+        );
+    }
+    seed::seed(&pool, &tiny(3), &no_progress)
+        .await
+        .expect("seed");
+    bring_up_to_date(&pool, CatchUp::Stale).await.unwrap();
+
+    let users = table_count(&pool, "users").await;
+    assert!(users >= 50);
+    assert_eq!(
+        count(&pool, "select users_total from mv_admin_dashboard").await,
+        users
+    );
+    assert_eq!(
+        count(&pool, "select count(*) from mv_search_terms").await,
+        count(&pool, "select count(*) from mv_search_terms_def").await
+    );
+    assert_eq!(
+        count(&pool, "select count(*) from mv_feed_projects").await,
+        count(&pool, "select count(*) from projects where not is_deleted").await
+    );
+}

@@ -122,8 +122,9 @@ pub enum CatchUp {
     /// Views never populated (a new database): cheap, and without them
     /// the pages reading them fail.
     Unpopulated,
-    /// Those, and every view with writes its last refresh did not cover
-    /// (after loading demo data: every view).
+    /// Those, every view with writes its last refresh did not cover, and
+    /// every view kept on a timer alone, which no write marks (after
+    /// loading demo data: every view).
     Stale,
 }
 
@@ -145,7 +146,7 @@ pub async fn bring_up_to_date(
         let stale = if row.keyed {
             row.pending > 0
         } else {
-            row.mark > row.refreshed_upto
+            row.mark > row.refreshed_upto || row.sources.is_empty()
         };
         let due = !row.populated || row.rebuild_due || (which == CatchUp::Stale && stale);
         if !due {
