@@ -90,7 +90,7 @@ pub async fn award(
         )
     })?;
     // The owner's notification is written by a trigger in this transaction
-    // (migration 20261202000500_notification_triggers.sql).
+    // (data/derived/notifications.sql).
     tx.commit().await?;
     Ok(id)
 }

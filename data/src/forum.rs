@@ -506,7 +506,7 @@ pub async fn comment(
     .fetch_one(&mut *tx)
     .await?;
     // The post author's notification is written by a trigger in this
-    // transaction (migration 20261202000500_notification_triggers.sql).
+    // transaction (data/derived/notifications.sql).
     tx.commit().await?;
     Ok(CommentRef {
         id,

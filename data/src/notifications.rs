@@ -1,7 +1,8 @@
 //! A user's notifications: keyset pages (newest first), mark one or all
-//! read. The rows are written by triggers (migration
-//! `20261202000500_notification_triggers.sql`); every statement here is
-//! scoped to the owner, so another user's notification does not exist.
+//! read. The rows are written by triggers in the transaction of the event
+//! they report (`data/derived/notifications.sql`, applied after the
+//! migrations on every start); every statement here is scoped to the
+//! owner, so another user's notification does not exist.
 
 use sqlx::PgPool;
 

@@ -1,12 +1,12 @@
-//! Category B: the materialized views of migrations/20261125000021_views.sql
-//! (docs/VIEWS.md) against a real PostgreSQL, a fresh migrated database per
-//! test. Run with
+//! Category B: the page structures of data/derived/ (keyed tables and
+//! materialized views, docs/VIEWS.md) against a real PostgreSQL, a fresh
+//! migrated database per test. Run with
 //! `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo test -p data --test views`.
 //!
 //! The central check: after varied writes, `REFRESH MATERIALIZED VIEW
 //! CONCURRENTLY` succeeds for every view and the view equals its own
 //! defining query (read back with `pg_get_viewdef`, so the test cannot drift
-//! from the migration). Then one test per rule the views must keep (a
+//! from the definition). Then one test per rule the views must keep (a
 //! unique index for concurrent refreshes, no per-user sequential scans, no
 //! email in public views, no ORDER BY, no clock, no per-user columns), each
 //! written so that it fails on a view that breaks the rule, and

@@ -6,8 +6,9 @@
 //!
 //! Cost for many open streams: one PostgreSQL `LISTEN unread_counts`
 //! connection per server instance. A trigger on `user_dashboard_stats`
-//! NOTIFYs the user id when that user's unread counters change (migration
-//! `20261202000500_notification_triggers.sql`); the listener bumps that
+//! NOTIFYs the user id when that user's unread counters change
+//! (`notify_unread_counts`, in `data/derived/user_dashboard_stats.sql`,
+//! applied after the migrations on every start); the listener bumps that
 //! user's `watch` channel, and only that user's streams read their one row
 //! (a primary-key read). No stream polls the database. When the listener
 //! loses its connection, notifications sent meanwhile are lost, so after
@@ -30,7 +31,7 @@ use uuid::Uuid;
 use app::auth::CurrentUser;
 use app::state::AppState;
 
-/// The NOTIFY channel (the migration's trigger).
+/// The NOTIFY channel (the trigger `notify_unread_counts`).
 pub const CHANNEL: &str = "unread_counts";
 const KEEP_ALIVE: Duration = Duration::from_secs(20);
 static SCRIPT: &str = include_str!("../../public/unread.js");
