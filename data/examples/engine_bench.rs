@@ -68,25 +68,25 @@ fn env_or<T: FromStr>(name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+/// A comma-separated list of numbers from the environment.
+fn env_list(name: &str, default: &str) -> anyhow::Result<Vec<f64>> {
+    std::env::var(name)
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{name}: a comma-separated list of numbers"))
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
     let settings = Settings {
         base: url.parse()?,
-        scales: std::env::var("SCALES")
-            .unwrap_or_else(|_| "1,10".into())
-            .split(',')
-            .map(|s| s.trim().parse())
-            .collect::<Result<_, _>>()
-            .context("SCALES: a comma-separated list of numbers")?,
+        scales: env_list("SCALES", "1,10")?,
         writers: env_or("WRITERS", 8),
         secs: env_or("SECS", 20),
-        rates: std::env::var("RATES")
-            .unwrap_or_else(|_| "50,500".into())
-            .split(',')
-            .map(|s| s.trim().parse())
-            .collect::<Result<_, _>>()
-            .context("RATES: a comma-separated list of writes per second")?,
+        rates: env_list("RATES", "50,500")?,
         staleness_secs: env_or("STALENESS_SECS", 60),
     };
     println!("# Derived-data engine benchmark\n");
