@@ -80,6 +80,10 @@ WHERE c.is_active AND c.is_public;
 SELECT derived_register('mv_search_index', 'id', ARRAY['result_type', 'id'], interval '10 seconds');
 
 CREATE UNIQUE INDEX IF NOT EXISTS mv_search_index_key ON mv_search_index (result_type, id);
+-- A step finds its keys' rows by id alone (the key column; the unique
+-- index above is led by result_type): without this, every step scanned
+-- the whole table to delete vanished rows (320 ms per step at 100x).
+CREATE INDEX IF NOT EXISTS mv_search_index_id ON mv_search_index (id);
 CREATE INDEX IF NOT EXISTS mv_search_index_vector ON mv_search_index USING gin (search_vector);
 CREATE INDEX IF NOT EXISTS mv_search_index_name_trgm ON mv_search_index USING gin (name gin_trgm_ops);
 -- Steps rewrite rows all the time, and a GIN index collects new entries in
