@@ -1081,3 +1081,45 @@ fn the_coalescing_window_follows_the_target() {
         ms(500)
     );
 }
+
+/// A keyed structure's rebuild runs beside the steps: while one
+/// structure's timer rebuild cannot finish (its lock is held by another
+/// session here; at 100x a rebuild takes seconds), the feed's new keys are
+/// still stepped within the feed's target.
+#[sqlx::test(migrator = "data::db::FRESH_SCHEMA")]
+async fn a_slow_rebuild_does_not_hold_back_the_other_structures_steps(pool: PgPool) -> Res {
+    data::refresher::bring_up_to_date(&pool, data::refresher::CatchUp::Unpopulated).await?;
+    let owner = user(&pool, "owner").await?;
+    // The validator dashboard's timer is due, and its rebuild will wait.
+    sql(
+        &pool,
+        "UPDATE mv_registry SET last_rebuild_at = now() - interval '1 hour'
+          WHERE view_name = 'mv_validator_dashboard'",
+    )
+    .await?;
+    let mut holder = pool.begin().await?;
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('derived:mv_validator_dashboard', 0))",
+    )
+    .execute(&mut *holder)
+    .await?;
+    let running = start(&pool, None, fast());
+    wait_for(
+        &pool,
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+                         WHERE wait_event_type = 'Lock' AND query LIKE '%derived_rebuild%')",
+        Duration::from_secs(10),
+    )
+    .await?;
+    let p = project(&pool, owner).await?;
+    let seen = wait_for(
+        &pool,
+        &format!("SELECT EXISTS (SELECT 1 FROM mv_feed_projects WHERE id = '{p}')"),
+        Duration::from_secs(5),
+    )
+    .await;
+    holder.rollback().await?;
+    running.stop().await;
+    seen?;
+    Ok(())
+}

@@ -178,6 +178,7 @@ impl Refresher {
             pool: &self.pool,
             cfg: &self.cfg,
             publisher: &self.publisher,
+            rebuilding: Default::default(),
         };
         let views = async {
             loop {
