@@ -34,7 +34,8 @@
 //! ```
 //!
 //! Settings (environment): `SCALES` (default `1,10`), `WRITERS` (8), `SECS`
-//! (20), `RATES` (`50,500`), `STALENESS_SECS` (60). It prints a markdown report;
+//! (20), `RATES` (`50,500`), `STALENESS_SECS` (60), `STRUCTURES` (only
+//! these structures' costs; all by default). It prints a markdown report;
 //! docs/BENCHMARKS.md keeps the figures of a run.
 
 use std::collections::BTreeMap;
@@ -59,6 +60,8 @@ struct Settings {
     secs: u64,
     rates: Vec<f64>,
     staleness_secs: u64,
+    /// Only these structures' costs (all when empty).
+    only: Vec<String>,
 }
 
 fn env_or<T: FromStr>(name: &str, default: T) -> T {
@@ -88,6 +91,12 @@ async fn main() -> anyhow::Result<()> {
         secs: env_or("SECS", 20),
         rates: env_list("RATES", "50,500")?,
         staleness_secs: env_or("STALENESS_SECS", 60),
+        only: std::env::var("STRUCTURES")
+            .unwrap_or_default()
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
     };
     println!("# Derived-data engine benchmark\n");
     println!(
@@ -124,7 +133,12 @@ async fn bench_scale(s: &Settings, scale: f64) -> anyhow::Result<()> {
     for v in &views {
         refresh_now(&pool, v, TriggeredBy::Manual).await?;
     }
-    structure_costs(&pool, &views).await?;
+    let costed: Vec<String> = views
+        .iter()
+        .filter(|v| s.only.is_empty() || s.only.contains(v))
+        .cloned()
+        .collect();
+    structure_costs(&pool, &costed).await?;
 
     // Writes per second, both ways, the same mix and client count.
     set_marking(&pool, false).await?;
@@ -806,7 +820,8 @@ async fn search_times(pool: &PgPool) -> anyhow::Result<()> {
     .fetch_one(pool)
     .await?;
     let rare: (String, i64) = sqlx::query_as(
-        "SELECT term, frequency FROM mv_search_terms WHERE length(term) >= 5 AND frequency = 1
+        "SELECT term, frequency FROM mv_search_terms
+          WHERE length(term) >= 5 AND frequency = 1 AND term ~ '^[a-z]+$'
           ORDER BY md5(term) LIMIT 1",
     )
     .fetch_one(pool)
