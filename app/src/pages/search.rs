@@ -49,7 +49,7 @@ pub struct SearchView {
     pub did_you_mean: Option<String>,
     pub hits: Vec<HitView>,
     /// Matches per tab, in the order of [`TYPES`], as shown ("12",
-    /// "1000+": counting stops at a bound).
+    /// "100+": counting stops at a bound).
     pub counts: Vec<String>,
     pub next: Option<String>,
     pub page: u32,

@@ -381,7 +381,8 @@ impl Stepper<'_> {
         states: &mut HashMap<String, State>,
         work: Work,
     ) -> Result<bool, sqlx::Error> {
-        let mut due = bounded(QUERY_TIMEOUT, read_due(self.pool)).await?;
+        // Only the steps need the logs probed.
+        let mut due = bounded(QUERY_TIMEOUT, read_due(self.pool, work == Work::Steps)).await?;
         // Earliest deadline first: least time left before the oldest key
         // outlives the target.
         due.sort_by_key(|d| {
@@ -485,7 +486,9 @@ impl Stepper<'_> {
     }
 }
 
-async fn read_due(pool: &PgPool) -> Result<Vec<Due>, sqlx::Error> {
+/// The keyed structures from the registry, with their logs' backlog when
+/// `probe_logs` (otherwise pending 0, no oldest key).
+async fn read_due(pool: &PgPool, probe_logs: bool) -> Result<Vec<Due>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT view_name, rebuild_due, timer_due, batch_size,
                 extract(epoch FROM staleness_target)::float8 AS target_secs
@@ -505,7 +508,7 @@ async fn read_due(pool: &PgPool) -> Result<Vec<Due>, sqlx::Error> {
             target: Duration::from_secs_f64(r.try_get::<f64, _>("target_secs")?.max(0.0)),
         });
     }
-    if due.is_empty() {
+    if due.is_empty() || !probe_logs {
         return Ok(due);
     }
     // Every log probed in one statement of index lookups (the same text
