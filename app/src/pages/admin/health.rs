@@ -343,8 +343,9 @@ fn HealthBody(h: AdminHealth, reconcile: ServerAction<ReconcileNow>) -> impl Int
             <h2 id="views-h">"Derived structures"</h2>
             <p class="aside">"Kept per key: each write logs the keys it changed and the refresher rewrites \
                 those rows; such a structure is stale when a key has waited longer than its target. \
-                Refreshed whole: a view is stale when it has writes not yet refreshed and its last \
-                refresh is older than its target."</p>
+                Refreshed whole: a view refreshed on a timer alone is stale when its last refresh \
+                is older than its target; one refreshed on writes, when it also has writes not yet \
+                refreshed."</p>
             <div class="table-scroll">
             <table class="admin-table">
                 <caption class="visually-hidden">"Every registered derived structure"</caption>
