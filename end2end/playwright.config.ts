@@ -18,6 +18,23 @@ if (!redisUrl) {
   throw new Error('E2E_REDIS_URL (or REDIS_URL) is not set');
 }
 
+// Debian's Chromium; Playwright downloads no browser here. A project-level
+// launchOptions replaces the top-level one, so each project has it in full.
+const chromium = {
+  browserName: 'chromium' as const,
+  launchOptions: {
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  },
+};
+
 export default defineConfig({
   testDir: './tests',
   fullyParallel: true,
@@ -28,35 +45,21 @@ export default defineConfig({
   // Each test is bounded, and so is the whole run: a hang fails with the
   // test's name instead of stalling CI.
   timeout: 30_000,
-  globalTimeout: 20 * 60_000,
+  globalTimeout: 30 * 60_000,
   expect: { timeout: 10_000 },
   use: {
     baseURL,
     trace: 'off',
   },
+  // The whole suite runs twice: without JavaScript (every page and action
+  // must work as plain HTML) and with it (the hydrated client, when
+  // target/site holds one: scripts/test builds it). Specs read the mode
+  // from the project's name (fixtures.ts `jsOn`).
   projects: [
-    {
-      name: 'chromium',
-      use: {
-        browserName: 'chromium',
-        // The site must work without JavaScript.
-        javaScriptEnabled: false,
-        // Debian's Chromium; Playwright downloads no browser here. A
-        // project-level launchOptions replaces the top-level one, so it
-        // lives here in full.
-        launchOptions: {
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--no-first-run',
-          ],
-        },
-      },
-    },
+    { name: 'no-js', use: { ...chromium, javaScriptEnabled: false } },
+    // After the first pass, not beside it: both act as the same demo
+    // accounts on the same projects.
+    { name: 'js', use: { ...chromium, javaScriptEnabled: true }, dependencies: ['no-js'] },
   ],
   webServer: {
     // The server's log goes to target/e2e-server.log, or E2E_LOG (scripts/test

@@ -3,6 +3,10 @@
 //! toolkit), `format` and `components`. Every page renders completely on the server (`SsrMode::Async`)
 //! and every action is a plain form post, so nothing needs JavaScript.
 
+// The largest pages' view types nest deeper than rustc's default limit of
+// 128 when built for the browser (`hydrate`), where views are not erased.
+#![recursion_limit = "512"]
+
 pub mod auth;
 pub mod components;
 pub mod error;
@@ -16,6 +20,7 @@ pub mod web;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -85,14 +90,15 @@ pub fn me() -> Resource<Option<CurrentUser>> {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let me = Resource::new(|| (), |_| async { auth::get_me().await.ok().flatten() });
+    web::provide_writes();
+    let me = page_data(|| (), |_| async { auth::get_me().await.ok().flatten() });
     provide_context(me);
     view! {
         <Title formatter=|text: String| format!("{} · Proofwork", title_text(&text)) />
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Nav />
-            <main id="main" tabindex="-1">
+            <main id="main" tabindex="-1" aria-busy=move || web::reloading().then_some("true")>
                 <Routes fallback=|| view! { <ErrorPage error=AppError::NotFound /> }>
                     <Route path=path!("/") view=FeedPage ssr=SsrMode::Async />
                     <Route path=path!("/p/:id") view=ProjectPage ssr=SsrMode::Async />
@@ -134,8 +140,8 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Nav() -> impl IntoView {
     let me = me();
-    let logout = ServerAction::<Logout>::new();
-    let unread = Resource::new(|| (), |_| async { get_unread().await.ok().flatten() });
+    let logout = action::<Logout>();
+    let unread = page_data(|| (), |_| async { get_unread().await.ok().flatten() });
     let location = leptos_router::hooks::use_location();
     view! {
         <header class="site-header">
@@ -152,7 +158,7 @@ fn Nav() -> impl IntoView {
                     <button type="submit" class="button small">"Search"</button>
                 </form>
                 <div class="nav-account">
-                    <Suspense>
+                    <Transition>
                         {move || Suspend::new(async move {
                             let path = location.pathname.get_untracked();
                             match me.await {
@@ -167,7 +173,7 @@ fn Nav() -> impl IntoView {
                                 .into_any(),
                             }
                         })}
-                    </Suspense>
+                    </Transition>
                 </div>
             </nav>
         </header>
@@ -236,4 +242,9 @@ fn PersonalLinks(
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     leptos::mount::hydrate_body(App);
+    // The page is live from here on: `<html data-hydrated>` tells a test
+    // (or a curious reader) that the client took over.
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "");
+    }
 }

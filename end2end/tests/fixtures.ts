@@ -47,20 +47,84 @@ export function unique(): string {
   return `${Date.now().toString(36)}${process.pid.toString(36)}${counter}${rand(1296).toString(36)}`;
 }
 
-/** Playwright's `test` with a client address of this test's own (also used by the `request` fixture). */
-export const test = base.extend({
+// Problems the browser reported during the current test (console errors
+// and warnings, uncaught exceptions): each test fails if any. One test runs
+// at a time in a worker, so one list per worker suffices.
+let problems: string[] = [];
+
+// A status the test itself asked for (a 404 page, a refused post) is logged
+// by Chromium as a failed resource; that is not a problem of the page.
+const EXPECTED = /^Failed to load resource: the server responded with a status of 4\d\d/;
+
+function watch(context: BrowserContext): void {
+  context.on('console', (msg) => {
+    if ((msg.type() === 'error' || msg.type() === 'warning') && !EXPECTED.test(msg.text())) {
+      problems.push(`console ${msg.type()}: ${msg.text()} (${msg.location().url})`);
+    }
+  });
+  context.on('weberror', (err) => problems.push(`uncaught: ${err.error().message}`));
+  if (jsOn()) {
+    context.on('page', (page) => waitForHydrationOnGoto(page));
+  }
+}
+
+/** True in the pass with JavaScript (the `js` project: the hydrated client runs). */
+export function jsOn(): boolean {
+  return test.info().project.name === 'js';
+}
+
+/** With JavaScript, `page.goto` returns once the client has hydrated the page
+ * (`<html data-hydrated>`), so a test acts on the live page, not on HTML the
+ * client has not taken over yet. Pages without the client (a non-HTML answer,
+ * the server's own error page) return at once. */
+function waitForHydrationOnGoto(page: Page): void {
+  const goto = page.goto.bind(page);
+  page.goto = async (url, options) => {
+    const response = await goto(url, options);
+    await hydrated(page);
+    return response;
+  };
+}
+
+/** Waits until the client has hydrated the page, if the page loads it. */
+export async function hydrated(page: Page): Promise<void> {
+  if (!jsOn()) return;
+  const loadsClient = await page.locator('script[type="module"][nonce]').count();
+  if (loadsClient > 0) {
+    await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 15_000 });
+  }
+}
+
+/** Playwright's `test` with a client address of this test's own (also used by
+ * the `request` fixture), failing when the browser reported a problem. */
+export const test = base.extend<{ browserProblems: string[] }>({
   extraHTTPHeaders: async ({}, use) => {
     await use({ 'X-Forwarded-For': uniqueIp() });
   },
+  browserProblems: [
+    async ({}, use) => {
+      problems = [];
+      await use(problems);
+      expect(problems, 'the browser console should show no errors or warnings').toEqual([]);
+    },
+    { auto: true },
+  ],
+  context: async ({ context, browserProblems: _ }, use) => {
+    watch(context);
+    await use(context);
+  },
 });
 
-/** A new browser context (its own cookies and client address), without JavaScript unless `options` say otherwise. */
+/** A new browser context (its own cookies and client address), with
+ * JavaScript in the `js` pass only, watched for problems like the test's own. */
 export async function newContext(browser: Browser, options: BrowserContextOptions = {}): Promise<BrowserContext> {
-  return browser.newContext({
-    javaScriptEnabled: false,
+  const context = await browser.newContext({
+    javaScriptEnabled: jsOn(),
     extraHTTPHeaders: { 'X-Forwarded-For': uniqueIp() },
     ...options,
   });
+  watch(context);
+  return context;
 }
 
 /** A page in a `newContext`. */
@@ -73,13 +137,36 @@ export async function numberIn(locator: Locator): Promise<number> {
   return Number((await locator.innerText()).trim());
 }
 
-/** Clicks `target` and returns the response of the page the browser ends up on. */
+/** Clicks `target` and returns the response of what it loaded: without
+ * JavaScript the page the browser ends up on; with it, the first request the
+ * client makes for it (a form's post, or a new page's data), after which the
+ * page has settled (no data reloading: `<main aria-busy>` gone). */
 export async function clickAndLoad(page: Page, target: Locator): Promise<Response> {
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
+  if (!jsOn()) {
+    const navigation = page.waitForNavigation({ waitUntil: 'load' });
+    await target.click();
+    const response = await navigation;
+    expect(response, 'the click should load a page').not.toBeNull();
+    return response!;
+  }
+  const responded = page.waitForResponse((r) => {
+    const type = r.request().resourceType();
+    return (type === 'fetch' || type === 'document') && !r.url().includes('/events/');
+  });
   await target.click();
-  const response = await navigation;
-  expect(response, 'the click should load a page').not.toBeNull();
-  return response!;
+  const response = await responded;
+  await settled(page);
+  return response;
+}
+
+/** With JavaScript: waits until the page shows what its last action loaded. */
+export async function settled(page: Page): Promise<void> {
+  if (!jsOn()) return;
+  await page.waitForLoadState('load');
+  await hydrated(page);
+  // The client reloads the page's data after a post (one tick later).
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await expect(page.locator('main[aria-busy="true"]')).toHaveCount(0);
 }
 
 /** Logs in as the demo account `username` from the log-in page. */

@@ -3,6 +3,7 @@
 
 pub mod chain_feed;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod events;
 pub mod feeds;

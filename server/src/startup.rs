@@ -119,14 +119,33 @@ impl Application {
         }
         let listener = tokio::net::TcpListener::bind(cfg.addr).await?;
         let addr = listener.local_addr()?;
+        let site_root = crate::client::site_root();
+        let client = crate::client::detect(&site_root);
+        // Leptos joins the hash file's name to the executable's folder; an
+        // absolute path replaces that folder, so tests and `scripts/run`
+        // read the same file.
         let leptos_options = LeptosOptions::builder()
             .output_name("proofwork")
-            .site_root("target/site")
+            .site_root(site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(addr)
+            .hash_files(client.is_some())
+            .hash_file(
+                client
+                    .as_ref()
+                    .map(|c| c.hash_file.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "hash.txt".to_string())
+                    .into(),
+            )
             .build();
-        let client_js = std::path::Path::new("target/site/pkg/proofwork.js");
-        app::CLIENT_BUILT.store(client_js.exists(), std::sync::atomic::Ordering::Relaxed);
+        match &client {
+            Some(c) => tracing::info!(js = %c.js, wasm = %c.wasm, "serving the hydrated client"),
+            None => tracing::info!(
+                site_root = %site_root.display(),
+                "no compiled client (hash.txt and its files): pages are served without hydration"
+            ),
+        }
+        app::CLIENT_BUILT.store(client.is_some(), std::sync::atomic::Ordering::Relaxed);
 
         let state = AppState {
             leptos_options: leptos_options.clone(),
@@ -188,6 +207,7 @@ impl Application {
                 }),
             )
             .route("/pkg/proofwork.css", get(css))
+            .merge(crate::client::pkg_routes(&site_root))
             .route("/favicon.svg", get(favicon))
             .route("/feeds/projects.atom", get(crate::feeds::projects_atom))
             .route(

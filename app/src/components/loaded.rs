@@ -1,11 +1,14 @@
 //! A page's data, then its body: every page that loads its data through a
 //! server function shows nothing while it loads, its body once it has it,
-//! and on an error the page that error calls for ([`OnError`]).
+//! and on an error the page that error calls for ([`OnError`]). When the
+//! data reloads in the browser (after a post, `web::writes`) the body on
+//! screen stays until the new one is ready: no blank flash, no scroll jump.
 
 use leptos::prelude::*;
 
 use super::{ErrorPage, GuardError, LogInFirst};
 use crate::error::AppError;
+use crate::web::Reloading;
 
 /// What a page shows when its data could not be loaded.
 #[derive(Clone, Copy)]
@@ -41,8 +44,9 @@ where
     T: Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
+    let pending = use_context::<Reloading>().map(|Reloading(r)| SignalSetter::from(r.write_only()));
     view! {
-        <Suspense>
+        <Transition set_pending=pending.unwrap_or_default()>
             {move || {
                 let body = body.clone();
                 Suspend::new(async move {
@@ -52,6 +56,6 @@ where
                     }
                 })
             }}
-        </Suspense>
+        </Transition>
     }
 }

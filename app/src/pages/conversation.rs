@@ -21,6 +21,7 @@
 //! empty or over-long text is refused with a message at the field (4xx)
 //! and nothing is written.
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -161,10 +162,10 @@ pub async fn send_message(to: String, message: String) -> Result<(), AppError> {
 pub fn ConversationPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let send = ServerAction::<SendMessage>::new();
-    let read = ServerAction::<MarkConversationRead>::new();
+    let send = action::<SendMessage>();
+    let read = action::<MarkConversationRead>();
     let error = failure([failed(send), failed(read)]);
-    let conversation = Resource::new(
+    let conversation = page_data(
         move || (params.get().get("username"), query.get().get("before")),
         |(username, before)| get_conversation(username.unwrap_or_default(), before),
     );

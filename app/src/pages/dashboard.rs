@@ -3,6 +3,7 @@
 //! triggers, so a just-created project or a new message counts at once).
 //! Signed out: a redirect to `/login?next=/dashboard`.
 
+use crate::web::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -53,7 +54,7 @@ pub async fn get_dashboard() -> Result<DashboardView, AppError> {
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let dash = Resource::new(|| (), |_| get_dashboard());
+    let dash = page_data(|| (), |_| get_dashboard());
     loaded(
         dash,
         OnError::LogInFirst("/dashboard"),

@@ -3,6 +3,7 @@
 //! `idx_conversations_user`; trigger-maintained, so exact at once): the
 //! other user, the last message (cut), its time and the unread count.
 
+use crate::web::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -60,7 +61,7 @@ pub async fn get_inbox(after: Option<String>) -> Result<InboxView, AppError> {
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let query = use_query_map();
-    let inbox = Resource::new(move || query.get().get("after"), get_inbox);
+    let inbox = page_data(move || query.get().get("after"), get_inbox);
     loaded(inbox, OnError::ErrorPage, |i| view! { <InboxBody i /> })
 }
 

@@ -11,6 +11,7 @@
 //! An approved request shows a Message link to the pair's conversation on
 //! both sides.
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -135,10 +136,10 @@ pub const FILTERS: &[(&str, &str)] = &[
 #[component]
 pub fn IntrosPage() -> impl IntoView {
     let query = use_query_map();
-    let respond = ServerAction::<RespondIntro>::new();
-    let withdraw = ServerAction::<WithdrawIntro>::new();
+    let respond = action::<RespondIntro>();
+    let withdraw = action::<WithdrawIntro>();
     let error = failure([failed(respond), failed(withdraw)]);
-    let intros = Resource::new(move || query.get().get("status"), get_intros);
+    let intros = page_data(move || query.get().get("status"), get_intros);
     loaded(
         intros,
         OnError::ErrorPage,

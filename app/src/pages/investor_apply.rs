@@ -5,6 +5,7 @@
 //! (`investor_requests_one_open_key`: a second is 409); after a rejection
 //! they may apply again. An admin decides elsewhere.
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -101,9 +102,9 @@ pub async fn apply_investor(
 
 #[component]
 pub fn InvestorApplyPage() -> impl IntoView {
-    let apply = ServerAction::<ApplyInvestor>::new();
+    let apply = action::<ApplyInvestor>();
     let error = failure([failed(apply)]);
-    let page = Resource::new(|| (), |_| get_application());
+    let page = page_data(|| (), |_| get_application());
     loaded(
         page,
         OnError::ErrorPage,

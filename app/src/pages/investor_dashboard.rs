@@ -6,6 +6,7 @@
 //! (approved + rejected): the share of answered requests that were
 //! approved (pending and withdrawn requests have no answer).
 
+use crate::web::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -70,7 +71,7 @@ pub async fn get_investor_dashboard() -> Result<DashboardView, AppError> {
 
 #[component]
 pub fn InvestorDashboardPage() -> impl IntoView {
-    let page = Resource::new(|| (), |_| get_investor_dashboard());
+    let page = page_data(|| (), |_| get_investor_dashboard());
     loaded(page, OnError::ErrorPage, |d| view! { <DashboardBody d /> })
 }
 

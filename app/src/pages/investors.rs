@@ -3,6 +3,7 @@
 //! Company, focus, ticket size and links; never an email (the view has
 //! none). Only http(s) links become links, marked `nofollow noopener ugc`.
 
+use crate::web::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -69,7 +70,7 @@ pub async fn get_investors(after: Option<String>) -> Result<InvestorsView, AppEr
 #[component]
 pub fn InvestorsPage() -> impl IntoView {
     let query = use_query_map();
-    let directory = Resource::new(move || query.get(), |q| get_investors(q.get("after")));
+    let directory = page_data(move || query.get(), |q| get_investors(q.get("after")));
     loaded(
         directory,
         OnError::ErrorPage,

@@ -4,6 +4,7 @@
 //! next page starts after the last rank shown (one range scan on the
 //! `(rank)` index at any depth).
 
+use crate::web::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -160,7 +161,7 @@ pub async fn get_leaderboard(
 #[component]
 pub fn LeaderboardPage() -> impl IntoView {
     let query = use_query_map();
-    let board = Resource::new(
+    let board = page_data(
         move || query.get(),
         |q| get_leaderboard(q.get("tab"), q.get("after")),
     );

@@ -2,6 +2,7 @@
 //! then go back to `next` (kept in a hidden field; the server accepts only
 //! paths on this site, see `auth::safe_next`).
 
+use crate::web::action;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -12,7 +13,7 @@ use crate::web::FormErrors;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let action = ServerAction::<Login>::new();
+    let action = action::<Login>();
     let next = use_query_map()
         .get_untracked()
         .get("next")

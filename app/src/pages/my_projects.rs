@@ -8,6 +8,7 @@
 //! or malformed id is 404; bad input is 422 with each message next to its
 //! field, and nothing is written.
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
@@ -188,10 +189,10 @@ pub async fn restore_project(id: String) -> Result<(), AppError> {
 
 #[component]
 pub fn MyProjectsPage() -> impl IntoView {
-    let delete = ServerAction::<DeleteProject>::new();
-    let restore = ServerAction::<RestoreProject>::new();
+    let delete = action::<DeleteProject>();
+    let restore = action::<RestoreProject>();
     let error = failure([failed(delete), failed(restore)]);
-    let list = Resource::new(|| (), |_| get_my_projects());
+    let list = page_data(|| (), |_| get_my_projects());
     loaded(list, OnError::LogInFirst("/me/projects"), move |projects| {
         view! { <MyProjectsBody projects delete restore error=error.clone() /> }
     })
@@ -372,9 +373,9 @@ fn ProjectForm(
 
 #[component]
 pub fn NewProjectPage() -> impl IntoView {
-    let create = ServerAction::<CreateProject>::new();
+    let create = action::<CreateProject>();
     let error = failure([failed(create)]);
-    let me = Resource::new(|| (), |_| check_signed_in());
+    let me = page_data(|| (), |_| check_signed_in());
     loaded(me, OnError::LogInFirst("/me/projects/new"), move |()| {
         let error = error.clone();
         view! {
@@ -392,9 +393,9 @@ pub fn NewProjectPage() -> impl IntoView {
 #[component]
 pub fn EditProjectPage() -> impl IntoView {
     let params = use_params_map();
-    let update = ServerAction::<UpdateProject>::new();
+    let update = action::<UpdateProject>();
     let error = failure([failed(update)]);
-    let project = Resource::new(
+    let project = page_data(
         move || params.get().get("id").unwrap_or_default(),
         get_my_project,
     );

@@ -5,6 +5,7 @@
 //! Only your own: marking someone else's notification read is a 404 and
 //! changes nothing (the data layer scopes every statement to the owner).
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -115,10 +116,10 @@ pub fn kind_label(kind: &str) -> &'static str {
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let query = use_query_map();
-    let read = ServerAction::<MarkNotificationRead>::new();
-    let read_all = ServerAction::<MarkAllNotificationsRead>::new();
+    let read = action::<MarkNotificationRead>();
+    let read_all = action::<MarkAllNotificationsRead>();
     let error = failure([failed(read), failed(read_all)]);
-    let list = Resource::new(move || query.get().get("after"), get_notifications);
+    let list = page_data(move || query.get().get("after"), get_notifications);
     loaded(list, OnError::LogInFirst("/notifications"), move |n| {
         view! { <NotificationsBody n read read_all error=error.clone() /> }
     })

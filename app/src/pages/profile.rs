@@ -6,6 +6,7 @@
 //! Unknown and deactivated users are a 404. Public fields only: no email,
 //! nothing private.
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -139,12 +140,12 @@ pub async fn get_profile(username: String, after: Option<String>) -> Result<Prof
 pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let request = ServerAction::<RequestIntro>::new();
+    let request = action::<RequestIntro>();
     let error = crate::web::failed(request);
     if let Some(err) = &error {
         crate::web::set_status(err.status());
     }
-    let profile = Resource::new(
+    let profile = page_data(
         move || (params.get().get("username"), query.get().get("after")),
         |(username, after)| get_profile(username.unwrap_or_default(), after),
     );

@@ -5,6 +5,7 @@
 //! Matches are highlighted with `<mark>` elements built from escaped text.
 //! Pages: the top 100 results, 20 at a time, by a rank cursor.
 
+use crate::web::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -204,12 +205,12 @@ async fn search_results(
 #[component]
 pub fn SearchPage() -> impl IntoView {
     let query = use_query_map();
-    let results = Resource::new(
+    let results = page_data(
         move || query.get(),
         |q| get_search(q.get("q"), q.get("type"), q.get("after")),
     );
     view! {
-        <Suspense>
+        <Transition>
             {move || {
                 Suspend::new(async move {
                     let typed = query.get_untracked().get("q").unwrap_or_default();
@@ -228,7 +229,7 @@ pub fn SearchPage() -> impl IntoView {
                     }
                 })
             }}
-        </Suspense>
+        </Transition>
     }
 }
 

@@ -1,6 +1,7 @@
 //! `/signup`: create an account (every new account is a builder; other
 //! roles are granted: validators by admins, investors by application).
 
+use crate::web::action;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -10,7 +11,7 @@ use crate::web::FormErrors;
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let action = ServerAction::<Signup>::new();
+    let action = action::<Signup>();
     let form = FormErrors::of(action);
     view! {
         <Title text="Sign up" />

@@ -5,6 +5,7 @@
 //! projects awaiting review (both read live: the validator sees an award
 //! the moment it is made).
 
+use crate::web::page_data;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -106,7 +107,7 @@ pub async fn get_validator_dashboard() -> Result<ValidatorDashboard, AppError> {
 
 #[component]
 pub fn ValidatorDashboardPage() -> impl IntoView {
-    let dashboard = Resource::new(|| (), |_| get_validator_dashboard());
+    let dashboard = page_data(|| (), |_| get_validator_dashboard());
     view! {
         <Title text="Validator dashboard" />
         {loaded(dashboard, OnError::GuardError, move |d| view! { <DashboardBody d /> })}

@@ -14,6 +14,7 @@ pub mod recent;
 #[cfg(feature = "ssr")]
 pub mod request;
 pub mod status;
+pub mod writes;
 
 #[cfg(feature = "ssr")]
 pub use cursor::cursor_param;
@@ -23,3 +24,4 @@ pub use guard::{page_user, require_admin, require_role, require_user, signed_in}
 #[cfg(feature = "ssr")]
 pub use request::{back_to, category_param, encode, parse_id, referer_path, wants_html};
 pub use status::set_status;
+pub use writes::{action, page_data, provide_writes, reloading, written, Reloading};

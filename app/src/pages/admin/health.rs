@@ -4,6 +4,7 @@
 //! refresh durations for views refreshed whole), the hot cache's numbers,
 //! the last reconciliation report, and "Reconcile now".
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -229,8 +230,8 @@ pub async fn reconcile_now() -> Result<(), AppError> {
 
 #[component]
 pub fn AdminHealthPage() -> impl IntoView {
-    let reconcile = ServerAction::<ReconcileNow>::new();
-    let health = Resource::new(|| (), |_| get_admin_health());
+    let reconcile = action::<ReconcileNow>();
+    let health = page_data(|| (), |_| get_admin_health());
     view! {
         <Title text="Derived-data health" />
         {loaded(health, OnError::GuardError, move |h| view! { <HealthBody h reconcile /> })}

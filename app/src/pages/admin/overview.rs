@@ -4,6 +4,7 @@
 //! impossible action (deactivating an admin) is 422 with the message next
 //! to the form.
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -184,9 +185,9 @@ pub async fn report_action(report_id: String, action: String) -> Result<(), AppE
 
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let decide = ServerAction::<DecideApplication>::new();
-    let act = ServerAction::<ReportAction>::new();
-    let overview = Resource::new(|| (), |_| get_admin_overview());
+    let decide = action::<DecideApplication>();
+    let act = action::<ReportAction>();
+    let overview = page_data(|| (), |_| get_admin_overview());
     view! {
         <Title text="Admin" />
         {loaded(overview, OnError::GuardError, move |o| view! { <AdminBody o decide act /> })}

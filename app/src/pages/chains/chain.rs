@@ -12,6 +12,7 @@
 //! A private chain exists only for its creator and followers (404 for
 //! anyone else); an inactive chain is a 404.
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -266,13 +267,13 @@ pub fn ChainPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let actions = Actions {
-        follow: ServerAction::new(),
-        unfollow: ServerAction::new(),
-        add: ServerAction::new(),
-        remove: ServerAction::new(),
-        post: ServerAction::new(),
-        pin: ServerAction::new(),
-        unpin: ServerAction::new(),
+        follow: action(),
+        unfollow: action(),
+        add: action(),
+        remove: action(),
+        post: action(),
+        pin: action(),
+        unpin: action(),
     };
     let add = failed(actions.add);
     let post = failed(actions.post);
@@ -291,7 +292,7 @@ pub fn ChainPage() -> impl IntoView {
         add: add.filter(|e| matches!(e, AppError::Invalid(_))),
         post: post.filter(|e| matches!(e, AppError::Invalid(_))),
     };
-    let chain = Resource::new(
+    let chain = page_data(
         move || {
             let q = query.get();
             (
@@ -484,7 +485,7 @@ fn ChainBody(c: ChainView, actions: Actions, errors: Errors) -> impl IntoView {
                 <ChainStats followers=h.followers projects=h.projects posts=h.posts />
                 {follow_form}
                 {h.is_public.then(|| view! {
-                    <p class="feed-link"><a href=format!("/c/{id}/feed.atom")>"Forum Atom feed"</a></p>
+                    <p class="feed-link"><a href=format!("/c/{id}/feed.atom") rel="external">"Forum Atom feed"</a></p>
                 })}
             </header>
             <section id="forum" class="forum" aria-labelledby="forum-heading">

@@ -5,6 +5,7 @@
 //! only); chains the reader acted on in the last minutes show live counts.
 //! Signed-in readers can create a chain here.
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -158,12 +159,12 @@ pub async fn get_chains(
 #[component]
 pub fn ChainsPage() -> impl IntoView {
     let query = use_query_map();
-    let create = ServerAction::<CreateChain>::new();
+    let create = action::<CreateChain>();
     let create_error = create.value().get_untracked().and_then(Result::err);
     if let Some(err) = &create_error {
         set_status(err.status());
     }
-    let chains = Resource::new(
+    let chains = page_data(
         move || query.get(),
         |q| get_chains(q.get("tab"), q.get("category"), q.get("after")),
     );

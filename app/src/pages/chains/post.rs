@@ -4,6 +4,7 @@
 //! commented sees it at once. The chain's visibility rules apply (404 for
 //! a private chain's outsiders, an inactive chain, a deleted post).
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -127,12 +128,12 @@ pub fn PostPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let actions = Actions {
-        vote: ServerAction::new(),
-        comment: ServerAction::new(),
-        delete_comment: ServerAction::new(),
-        delete_post: ServerAction::new(),
-        pin: ServerAction::new(),
-        unpin: ServerAction::new(),
+        vote: action(),
+        comment: action(),
+        delete_comment: action(),
+        delete_post: action(),
+        pin: action(),
+        unpin: action(),
     };
     let comment_error = failed(actions.comment);
     let any = failed(actions.vote)
@@ -146,7 +147,7 @@ pub fn PostPage() -> impl IntoView {
     }
     let general = any.filter(|e| !matches!(e, AppError::Invalid(_)));
     let comment_error = comment_error.filter(|e| matches!(e, AppError::Invalid(_)));
-    let post = Resource::new(
+    let post = page_data(
         move || {
             let p = params.get();
             (p.get("id"), p.get("post"), query.get().get("after"))

@@ -7,6 +7,7 @@
 
 mod intro;
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -188,8 +189,8 @@ pub async fn get_feed(
 #[component]
 pub fn FeedPage() -> impl IntoView {
     let query = use_query_map();
-    let upvote = ServerAction::<Upvote>::new();
-    let unvote = ServerAction::<RemoveUpvote>::new();
+    let upvote = action::<Upvote>();
+    let unvote = action::<RemoveUpvote>();
     let action_error = upvote
         .value()
         .get_untracked()
@@ -198,7 +199,7 @@ pub fn FeedPage() -> impl IntoView {
     if let Some(err) = &action_error {
         set_status(err.status());
     }
-    let feed = Resource::new(
+    let feed = page_data(
         move || query.get(),
         |q| {
             get_feed(

@@ -10,6 +10,7 @@
 //! not one's own project (422), not the same type twice (422). Revoking
 //! someone else's badge is 403.
 
+use crate::web::action;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -85,8 +86,8 @@ pub async fn revoke_badge(badge_id: String) -> Result<(), AppError> {
 /// award form for validators (`can_award`).
 #[component]
 pub fn BadgeSection(project_id: Uuid, badges: Vec<BadgeItem>, can_award: bool) -> impl IntoView {
-    let award = ServerAction::<AwardBadge>::new();
-    let revoke = ServerAction::<RevokeBadge>::new();
+    let award = action::<AwardBadge>();
+    let revoke = action::<RevokeBadge>();
     let award_error = award.value().get_untracked().and_then(Result::err);
     let revoke_error = revoke.value().get_untracked().and_then(Result::err);
     if let Some(err) = award_error.as_ref().or(revoke_error.as_ref()) {

@@ -3,6 +3,7 @@
 //! upvoted it, and the comment thread are read live, so whoever just voted
 //! or commented sees it at once (one indexed count each: it is one project).
 
+use crate::web::{action, page_data};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -202,12 +203,12 @@ pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let actions = Actions {
-        upvote: ServerAction::new(),
-        unvote: ServerAction::new(),
-        comment: ServerAction::new(),
-        reply: ServerAction::new(),
-        edit: ServerAction::new(),
-        delete: ServerAction::new(),
+        upvote: action(),
+        unvote: action(),
+        comment: action(),
+        reply: action(),
+        edit: action(),
+        delete: action(),
     };
     let errors = Errors {
         upvote: failed(actions.upvote).or_else(|| failed(actions.unvote)),
@@ -219,7 +220,7 @@ pub fn ProjectPage() -> impl IntoView {
     if let Some(err) = errors.any() {
         set_status(err.status());
     }
-    let project = Resource::new(
+    let project = page_data(
         move || (params.get().get("id"), query.get().get("after")),
         |(id, after)| get_project(id.unwrap_or_default(), after),
     );

@@ -5,6 +5,7 @@
 //! reports 422. On success the browser comes back to the page with a
 //! confirmation next to the form it used.
 
+use crate::web::action;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
@@ -83,7 +84,7 @@ pub fn ReportForm(
     what: String,
     #[prop(default = false)] general: bool,
 ) -> impl IntoView {
-    let action = ServerAction::<Report>::new();
+    let action = action::<Report>();
     let query = use_query_map();
     let error = action.value().get_untracked().and_then(Result::err);
     if general {
