@@ -160,7 +160,7 @@ fn Nav() -> impl IntoView {
                 <div class="nav-account">
                     <Transition>
                         {move || Suspend::new(async move {
-                            let path = location.pathname.get_untracked();
+                            let path = location.pathname;
                             match me.await {
                                 Some(user) => {
                                     let (messages, notifications) = unread.await.unwrap_or((0, 0));
@@ -180,9 +180,10 @@ fn Nav() -> impl IntoView {
     }
 }
 
-/// A navigation link, `aria-current="page"` on the page it names.
-fn nav_link(path: &str, href: &'static str, text: &'static str) -> impl IntoView {
-    let current = (path == href).then_some("page");
+/// A navigation link, `aria-current="page"` on the page it names (kept
+/// current when the client navigates).
+fn nav_link(path: Memo<String>, href: &'static str, text: &'static str) -> impl IntoView {
+    let current = move || path.with(|p| p == href).then_some("page");
     view! { <li><a href=href aria-current=current>{text}</a></li> }
 }
 
@@ -192,13 +193,13 @@ fn nav_link(path: &str, href: &'static str, text: &'static str) -> impl IntoView
 #[component]
 fn PersonalLinks(
     user: CurrentUser,
-    path: String,
+    path: Memo<String>,
     messages: i32,
     notifications: i32,
     logout: ServerAction<Logout>,
 ) -> impl IntoView {
     let badge_link = |href: &'static str, text: &'static str, kind: &'static str, n: i32| {
-        let current = (path == href).then_some("page");
+        let current = move || path.with(|p| p == href).then_some("page");
         view! {
             <li>
                 <a
@@ -217,16 +218,16 @@ fn PersonalLinks(
     };
     let role = user.role.as_str();
     let validator =
-        matches!(role, "validator" | "admin").then(|| nav_link(&path, "/validator", "Validator"));
-    let investor = (role == "investor").then(|| nav_link(&path, "/investor", "Investor"));
-    let admin = (role == "admin").then(|| nav_link(&path, "/admin", "Admin"));
+        matches!(role, "validator" | "admin").then(|| nav_link(path, "/validator", "Validator"));
+    let investor = (role == "investor").then(|| nav_link(path, "/investor", "Investor"));
+    let admin = (role == "admin").then(|| nav_link(path, "/admin", "Admin"));
     view! {
         <ul class="nav-personal" aria-label="Your pages">
-            {nav_link(&path, "/dashboard", "Dashboard")}
-            {nav_link(&path, "/me/projects", "My projects")}
+            {nav_link(path, "/dashboard", "Dashboard")}
+            {nav_link(path, "/me/projects", "My projects")}
             {badge_link("/inbox", "Inbox", "messages", messages)}
             {badge_link("/notifications", "Notifications", "notifications", notifications)}
-            {nav_link(&path, "/intros", "Intros")}
+            {nav_link(path, "/intros", "Intros")}
             {validator}
             {investor}
             {admin}

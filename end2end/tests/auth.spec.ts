@@ -1,5 +1,5 @@
 import { type Browser, type Page, type Response } from '@playwright/test';
-import { test, expect, DEMO_PASSWORD, newContext, unique } from './fixtures';
+import { test, expect, DEMO_PASSWORD, clickAndLoad, newContext, unique } from './fixtures';
 
 // Sign-up, log-in, log-out, sessions, rate limiting and cross-site posts,
 // all with JavaScript disabled (see playwright.config.ts). Every test has a
@@ -32,11 +32,7 @@ function wholeWord(word: string): RegExp {
  */
 async function submit(page: Page, form: string | null, button: string): Promise<Response> {
   const scope = form ? page.locator(form) : page;
-  const navigation = page.waitForNavigation({ waitUntil: 'load' });
-  await scope.getByRole('button', { name: button, exact: true }).click();
-  const response = await navigation;
-  expect(response, `submitting "${button}" should load a page`).not.toBeNull();
-  return response!;
+  return clickAndLoad(page, scope.getByRole('button', { name: button, exact: true }));
 }
 
 const SIGNUP_FORM = 'form:has(input[name="username"])';

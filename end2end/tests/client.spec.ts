@@ -1,4 +1,5 @@
-import { test, expect, jsOn, newPage, signup, unique, numberIn, hydrated, type Page } from './fixtures';
+import { type Page } from '@playwright/test';
+import { test, expect, jsOn, newPage, signup, unique, numberIn, hydrated } from './fixtures';
 
 // The hydrated client (the `js` pass only): actions update the page in
 // place and links navigate without loading a document. Each test first
@@ -23,7 +24,7 @@ test('an upvote changes the count in place, and removing it changes it back', as
   await signup(page, `cl_up_${unique()}`);
   await page.goto('/?tab=top&period=all');
   await markDocument(page);
-  const card = page.locator('.project-card').first();
+  const card = page.locator('ul.cards:not(.compact) > li.card').first();
   const before = await numberIn(card.locator('.upvote-count'));
   await card.getByRole('button', { name: /^Upvote / }).click();
   await expect(card.locator('.upvote-count')).toHaveText(String(before + 1));
@@ -38,7 +39,7 @@ test('an upvote changes the count in place, and removing it changes it back', as
 test('a comment appears without a reload, and the form is ready for the next', async ({ page }) => {
   await signup(page, `cl_cm_${unique()}`);
   await page.goto('/?tab=top&period=all');
-  await page.locator('.project-card .card-title a').nth(5).click();
+  await page.locator('ul.cards:not(.compact) > li.card .card-title a').nth(5).click();
   await expect(page).toHaveURL(/\/p\//);
   await expect(page.locator('#comment-new')).toBeVisible();
   await markDocument(page);
@@ -55,7 +56,7 @@ test('links navigate in the client: the page changes, the document stays', async
   await markDocument(page);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Leaderboard' }).click();
   await expect(page).toHaveURL(/\/leaderboard$/);
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Leaderboard');
+  await expect(page.locator('table.leaderboard')).toBeVisible();
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chains' }).click();
   await expect(page).toHaveURL(/\/chains$/);
   await expect(page).toHaveTitle(/Chains/);

@@ -54,7 +54,7 @@ pub async fn request_intro(
     project: Option<String>,
     message: String,
 ) -> Result<(), AppError> {
-    use crate::web::{signed_in, wants_html};
+    use crate::web::signed_in;
 
     let user = signed_in()?;
     if user.role != "investor" {
@@ -77,9 +77,9 @@ pub async fn request_intro(
     let id = data::intros::request(&state.pool, user.id, &new)
         .await
         .map_err(|e| AppError::from(e).with_values(&values))?;
-    if wants_html() {
-        leptos_axum::redirect(&format!("/intros#intro-{id}"));
-    }
+    // Another page shows the result: the browser goes there, with or
+    // without JavaScript (the client follows the redirect itself).
+    leptos_axum::redirect(&format!("/intros#intro-{id}"));
     Ok(())
 }
 

@@ -164,7 +164,7 @@ pub fn ConversationPage() -> impl IntoView {
     let query = use_query_map();
     let send = action::<SendMessage>();
     let read = action::<MarkConversationRead>();
-    let error = failure([failed(send), failed(read)]);
+    let error = move || failure([failed(send), failed(read)]);
     let conversation = page_data(
         move || (params.get().get("username"), query.get().get("before")),
         |(username, before)| get_conversation(username.unwrap_or_default(), before),
@@ -172,7 +172,7 @@ pub fn ConversationPage() -> impl IntoView {
     loaded(
         conversation,
         OnError::ErrorPage,
-        move |c| view! { <ConversationBody c send read error=error.clone() /> },
+        move |c| view! { <ConversationBody c send read error=error() /> },
     )
 }
 

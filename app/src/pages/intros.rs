@@ -138,12 +138,12 @@ pub fn IntrosPage() -> impl IntoView {
     let query = use_query_map();
     let respond = action::<RespondIntro>();
     let withdraw = action::<WithdrawIntro>();
-    let error = failure([failed(respond), failed(withdraw)]);
+    let error = move || failure([failed(respond), failed(withdraw)]);
     let intros = page_data(move || query.get().get("status"), get_intros);
     loaded(
         intros,
         OnError::ErrorPage,
-        move |v| view! { <IntrosBody v respond withdraw error=error.clone() /> },
+        move |v| view! { <IntrosBody v respond withdraw error=error() /> },
     )
 }
 

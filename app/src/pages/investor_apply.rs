@@ -103,12 +103,12 @@ pub async fn apply_investor(
 #[component]
 pub fn InvestorApplyPage() -> impl IntoView {
     let apply = action::<ApplyInvestor>();
-    let error = failure([failed(apply)]);
+    let error = move || failure([failed(apply)]);
     let page = page_data(|| (), |_| get_application());
     loaded(
         page,
         OnError::ErrorPage,
-        move |v| view! { <ApplyBody v apply error=error.clone() /> },
+        move |v| view! { <ApplyBody v apply error=error() /> },
     )
 }
 

@@ -114,7 +114,7 @@ pub async fn create_project(
     image_url: Option<String>,
     category: String,
 ) -> Result<(), AppError> {
-    use crate::web::{signed_in, wants_html};
+    use crate::web::signed_in;
     let user = signed_in()?;
     let input = data::my_projects::ProjectInput {
         title,
@@ -129,9 +129,9 @@ pub async fn create_project(
         .map_err(|e| server::project_error(e, &input))?;
     tracing::info!(project_id = %id, user_id = %user.id, "project created");
     crate::web::recent::remember(crate::web::recent::List::Projects, &[id]).await;
-    if wants_html() {
-        leptos_axum::redirect(&format!("/p/{id}"));
-    }
+    // Another page shows the result: the browser goes there, with or
+    // without JavaScript (the client follows the redirect itself).
+    leptos_axum::redirect(&format!("/p/{id}"));
     Ok(())
 }
 
@@ -144,7 +144,7 @@ pub async fn update_project(
     image_url: Option<String>,
     category: String,
 ) -> Result<(), AppError> {
-    use crate::web::{parse_id, signed_in, wants_html};
+    use crate::web::{parse_id, signed_in};
     let user = signed_in()?;
     let id = parse_id(&id)?;
     let input = data::my_projects::ProjectInput {
@@ -159,9 +159,9 @@ pub async fn update_project(
         .await
         .map_err(|e| server::project_error(e, &input))?;
     crate::web::recent::remember(crate::web::recent::List::Projects, &[id]).await;
-    if wants_html() {
-        leptos_axum::redirect(&format!("/me/projects#mp-{id}"));
-    }
+    // Another page shows the result: the browser goes there, with or
+    // without JavaScript (the client follows the redirect itself).
+    leptos_axum::redirect(&format!("/me/projects#mp-{id}"));
     Ok(())
 }
 
@@ -191,10 +191,10 @@ pub async fn restore_project(id: String) -> Result<(), AppError> {
 pub fn MyProjectsPage() -> impl IntoView {
     let delete = action::<DeleteProject>();
     let restore = action::<RestoreProject>();
-    let error = failure([failed(delete), failed(restore)]);
+    let error = move || failure([failed(delete), failed(restore)]);
     let list = page_data(|| (), |_| get_my_projects());
     loaded(list, OnError::LogInFirst("/me/projects"), move |projects| {
-        view! { <MyProjectsBody projects delete restore error=error.clone() /> }
+        view! { <MyProjectsBody projects delete restore error=error() /> }
     })
 }
 
@@ -374,10 +374,10 @@ fn ProjectForm(
 #[component]
 pub fn NewProjectPage() -> impl IntoView {
     let create = action::<CreateProject>();
-    let error = failure([failed(create)]);
+    let error = move || failure([failed(create)]);
     let me = page_data(|| (), |_| check_signed_in());
     loaded(me, OnError::LogInFirst("/me/projects/new"), move |()| {
-        let error = error.clone();
+        let error = error();
         view! {
             <Title text="New project" />
             <section class="project-form">
@@ -394,7 +394,7 @@ pub fn NewProjectPage() -> impl IntoView {
 pub fn EditProjectPage() -> impl IntoView {
     let params = use_params_map();
     let update = action::<UpdateProject>();
-    let error = failure([failed(update)]);
+    let error = move || failure([failed(update)]);
     let project = page_data(
         move || params.get().get("id").unwrap_or_default(),
         get_my_project,
@@ -402,7 +402,7 @@ pub fn EditProjectPage() -> impl IntoView {
     loaded(project, OnError::LogInFirst("/me/projects"), move |p| {
         let id = p.id.to_string();
         let heading = format!("Edit {}", p.title);
-        let error = error.clone();
+        let error = error();
         view! {
             <Title text=heading.clone() />
             <section class="project-form">

@@ -118,10 +118,10 @@ pub fn NotificationsPage() -> impl IntoView {
     let query = use_query_map();
     let read = action::<MarkNotificationRead>();
     let read_all = action::<MarkAllNotificationsRead>();
-    let error = failure([failed(read), failed(read_all)]);
+    let error = move || failure([failed(read), failed(read_all)]);
     let list = page_data(move || query.get().get("after"), get_notifications);
     loaded(list, OnError::LogInFirst("/notifications"), move |n| {
-        view! { <NotificationsBody n read read_all error=error.clone() /> }
+        view! { <NotificationsBody n read read_all error=error() /> }
     })
 }
 

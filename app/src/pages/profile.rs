@@ -141,10 +141,7 @@ pub fn ProfilePage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let request = action::<RequestIntro>();
-    let error = crate::web::failed(request);
-    if let Some(err) = &error {
-        crate::web::set_status(err.status());
-    }
+    let error = move || crate::web::failure([crate::web::failed(request)]);
     let profile = page_data(
         move || (params.get().get("username"), query.get().get("after")),
         |(username, after)| get_profile(username.unwrap_or_default(), after),
@@ -152,7 +149,7 @@ pub fn ProfilePage() -> impl IntoView {
     loaded(
         profile,
         OnError::ErrorPage,
-        move |p| view! { <ProfileBody p request error=error.clone() /> },
+        move |p| view! { <ProfileBody p request error=error() /> },
     )
 }
 

@@ -8,13 +8,15 @@ use leptos::prelude::*;
 use super::status::set_status;
 use crate::error::AppError;
 
-/// A failed post's error, if any, from one action. Read once, untracked,
-/// while the page renders.
+/// A failed post's error, if any, from one action: the last post answered
+/// on the page (`web::writes`). Read untracked while the page body
+/// renders; the body is rendered again after every post.
 pub fn failed<S>(action: ServerAction<S>) -> Option<AppError>
 where
     S: server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
-    action.value().get_untracked().and_then(Result::err)
+    let error = action.value().get_untracked().and_then(Result::err)?;
+    super::writes::answered_last(S::url()).then_some(error)
 }
 
 /// The first of a page's failed posts (`[failed(a), failed(b)]`), with the

@@ -5,7 +5,8 @@
 use crate::auth::{session_user, CurrentUser};
 use crate::error::AppError;
 
-use super::request::{encode, is_get, referer_path, wants_html};
+use super::request::{is_get, referer_path, wants_html};
+use super::url::encode;
 
 /// The signed-in user, or `Unauthorized` (no redirect: for data a page
 /// loads from the browser, or a page that shows its own log-in prompt).

@@ -14,6 +14,7 @@ pub mod recent;
 #[cfg(feature = "ssr")]
 pub mod request;
 pub mod status;
+pub mod url;
 pub mod writes;
 
 #[cfg(feature = "ssr")]
@@ -22,6 +23,7 @@ pub use form::{failed, failure, FormErrors};
 #[cfg(feature = "ssr")]
 pub use guard::{page_user, require_admin, require_role, require_user, signed_in};
 #[cfg(feature = "ssr")]
-pub use request::{back_to, category_param, encode, parse_id, referer_path, wants_html};
+pub use request::{back_to, category_param, parse_id, referer_path, wants_html};
 pub use status::set_status;
+pub use url::encode;
 pub use writes::{action, page_data, provide_writes, reloading, written, Reloading};

@@ -73,19 +73,6 @@ pub fn referer_path() -> Option<String> {
     })
 }
 
-/// Percent-encodes a value for a query string.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Goes back to the page the form was on, at `anchor`; `fallback`
 /// without a referer.
 pub fn back_to(anchor: &str, fallback: &str) {

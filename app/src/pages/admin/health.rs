@@ -222,9 +222,9 @@ pub async fn reconcile_now() -> Result<(), AppError> {
     let report = data::reconcile::run(&state.pool, &opts, &|_| {}).await?;
     tracing::info!(admin_id = %admin.id, clean = report.is_clean(),
         differences = report.total_differences(), "reconciled on an admin's request");
-    if crate::web::wants_html() {
-        leptos_axum::redirect("/admin/health?reconciled=1#reconcile");
-    }
+    // Another page shows the result: the browser goes there, with or
+    // without JavaScript (the client follows the redirect itself).
+    leptos_axum::redirect("/admin/health?reconciled=1#reconcile");
     Ok(())
 }
 

@@ -104,9 +104,9 @@ pub async fn create_chain(
         .changed(data::overlays::Kind::Follows, user.id)
         .await;
     remember(&[id]).await;
-    if wants_html() {
-        leptos_axum::redirect(&format!("/c/{id}"));
-    }
+    // Another page shows the result: the browser goes there, with or
+    // without JavaScript (the client follows the redirect itself).
+    leptos_axum::redirect(&format!("/c/{id}"));
     Ok(())
 }
 
@@ -191,9 +191,9 @@ pub async fn create_post(
             ])
         })?;
     remember(&[made.chain_id, made.id]).await;
-    if wants_html() {
-        leptos_axum::redirect(&format!("/c/{}/posts/{}", made.chain_id, made.id));
-    }
+    // Another page shows the result: the browser goes there, with or
+    // without JavaScript (the client follows the redirect itself).
+    leptos_axum::redirect(&format!("/c/{}/posts/{}", made.chain_id, made.id));
     Ok(())
 }
 
@@ -273,9 +273,9 @@ pub async fn delete_post(post_id: String) -> Result<(), AppError> {
     let state = crate::state::state()?;
     let done = data::forum::delete_post(&state.pool, user.id, id).await?;
     remember(&[done.chain_id, done.id]).await;
-    if wants_html() {
-        leptos_axum::redirect(&format!("/c/{}#forum", done.chain_id));
-    }
+    // Another page shows the result: the browser goes there, with or
+    // without JavaScript (the client follows the redirect itself).
+    leptos_axum::redirect(&format!("/c/{}#forum", done.chain_id));
     Ok(())
 }
 

@@ -275,22 +275,26 @@ pub fn ChainPage() -> impl IntoView {
         pin: action(),
         unpin: action(),
     };
-    let add = failed(actions.add);
-    let post = failed(actions.post);
-    let any = failed(actions.follow)
-        .or_else(|| failed(actions.unfollow))
-        .or_else(|| failed(actions.remove))
-        .or_else(|| failed(actions.pin))
-        .or_else(|| failed(actions.unpin))
-        .or_else(|| add.clone())
-        .or_else(|| post.clone());
-    if let Some(err) = &any {
-        set_status(err.status());
-    }
-    let errors = Errors {
-        general: any.filter(|e| !matches!(e, AppError::Invalid(_))),
-        add: add.filter(|e| matches!(e, AppError::Invalid(_))),
-        post: post.filter(|e| matches!(e, AppError::Invalid(_))),
+    // Read while the body renders: after a post in the browser it renders
+    // again, with that post's error (web::writes).
+    let errors = move || {
+        let add = failed(actions.add);
+        let post = failed(actions.post);
+        let any = failed(actions.follow)
+            .or_else(|| failed(actions.unfollow))
+            .or_else(|| failed(actions.remove))
+            .or_else(|| failed(actions.pin))
+            .or_else(|| failed(actions.unpin))
+            .or_else(|| add.clone())
+            .or_else(|| post.clone());
+        if let Some(err) = &any {
+            set_status(err.status());
+        }
+        Errors {
+            general: any.filter(|e| !matches!(e, AppError::Invalid(_))),
+            add: add.filter(|e| matches!(e, AppError::Invalid(_))),
+            post: post.filter(|e| matches!(e, AppError::Invalid(_))),
+        }
     };
     let chain = page_data(
         move || {
@@ -307,7 +311,7 @@ pub fn ChainPage() -> impl IntoView {
     loaded(
         chain,
         OnError::ErrorPage,
-        move |c| view! { <ChainBody c actions errors=errors.clone() /> },
+        move |c| view! { <ChainBody c actions errors=errors() /> },
     )
 }
 

@@ -135,18 +135,24 @@ pub fn PostPage() -> impl IntoView {
         pin: action(),
         unpin: action(),
     };
-    let comment_error = failed(actions.comment);
-    let any = failed(actions.vote)
-        .or_else(|| failed(actions.delete_comment))
-        .or_else(|| failed(actions.delete_post))
-        .or_else(|| failed(actions.pin))
-        .or_else(|| failed(actions.unpin))
-        .or_else(|| comment_error.clone());
-    if let Some(err) = &any {
-        set_status(err.status());
-    }
-    let general = any.filter(|e| !matches!(e, AppError::Invalid(_)));
-    let comment_error = comment_error.filter(|e| matches!(e, AppError::Invalid(_)));
+    // Read while the body renders: after a post in the browser it renders
+    // again, with that post's error (web::writes).
+    let errors = move || {
+        let comment_error = failed(actions.comment);
+        let any = failed(actions.vote)
+            .or_else(|| failed(actions.delete_comment))
+            .or_else(|| failed(actions.delete_post))
+            .or_else(|| failed(actions.pin))
+            .or_else(|| failed(actions.unpin))
+            .or_else(|| comment_error.clone());
+        if let Some(err) = &any {
+            set_status(err.status());
+        }
+        (
+            any.filter(|e| !matches!(e, AppError::Invalid(_))),
+            comment_error.filter(|e| matches!(e, AppError::Invalid(_))),
+        )
+    };
     let post = page_data(
         move || {
             let p = params.get();
@@ -154,11 +160,10 @@ pub fn PostPage() -> impl IntoView {
         },
         |(chain, post, after)| get_post(chain.unwrap_or_default(), post.unwrap_or_default(), after),
     );
-    loaded(
-        post,
-        OnError::ErrorPage,
-        move |p| view! { <PostBody p actions general=general.clone() comment_error=comment_error.clone() /> },
-    )
+    loaded(post, OnError::ErrorPage, move |p| {
+        let (general, comment_error) = errors();
+        view! { <PostBody p actions general comment_error /> }
+    })
 }
 
 /// Vote buttons: up / down, or take back the vote you gave.

@@ -210,16 +210,21 @@ pub fn ProjectPage() -> impl IntoView {
         edit: action(),
         delete: action(),
     };
-    let errors = Errors {
-        upvote: failed(actions.upvote).or_else(|| failed(actions.unvote)),
-        comment: failed(actions.comment),
-        reply: failed(actions.reply),
-        edit: failed(actions.edit),
-        delete: failed(actions.delete),
+    // Read while the body renders: after a post in the browser it renders
+    // again, with that post's error (web::writes).
+    let errors = move || {
+        let errors = Errors {
+            upvote: failed(actions.upvote).or_else(|| failed(actions.unvote)),
+            comment: failed(actions.comment),
+            reply: failed(actions.reply),
+            edit: failed(actions.edit),
+            delete: failed(actions.delete),
+        };
+        if let Some(err) = errors.any() {
+            set_status(err.status());
+        }
+        errors
     };
-    if let Some(err) = errors.any() {
-        set_status(err.status());
-    }
     let project = page_data(
         move || (params.get().get("id"), query.get().get("after")),
         |(id, after)| get_project(id.unwrap_or_default(), after),
@@ -227,7 +232,7 @@ pub fn ProjectPage() -> impl IntoView {
     loaded(
         project,
         OnError::ErrorPage,
-        move |p| view! { <ProjectBody p actions errors=errors.clone() /> },
+        move |p| view! { <ProjectBody p actions errors=errors() /> },
     )
 }
 

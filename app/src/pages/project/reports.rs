@@ -51,7 +51,7 @@ pub async fn report(
     target_id: String,
     reason: String,
 ) -> Result<(), AppError> {
-    use crate::web::{parse_id, signed_in, wants_html};
+    use crate::web::{parse_id, signed_in};
     let user = signed_in()?;
     if !data::reports::TARGET_TYPES.contains(&target_type.as_str()) {
         return Err(AppError::BadRequest(
@@ -66,9 +66,9 @@ pub async fn report(
     if filed.created {
         tracing::info!(report_id = %filed.id, %target_type, target_id = %id, "report filed");
     }
-    if wants_html() {
-        leptos_axum::redirect(&confirmation_path(id, &format!("/p/{}", filed.project_id)));
-    }
+    // Another page shows the result: the browser goes there, with or
+    // without JavaScript (the client follows the redirect itself).
+    leptos_axum::redirect(&confirmation_path(id, &format!("/p/{}", filed.project_id)));
     Ok(())
 }
 
