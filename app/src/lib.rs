@@ -47,7 +47,7 @@ pub static CLIENT_BUILT: AtomicBool = AtomicBool::new(false);
 
 /// The document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    let hydrate = CLIENT_BUILT.load(Ordering::Relaxed);
+    let hydrate = CLIENT_BUILT.load(Ordering::Relaxed) && !shows_a_failed_post();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -66,6 +66,28 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// True when this page shows the errors of a form post sent without the
+/// client (the server keeps them in the session and hands them to the
+/// router as `__path`/`__err`; the browser's address never has them). The
+/// client would read the address and render the page without them, so
+/// such a page is served as plain HTML: it works fully, and the next page
+/// the reader opens has the client again.
+fn shows_a_failed_post() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| {
+                parts
+                    .uri
+                    .query()
+                    .map(|q| q.split('&').any(|kv| kv.starts_with("__err=")))
+            })
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "ssr"))]
+    false
 }
 
 /// A page title as the server writes it into `<title>`: leptos_meta 0.8
@@ -242,10 +264,47 @@ fn PersonalLinks(
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // A form's errors never come from the address (the server ignores
+    // `__path`/`__err` there, see `shows_a_failed_post`): a link carrying
+    // them must render here as it did on the server, without them.
+    forget_errors_in_address();
     leptos::mount::hydrate_body(App);
     // The page is live from here on: `<html data-hydrated>` tells a test
     // (or a curious reader) that the client took over.
     if let Some(root) = document().document_element() {
         let _ = root.set_attribute("data-hydrated", "");
+    }
+}
+
+#[cfg(feature = "hydrate")]
+fn forget_errors_in_address() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let location = window.location();
+    let Ok(search) = location.search() else {
+        return;
+    };
+    if !search.contains("__err=") && !search.contains("__path=") {
+        return;
+    }
+    let kept: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("__err=") && !kv.starts_with("__path="))
+        .collect();
+    let path = location.pathname().unwrap_or_default();
+    let hash = location.hash().unwrap_or_default();
+    let query = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
+    };
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&format!("{path}{query}{hash}")),
+        );
     }
 }

@@ -1,5 +1,5 @@
 import { type Locator, type Page } from '@playwright/test';
-import { test, expect, unique, clickAndLoad, login, numberIn } from './fixtures';
+import { test, expect, jsOn, unique, clickAndLoad, login, numberIn } from './fixtures';
 
 // The feed and the project page, with JavaScript disabled (see
 // playwright.config.ts): tabs, pages, opening a project, and every action
@@ -144,7 +144,11 @@ test.describe('acting on a project (demo_builder)', () => {
     const text = `A comment from the browser ${unique()}`;
     await page.getByLabel('Add a comment').fill(text);
     await clickAndLoad(page, page.getByRole('button', { name: 'Post comment' }));
-    const commentId = new URL(page.url()).hash.replace('#comment-', '');
+    // Without JavaScript the browser lands at the new comment; with it the
+    // comment appears in place.
+    const commentId = jsOn()
+      ? ((await page.locator('li[id^="comment-"]', { has: page.locator('.comment-text', { hasText: text }) }).first().getAttribute('id')) ?? '').replace('comment-', '')
+      : new URL(page.url()).hash.replace('#comment-', '');
     expect(commentId).toMatch(/^[0-9a-f-]{36}$/);
     const comment = page.locator(`#comment-${commentId}`);
     await expect(comment.locator('> article .comment-text')).toHaveText(text);

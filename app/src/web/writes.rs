@@ -91,11 +91,12 @@ where
             });
             match outcome {
                 None => {
-                    let here = format!(
-                        "{}{}",
-                        location.pathname.get_untracked(),
-                        location.search.get_untracked()
-                    );
+                    let search = location.search.get_untracked();
+                    let here = if search.is_empty() {
+                        location.pathname.get_untracked()
+                    } else {
+                        format!("{}?{search}", location.pathname.get_untracked())
+                    };
                     navigate(
                         &format!("/login?next={}", encode(&here)),
                         Default::default(),

@@ -160,10 +160,15 @@ pub async fn get_chains(
 pub fn ChainsPage() -> impl IntoView {
     let query = use_query_map();
     let create = action::<CreateChain>();
-    let create_error = create.value().get_untracked().and_then(Result::err);
-    if let Some(err) = &create_error {
-        set_status(err.status());
-    }
+    // Read while the body renders: after a post in the browser it renders
+    // again, with that post's error (web::writes).
+    let create_error = move || {
+        let error = crate::web::failed(create);
+        if let Some(err) = &error {
+            set_status(err.status());
+        }
+        error
+    };
     let chains = page_data(
         move || query.get(),
         |q| get_chains(q.get("tab"), q.get("category"), q.get("after")),
@@ -171,7 +176,7 @@ pub fn ChainsPage() -> impl IntoView {
     loaded(
         chains,
         OnError::ErrorPage,
-        move |page| view! { <ChainsBody page create create_error=create_error.clone() /> },
+        move |page| view! { <ChainsBody page create create_error=create_error() /> },
     )
 }
 

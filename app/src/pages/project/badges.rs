@@ -86,10 +86,12 @@ pub async fn revoke_badge(badge_id: String) -> Result<(), AppError> {
 /// award form for validators (`can_award`).
 #[component]
 pub fn BadgeSection(project_id: Uuid, badges: Vec<BadgeItem>, can_award: bool) -> impl IntoView {
-    let award = action::<AwardBadge>();
-    let revoke = action::<RevokeBadge>();
-    let award_error = award.value().get_untracked().and_then(Result::err);
-    let revoke_error = revoke.value().get_untracked().and_then(Result::err);
+    // The page's actions (made outside the body that renders again after
+    // each post, so a failed award's error is still there to show).
+    let award = use_context::<ServerAction<AwardBadge>>().unwrap_or_else(action::<AwardBadge>);
+    let revoke = use_context::<ServerAction<RevokeBadge>>().unwrap_or_else(action::<RevokeBadge>);
+    let award_error = crate::web::failed(award);
+    let revoke_error = crate::web::failed(revoke);
     if let Some(err) = award_error.as_ref().or(revoke_error.as_ref()) {
         set_status(err.status());
     }

@@ -202,6 +202,10 @@ where
 pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
+    // Actions of forms in components of the body: made here, once.
+    provide_context(action::<super::reports::Report>());
+    provide_context(action::<super::badges::AwardBadge>());
+    provide_context(action::<super::badges::RevokeBadge>());
     let actions = Actions {
         upvote: action(),
         unvote: action(),

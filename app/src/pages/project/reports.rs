@@ -84,9 +84,13 @@ pub fn ReportForm(
     what: String,
     #[prop(default = false)] general: bool,
 ) -> impl IntoView {
-    let action = action::<Report>();
+    // One action for every report form of the page, made by the page
+    // outside the body that renders again after each post, so that the
+    // error of a report sent in the browser is still there to show (each
+    // form shows it only when it is about its own target).
+    let action = use_context::<ServerAction<Report>>().unwrap_or_else(action::<Report>);
     let query = use_query_map();
-    let error = action.value().get_untracked().and_then(Result::err);
+    let error = crate::web::failed(action);
     if general {
         if let Some(err) = &error {
             set_status(err.status());
