@@ -1,5 +1,5 @@
 import { type Locator, type Page } from '@playwright/test';
-import { test, expect, jsOn, unique, clickAndLoad, login, numberIn } from './fixtures';
+import { test, expect, unique, clickAndLoad, login, numberIn, postedCommentId } from './fixtures';
 
 // Chains and their forums, with JavaScript disabled (see
 // playwright.config.ts): discovery, creating a chain, following, posting,
@@ -139,11 +139,7 @@ test.describe('a chain of your own (demo_builder)', () => {
     const text = `First comment ${unique()}`;
     await page.getByLabel('Add a comment').fill(text);
     await clickAndLoad(page, page.getByRole('button', { name: 'Post comment' }));
-    // Without JavaScript the browser lands at the new comment; with it the
-    // comment appears in place.
-    const commentId = jsOn()
-      ? ((await page.locator('[id^="comment-"]', { has: page.locator('.comment-text', { hasText: text }) }).first().getAttribute('id')) ?? '').replace('comment-', '')
-      : new URL(page.url()).hash.replace('#comment-', '');
+    const commentId = await postedCommentId(page, text);
     expect(commentId).toMatch(/^[0-9a-f-]{36}$/);
     await expect(page.locator(`#comment-${commentId} .comment-text`)).toHaveText(text);
     await expect(page.locator('.post-header .comment-count')).toHaveText('1');

@@ -1,5 +1,5 @@
 import { type Locator, type Page } from '@playwright/test';
-import { test, expect, jsOn, unique, clickAndLoad, login, numberIn } from './fixtures';
+import { test, expect, unique, clickAndLoad, login, numberIn, postedCommentId } from './fixtures';
 
 // The feed and the project page, with JavaScript disabled (see
 // playwright.config.ts): tabs, pages, opening a project, and every action
@@ -144,11 +144,7 @@ test.describe('acting on a project (demo_builder)', () => {
     const text = `A comment from the browser ${unique()}`;
     await page.getByLabel('Add a comment').fill(text);
     await clickAndLoad(page, page.getByRole('button', { name: 'Post comment' }));
-    // Without JavaScript the browser lands at the new comment; with it the
-    // comment appears in place.
-    const commentId = jsOn()
-      ? ((await page.locator('li[id^="comment-"]', { has: page.locator('.comment-text', { hasText: text }) }).first().getAttribute('id')) ?? '').replace('comment-', '')
-      : new URL(page.url()).hash.replace('#comment-', '');
+    const commentId = await postedCommentId(page, text);
     expect(commentId).toMatch(/^[0-9a-f-]{36}$/);
     const comment = page.locator(`#comment-${commentId}`);
     await expect(comment.locator('> article .comment-text')).toHaveText(text);
@@ -160,7 +156,7 @@ test.describe('acting on a project (demo_builder)', () => {
     const replyText = `A reply ${unique()}`;
     await own.getByLabel('Reply to demo_builder').fill(replyText);
     await clickAndLoad(page, own.getByRole('button', { name: 'Post reply' }));
-    const replyId = new URL(page.url()).hash.replace('#comment-', '');
+    const replyId = await postedCommentId(page, replyText);
     const reply = page.locator(`#comment-${commentId} ol.replies #comment-${replyId}`);
     await expect(reply.locator('> article .comment-text')).toHaveText(replyText);
     await expect(header.locator('.comment-count')).toHaveText(String(comments + 2));

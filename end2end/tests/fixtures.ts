@@ -192,6 +192,15 @@ export async function settled(page: Page): Promise<void> {
   }
 }
 
+/** The id of the comment just posted with `text`: without JavaScript the
+ * browser lands at it (`#comment-<id>`); with it the comment appears in
+ * place, found by its text. */
+export async function postedCommentId(page: Page, text: string): Promise<string> {
+  if (!jsOn()) return new URL(page.url()).hash.replace('#comment-', '');
+  const item = page.locator('[id^="comment-"]', { has: page.locator('.comment-text', { hasText: text }) }).last();
+  return ((await item.getAttribute('id')) ?? '').replace('comment-', '');
+}
+
 /** Logs in as the demo account `username` from the log-in page. */
 export async function login(page: Page, username: string): Promise<void> {
   await page.goto('/login');
