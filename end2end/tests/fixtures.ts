@@ -92,13 +92,10 @@ function waitForHydrationOnGoto(page: Page): void {
   };
 }
 
-/** Waits until the client has hydrated the page, if the page loads it. */
+/** Waits until the client has hydrated the page, if the page loads it and
+ * JavaScript runs. */
 export async function hydrated(page: Page): Promise<void> {
-  if (!jsOn()) return;
-  const loadsClient = await page.locator('script[type="module"][nonce]').count();
-  if (loadsClient > 0) {
-    await page.locator('html[data-hydrated]').waitFor({ state: 'attached', timeout: 15_000 });
-  }
+  await clientRuns(page);
 }
 
 /** Playwright's `test` with a client address of this test's own (also used by

@@ -123,19 +123,24 @@ SH
     chmod +x "$t/bin/wasm-opt"
 }
 
-# `cargo install CRATE --version V` into $T (once per version).
+# `cargo install CRATE --version V` into $T (once per version), with the
+# machine's rustup cargo (not the wrapper below) and its compiler, or with
+# the compiler unpacked in RUST_WEB when given.
 pw_cargo_install() {
-    local t="$1" crate="$2" version="$3" bin="$4"
-    shift 4
+    local t="$1" crate="$2" version="$3" bin="$4" rust_web="${5:-}"
     if [[ -x $t/bin/$bin && -f $t/.installed-$crate-$version ]]; then return 0; fi
-    pw_client_log "cargo install $crate $version (once; a few minutes)"
-    # The machine's rustup cargo, not the wrapper below.
+    pw_client_log "cargo install $crate $version (once; several minutes)"
+    local compiler=(env -u RUSTC -u RUSTC_BOOTSTRAP)
+    if [[ -n $rust_web ]]; then
+        compiler=(env -u RUSTC_BOOTSTRAP RUSTC="$rust_web/usr/bin/rustc"
+            LD_LIBRARY_PATH="$rust_web/usr/lib/x86_64-linux-gnu:$rust_web/usr/lib")
+    fi
     # --locked first (the versions the crate was released with); a locked
     # version since yanked from crates.io fails that, then newest compatible.
-    env -u RUSTC -u RUSTC_BOOTSTRAP CARGO_TARGET_DIR="$t/build" \
-        "$PW_REAL_CARGO" install "$crate" --version "=$version" --locked --root "$t" "$@" ||
-        env -u RUSTC -u RUSTC_BOOTSTRAP CARGO_TARGET_DIR="$t/build" \
-            "$PW_REAL_CARGO" install "$crate" --version "=$version" --root "$t" "$@" || return 1
+    "${compiler[@]}" CARGO_TARGET_DIR="$t/build" \
+        "$PW_REAL_CARGO" install "$crate" --version "=$version" --locked --root "$t" ||
+        "${compiler[@]}" CARGO_TARGET_DIR="$t/build" \
+            "$PW_REAL_CARGO" install "$crate" --version "=$version" --root "$t" || return 1
     rm -rf "$t/build"
     touch "$t/.installed-$crate-$version"
 }
@@ -198,31 +203,14 @@ ensure_client_toolchain() {
     pw_cargo_install "$t" wasm-bindgen-cli "$wb" wasm-bindgen || return 1
     # cargo-leptos 0.3 needs a newer compiler than some rustup installs
     # have; Debian's rustc-web builds it when it is there.
-    if ((wasm_wrapper)); then
-        local r="$t/rust-web"
-        RUSTC="$r/usr/bin/rustc" LD_LIBRARY_PATH="$r/usr/lib/x86_64-linux-gnu:$r/usr/lib" \
-            pw_cargo_install_with_rustc "$t" cargo-leptos "$PW_CARGO_LEPTOS_VERSION" cargo-leptos || return 1
-    else
-        pw_cargo_install "$t" cargo-leptos "$PW_CARGO_LEPTOS_VERSION" cargo-leptos || return 1
-    fi
+    local rust_web=""
+    ((wasm_wrapper)) && rust_web="$t/rust-web"
+    pw_cargo_install "$t" cargo-leptos "$PW_CARGO_LEPTOS_VERSION" cargo-leptos "$rust_web" || return 1
 
     PATH="$t/bin:$PATH"
     ((wasm_wrapper)) && PATH="$t/wasm-bin:$PATH"
     export PATH
     return 0
-}
-
-# Like pw_cargo_install, keeping RUSTC / LD_LIBRARY_PATH from the caller.
-pw_cargo_install_with_rustc() {
-    local t="$1" crate="$2" version="$3" bin="$4"
-    if [[ -x $t/bin/$bin && -f $t/.installed-$crate-$version ]]; then return 0; fi
-    pw_client_log "cargo install $crate $version (once; several minutes)"
-    CARGO_TARGET_DIR="$t/build" RUSTC_BOOTSTRAP= \
-        "$PW_REAL_CARGO" install "$crate" --version "=$version" --locked --root "$t" ||
-        CARGO_TARGET_DIR="$t/build" RUSTC_BOOTSTRAP= \
-            "$PW_REAL_CARGO" install "$crate" --version "=$version" --root "$t" || return 1
-    rm -rf "$t/build"
-    touch "$t/.installed-$crate-$version"
 }
 
 # build_client [release|debug]: target/site/pkg from the `app` crate.
